@@ -1,0 +1,149 @@
+"""The composition root: settings, the store, the cycles, the Bolt app and the clock, wired.
+
+This is the only module that imports ``handlers`` and ``schedules``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from bot import dates
+from bot.command import load_features
+from bot.cycles import CycleLibrary
+from bot.store import Store, TinyStore
+
+log = logging.getLogger("scep-bot")
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class ConfigError(ValueError):
+    """A missing or malformed setting; the message names the environment variable."""
+
+
+@dataclass
+class Settings:
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    api_url: str = DEFAULT_API_URL
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+
+        def get(name: str) -> str | None:
+            value = (env.get(name) or "").strip()
+            return value or None
+
+        s = cls(
+            bot_token=get("SLACK_BOT_TOKEN"),
+            signing_secret=get("SLACK_SIGNING_SECRET"),
+            app_token=get("SLACK_APP_TOKEN"),
+            api_url=get("SLACK_API_URL") or DEFAULT_API_URL,
+            data_dir=Path(get("SCEP_DATA_DIR") or default_data_dir()).expanduser(),
+        )
+        s.validate()
+        return s
+
+    def validate(self) -> None:
+        if self.bot_token and not re.match(r"^xox[bp]-[A-Za-z0-9-]+$", self.bot_token):
+            raise ConfigError("SLACK_BOT_TOKEN does not look like a bot token: it starts with xoxb- (OAuth & Permissions page of your Slack app)")
+        if self.app_token and not re.match(r"^xapp-[A-Za-z0-9-]+$", self.app_token):
+            raise ConfigError("SLACK_APP_TOKEN does not look like an app-level token: it starts with xapp- (Basic Information > App-Level Tokens, scope connections:write)")
+        if self.signing_secret and not re.match(r"^[A-Za-z0-9]{16,}$", self.signing_secret):
+            raise ConfigError("SLACK_SIGNING_SECRET is malformed: copy the Signing Secret from Basic Information > App Credentials")
+        if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", self.api_url):
+            raise ConfigError(f"SLACK_API_URL '{self.api_url}' is not an http(s) URL: leave it unset for https://slack.com/api/")
+        if not self.api_url.endswith("/"):
+            self.api_url += "/"
+
+    def mode(self) -> str:
+        """Which way to run with these credentials: socket, http or console."""
+        if self.bot_token and self.app_token:
+            return "socket"
+        if self.bot_token and self.signing_secret:
+            return "http"
+        return "console"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "scep-bot"
+
+
+@dataclass
+class Services:
+    """What listeners and jobs share. ``clock()`` returns the current UTC instant."""
+
+    store: Store
+    library: CycleLibrary
+    clock: Callable[[], datetime]
+    settings: Settings
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def real_clock() -> datetime:
+    return datetime.now(dates.UTC)
+
+
+def build_services(settings: Settings, clock: Callable[[], datetime] = real_clock) -> Services:
+    load_features()
+    library = CycleLibrary.load(settings.data_dir / "cycles")
+    for err in library.errors:
+        log.error("cycle file skipped: %s", err)
+    store = TinyStore(settings.data_dir)
+    return Services(store=store, library=library, clock=clock, settings=settings)
+
+
+def web_client(token: str, api_url: str):
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+    return WebClient(
+        token=token,
+        base_url=api_url,
+        timeout=10,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def build_app(services: Services, *, token: str, signing_secret: str | None, process_before_response: bool = False):
+    """The Bolt app with every listener registered; its client talks to ``SLACK_API_URL``."""
+    from slack_bolt import App
+
+    import handlers
+
+    app = App(
+        client=web_client(token, services.settings.api_url),
+        signing_secret=signing_secret,
+        token_verification_enabled=False,
+        process_before_response=process_before_response,
+        request_verification_enabled=signing_secret is not None,
+    )
+    handlers.register_all(app, services)
+
+    @app.error
+    def on_error(error, body, logger):  # noqa: ANN001 - Bolt's signature
+        log.error("unhandled error in a listener: %r (request type %s)", error, (body or {}).get("type") or (body or {}).get("command"), exc_info=error)
+
+    return app
+
+
+def warm_up() -> None:
+    """Import and exercise slow libraries before the first request (Slack gives up at 3 s)."""
+    try:
+        from bot import nlp_dates  # noqa: F401 - present once natural-language dates exist
+
+        nlp_dates.warm()
+    except ImportError:
+        import dateparser
+
+        dateparser.parse("tomorrow 3pm", languages=["en"])

@@ -1,0 +1,201 @@
+"""``scep-bot``: run the bot (Socket Mode, HTTP or the console) and operator commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from bot import dates
+from bot.app import ConfigError, Settings, build_app, build_services, real_clock, warm_up
+from bot.cycles import CycleError, load_cycle_file
+from bot.store import StoreError
+
+log = logging.getLogger("scep-bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="scep-bot", description="Keeps school improvement teams on their yearly SCEP cycle, in Slack.")
+    sub = p.add_subparsers(dest="cmd")
+    s = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
+    s.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
+    s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    c = sub.add_parser("console", help="a local demo workspace in this terminal")
+    c.add_argument("--now", help="pretend it is this instant (ISO-8601, e.g. 2021-11-02T09:00-04:00)")
+    cy = sub.add_parser("cycles", help="list cycles, or check a district's cycle file")
+    cy_sub = cy.add_subparsers(dest="cycles_cmd")
+    chk = cy_sub.add_parser("check", help="validate cycle files")
+    chk.add_argument("files", nargs="+")
+    cy_sub.add_parser("list", help="the cycles available")
+    return p
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("slack_bolt", "slack_sdk", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging()
+    try:
+        return _run(args)
+    except (ConfigError, StoreError) as exc:
+        print(f"scep-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args) -> int:
+    if args.cmd == "cycles":
+        return _cycles(args)
+    settings = Settings.from_env()
+    cmd = args.cmd
+    if cmd is None:
+        cmd = settings.mode()
+        reason = {
+            "socket": "SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set: Socket Mode",
+            "http": "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set: HTTP mode on port 3000",
+            "console": "no Slack credentials (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET): the local console",
+        }[cmd]
+        print(f"scep-bot: {reason}", file=sys.stderr)
+        if cmd == "http":
+            args.host, args.port = os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "3000"))
+    if cmd == "console":
+        return _console(settings, getattr(args, "now", None))
+    if cmd == "serve":
+        return _serve(settings, args.host, args.port)
+    if cmd == "socket":
+        return _socket(settings)
+    raise AssertionError(cmd)
+
+
+def _require(settings: Settings, *names: str) -> None:
+    values = {"SLACK_BOT_TOKEN": settings.bot_token, "SLACK_SIGNING_SECRET": settings.signing_secret, "SLACK_APP_TOKEN": settings.app_token}
+    missing = [n for n in names if not values[n]]
+    if missing:
+        raise ConfigError(f"{' and '.join(missing)} must be set for this mode (see the README's Slack set-up)")
+
+
+def _serve(settings: Settings, host: str, port: int) -> int:
+    _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    started = time.monotonic()
+    services = build_services(settings)
+    app = build_app(services, token=settings.bot_token, signing_secret=settings.signing_secret)
+    warm_up()
+    wsgi = make_wsgi(app, services)
+    import waitress
+
+    log.info("scep-bot HTTP mode on %s:%s (POST /slack/events, GET /healthz), ready in %.2fs", host, port, time.monotonic() - started)
+    try:
+        waitress.serve(wsgi, host=host, port=port, threads=8, ident="scep-bot", _quiet=True)
+    finally:
+        services.store.close()
+    return 0
+
+
+def make_wsgi(app, services):
+    """POST /slack/events to Bolt; GET /healthz; everything else 404."""
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    bolt = SlackRequestHandler(app, path="/slack/events")
+
+    def wsgi(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+            body = json.dumps({"ok": True, "schools": len(services.store.school_ids())}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if path == "/slack/events":
+            return bolt(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found: Slack posts to /slack/events\n"]
+
+    return wsgi
+
+
+def _socket(settings: Settings) -> int:
+    _require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    services = build_services(settings)
+    app = build_app(services, token=settings.bot_token, signing_secret=None)
+    warm_up()
+    log.info("scep-bot Socket Mode: connecting")
+    try:
+        SocketModeHandler(app, settings.app_token).start()
+    finally:
+        services.store.close()
+    return 0
+
+
+def _console(settings: Settings, now_text: str | None) -> int:
+    from bot.console import DEMO_CHANNEL, DEMO_USER, SIGNING_SECRET, Console
+
+    clock_box = [dates.parse_instant(now_text) if now_text else None]
+
+    def clock():
+        return clock_box[0] or real_clock()
+
+    if not os.environ.get("SCEP_DATA_DIR"):
+        settings.data_dir = settings.data_dir / "console"
+    services = build_services(settings, clock=clock)
+    _seed_demo(services, DEMO_CHANNEL[0], DEMO_USER[0])
+
+    def build(fake):
+        settings.api_url = fake.url
+        return build_app(services, token="xoxb-console", signing_secret=SIGNING_SECRET, process_before_response=True)
+
+    console = Console(build, clock_box)
+    try:
+        return console.run(sys.stdin)
+    finally:
+        console.close()
+        services.store.close()
+
+
+def _seed_demo(services, channel: str, user: str) -> None:
+    """A demo school in the console's demo channel, the first time."""
+    from bot.cmd_school import apply_setup
+    from bot.command import Ctx
+    from bot.emulator import TEAM_ID
+
+    if services.store.school_for_channel(TEAM_ID, channel):
+        return
+    ctx = Ctx(services.store, services.library, services.clock(), TEAM_ID, channel, user)
+    apply_setup(ctx, {"name": "Lincoln Elementary", "model": "TSI"})
+
+
+def _cycles(args) -> int:
+    if args.cycles_cmd == "check":
+        bad = 0
+        for f in args.files:
+            try:
+                cycle = load_cycle_file(Path(f))
+            except CycleError as exc:
+                bad += 1
+                print(exc, file=sys.stderr)
+                continue
+            print(f"{f}: ok: '{cycle.id}' ({cycle.title}), {len(cycle.steps)} steps, dates of {cycle.reference_year}")
+        return 1 if bad else 0
+    from bot.cycles import CycleLibrary
+
+    settings = Settings.from_env()
+    lib = CycleLibrary.load(settings.data_dir / "cycles")
+    for cid in lib.ids():
+        c = lib.get(cid)
+        print(f"{cid}\t{c.title}\t{len(c.steps)} steps\t{lib.origins[cid]}")
+    for err in lib.errors:
+        print(err, file=sys.stderr)
+    return 1 if lib.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

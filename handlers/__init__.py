@@ -1,0 +1,16 @@
+"""Slack listeners, grouped by what Slack sends; each group has ``register(app, services)``.
+
+Listeners are thin: ``ack()`` first (or ack with the answer for reads), build a ``Ctx``, call
+the core in ``bot/``, and carry out the ``Reply``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+GROUPS = ["handlers.commands", "handlers.views"]
+
+
+def register_all(app, services) -> None:
+    for name in GROUPS:
+        import_module(name).register(app, services)

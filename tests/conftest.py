@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot import dates  # noqa: E402
+from bot.emulator import FakeSlack  # noqa: E402
+from tests.harness import Bot  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture
+def fake():
+    f = FakeSlack().start()
+    f.add_user("U0ADMIN01", "ada.admin", admin=True)
+    yield f
+    f.stop()
+
+
+@pytest.fixture
+def bot(tmp_path, fake):
+    b = Bot(tmp_path / "data", fake, dates.parse_instant("2021-11-02T13:00:00Z"))
+    yield b
+    b.close()
