@@ -162,6 +162,12 @@ class Step(BaseModel):
     tips: list[str] = []
     notes: str = ""
     nudges: dict[str, Any] | None = None
+    # anchors (data the school reports) the step needs without moving its window: shown in
+    # its checklist, and scheduling before them is warned about (visit 5 needs year-end data)
+    needs: list[str] = []
+    # what the step sends to the district for approval (deliverables can always be submitted):
+    # makes it a step for `/scep submit` (visit 5: the final SCEP)
+    approval: str = ""
 
     @model_validator(mode="after")
     def _has_dates(self) -> "Step":
@@ -208,6 +214,12 @@ class Cycle(BaseModel):
             if step.id in seen:
                 raise ValueError(f"steps[{i}] '{step.id}': the step id is used twice")
             seen.add(step.id)
+            for name in step.needs:
+                if name not in self.anchors:
+                    raise ValueError(
+                        f"steps[{i}] '{step.id}': needs names '{name}', which is not in the "
+                        f"cycle's anchors ({', '.join(self.anchors) or 'none'})"
+                    )
             for which in ("opens", "closes"):
                 name = getattr(step.anchors, which, None) if step.anchors else None
                 if name and name not in self.anchors:

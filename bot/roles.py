@@ -13,12 +13,14 @@ from bot.command import Ctx, UserError
 from bot.schools import School
 
 ROLE_NAMES = ("liaison", "principal", "team", "reviewer", "district")
+# not a role: anyone acting from inside the school's own channel (its members), for "act"
+CHANNEL = "channel"
 
 # action -> roles allowed (workspace admins always are)
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "setup": ("liaison",),  # change a school's setup
     "roles": ("liaison",),  # change who holds a role
-    "act": ("liaison", "principal", "team", "district"),  # schedule, tick, mark done, notes
+    "act": ("liaison", "principal", "team", "district", CHANNEL),  # schedule, tick, mark done, submit, notes
     "review": ("reviewer", "district"),  # approve or request changes
     "forget": ("liaison",),  # delete a step's notes
     "history": ("liaison", "district"),  # read the audit log
@@ -47,8 +49,16 @@ def roles_of(school: School, user_id: str) -> set[str]:
     return {role for role, people in school.roles.items() if user_id in (people or [])}
 
 
+def in_school_channel(ctx: Ctx, school: School) -> bool:
+    """The request comes from the school's own channel: Slack only lets its members act there."""
+    return bool(ctx.channel_id) and ctx.channel_id == school.channel_id and (ctx.team_id or "") == (school.team_id or "")
+
+
 def allowed(ctx: Ctx, school: School, action: str) -> bool:
-    return bool(roles_of(school, ctx.user_id) & set(PERMISSIONS[action])) or is_workspace_admin(ctx)
+    permitted = PERMISSIONS[action]
+    if CHANNEL in permitted and in_school_channel(ctx, school):
+        return True
+    return bool(roles_of(school, ctx.user_id) & set(permitted)) or is_workspace_admin(ctx)
 
 
 def require(ctx: Ctx, school: School, action: str) -> None:
@@ -57,9 +67,12 @@ def require(ctx: Ctx, school: School, action: str) -> None:
         return
     holders = []
     for role in PERMISSIONS[action]:
+        if role == CHANNEL:
+            continue
         people = school.roles.get(role) or []
         holders.append(f"the {role}" + (f" ({', '.join(f'<@{u}>' for u in people)})" if people else ""))
-    raise UserError(f"Only workspace admins and {', '.join(holders)} can {ACTION_WORDS[action]}.")
+    where = f", or anyone in <#{school.channel_id}> (do it there)" if CHANNEL in PERMISSIONS[action] and school.channel_id else ""
+    raise UserError(f"Only workspace admins and {', '.join(holders)}{where} can {ACTION_WORDS[action]}.")
 
 
 def parse_people(text: str, lookup=None) -> list[str]:

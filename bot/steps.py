@@ -25,8 +25,11 @@ _WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "first
 
 def normalize(text: str) -> str:
     """Lower case, punctuation to spaces, number words to digits, ``v2``/``s1`` spelled out."""
-    t = re.sub(r"[^a-z0-9]+", " ", (text or "").lower()).strip()
+    t = re.sub(r"[^a-z0-9]+", " ", str(text or "").lower()).strip()
+    t = re.sub(r"\b(\d)(?:st|nd|rd|th)\b", r"\1", t)  # 2nd visit -> 2 visit
     t = " ".join(_WORDS.get(w, w) for w in t.split())
+    t = re.sub(r"\b(\d) (visit|session)\b", r"\2 \1", t)  # 2 visit -> visit 2
+    t = re.sub(r"\bcheckin\b", "check in", t)
     t = re.sub(r"\bv ?(\d)\b", r"visit \1", t)
     t = re.sub(r"\b(?:s|ps) ?(\d)\b", r"session \1", t)
     t = re.sub(r"\bplanning session (\d)\b", r"session \1", t)
@@ -66,16 +69,36 @@ def names_of(dated: DatedStep) -> list[str]:
     return [normalize(n) for n in (s.id, s.short or "", s.title, *s.aliases, f"{dated.cycle.id}/{s.id}") if n]
 
 
+MAX_REF = 200
+
+
+class AmbiguousStep(UserError):
+    """A reference that matches several steps; the message lists them."""
+
+
+class UnknownStep(UserError):
+    """A reference that matches no step; the message lists the school's steps."""
+
+
+class StaleStep(UserError):
+    """A step key (from a button or an old message) that no longer names a current step."""
+
+
 def resolve(state: SchoolState, library: CycleLibrary, now: datetime, text: str) -> StepRef:
     """The step a person means by ``text`` ("visit 2", "v2", "priority levers", an id).
 
     Exact names win over partial ones; an ambiguous reference raises a UserError listing the
     matches, an unknown one lists the school's steps.
     """
-    steps = school_steps(state, library, now)
-    want = normalize(text)
+    return resolve_in(school_steps(state, library, now), text)
+
+
+def resolve_in(steps: list[DatedStep], text: str) -> StepRef:
+    """``resolve`` over a list of dated steps already computed."""
+    shown = " ".join(str(text or "").split())[:80]
+    want = normalize(str(text or "")[:MAX_REF])
     if not want:
-        raise UserError("Name a step, like `visit 2`: " + _list(steps))
+        raise UnknownStep("Name a step, like `visit 2`: " + _list(steps))
     exact = [d for d in steps if want in names_of(d)]
     if len(exact) == 1:
         return StepRef(exact[0])
@@ -83,8 +106,102 @@ def resolve(state: SchoolState, library: CycleLibrary, now: datetime, text: str)
     if len(pool) == 1:
         return StepRef(pool[0])
     if len(pool) > 1:
-        raise UserError(f"'{text}' could mean {len(pool)} steps: " + ", ".join(f"`{d.step.label}` ({d.step.id})" for d in pool[:10]) + ". Say which.")
-    raise UserError(f"This school has no step called '{text}'. Its steps: " + _list(steps))
+        raise AmbiguousStep(f"'{shown}' could mean {len(pool)} steps: " + ", ".join(f"`{d.step.label}` ({d.step.id})" for d in pool[:10]) + ". Say which.")
+    close = _close_matches(steps, want)
+    hint = f" Did you mean {' or '.join(f'`{d.step.label}`' for d in close)}?" if close else ""
+    raise UnknownStep(f"This school has no step called '{shown}'.{hint} Its steps: " + _list(steps))
+
+
+def _close_matches(steps: list[DatedStep], want: str) -> list[DatedStep]:
+    import difflib
+
+    by_name: dict[str, DatedStep] = {}
+    for d in steps:
+        for n in names_of(d):
+            by_name.setdefault(n, d)
+    out: list[DatedStep] = []
+    for n in difflib.get_close_matches(want, list(by_name), n=3, cutoff=0.75):
+        if by_name[n] not in out:
+            out.append(by_name[n])
+    return out[:2]
+
+
+def split_ref(steps: list[DatedStep], words: list[str], rest_ok) -> tuple[StepRef, Any]:
+    """A step reference at the start of ``words`` and what follows it.
+
+    ``rest_ok(rest_text)`` reads the words after the step (a date, a label...) and raises a
+    UserError when they don't fit. The longest prefix naming one step whose rest reads wins.
+    Errors: the rest's error when a step was found, else the most helpful reference error.
+    """
+    if not words:
+        raise UnknownStep("Name a step, like `visit 2`: " + _list(steps))
+    rest_error: UserError | None = None
+    ambiguous: UserError | None = None
+    unknown: list[UserError] = []
+    for k in range(len(words), 0, -1):
+        head, tail = " ".join(words[:k]), " ".join(words[k:])
+        try:
+            ref = resolve_in(steps, head)
+        except AmbiguousStep as exc:
+            ambiguous = ambiguous or exc
+            continue
+        except UserError as exc:
+            unknown.append(exc)
+            continue
+        try:
+            return ref, rest_ok(tail)
+        except UserError as exc:
+            rest_error = rest_error or exc
+    if rest_error is not None:
+        raise rest_error
+    if ambiguous is not None:
+        raise ambiguous
+    hinted = [e for e in unknown if "Did you mean" in str(e)]
+    raise (hinted[0] if hinted else unknown[-1])
+
+
+def parse_key(key: str) -> tuple[SchoolYear, str, str]:
+    """``"2021-22:nysed-tsi-visits/visit-2"`` -> (year, cycle id, step id); StaleStep if malformed."""
+    m = re.fullmatch(r"(\d{4}-\d{2}):([a-z0-9-]+)/([a-z0-9-]+)", str(key or ""))
+    if not m:
+        raise StaleStep("That button points at a step I can't read: type `/scep checklist <step>` instead.")
+    try:
+        year = SchoolYear.parse(m.group(1))
+    except ValueError:
+        raise StaleStep("That button points at a step I can't read: type `/scep checklist <step>` instead.") from None
+    return year, m.group(2), m.group(3)
+
+
+def ref_for_key(state: SchoolState, library: CycleLibrary, key: str) -> StepRef:
+    """The step a stored key names (``<year>:<cycle>/<step>``), instantiated for that year.
+
+    StaleStep when the school no longer follows the cycle or the cycle lost the step.
+    """
+    year, cycle_id, step_id = parse_key(key)
+    cycle = library.get(cycle_id)
+    if cycle is None or cycle_id not in state.school.cycles:
+        raise StaleStep(f"This school no longer follows the cycle '{cycle_id}': see `/scep timeline`.")
+    for dated in progress._dated_steps(cycle, year, state):
+        if dated.step.id == step_id:
+            return StepRef(dated)
+    raise StaleStep(f"The cycle '{cycle.title}' no longer has the step '{step_id}' (its file changed): see `/scep timeline`.")
+
+
+def is_current(state: SchoolState, library: CycleLibrary, now: datetime, ref: StepRef) -> bool:
+    """The step belongs to its cycle's current instance (or the next one, shown near year end)."""
+    year = progress.current_year(ref.dated.cycle, state, now)
+    return ref.year in (year, year + 1)
+
+
+def schedulable(dated: DatedStep) -> bool:
+    """Visits, sessions, meetings and reviews held on a day (not deliverables or milestones)."""
+    step = dated.step
+    return step.kind in ("visit", "session", "meeting", "review") and not step.deadlines and bool(step.window or step.anchors)
+
+
+def submittable(dated: DatedStep) -> bool:
+    """Deliverables, and steps that send something for approval (visit 5: the final SCEP)."""
+    return dated.step.kind == "deliverable" or bool(dated.step.approval)
 
 
 def _contains(name: str, want: str) -> bool:
@@ -145,16 +262,22 @@ def undo_done(tx: SchoolTx, ref: StepRef, label: str | None, who: str, now: date
     return removed
 
 
-def set_schedule(tx: SchoolTx, ref: StepRef, at: datetime | None, who: str, now: datetime) -> None:
-    """Schedule (``at``: UTC instant) or cancel (None) a visit, session or meeting."""
+def set_schedule(tx: SchoolTx, ref: StepRef, at: datetime | None, who: str, now: datetime) -> bool:
+    """Schedule (``at``: UTC instant) or cancel (None) a visit, session or meeting.
+
+    Returns False (and writes nothing) when it was already so: a form sent twice is one change.
+    """
     doc = get_step_state(tx, ref)
     before = doc.get("scheduled_at")
+    if before == (iso(at) if at else None):
+        return False
     if at is None:
         doc.pop("scheduled_at", None)
     else:
         doc["scheduled_at"] = iso(at)
     tx.put(STEP_KIND, ref.state_key, doc)
     audit(tx, who, now, "scheduled" if at else "unscheduled", step=ref.key, year=ref.year.name, before=before, after=doc.get("scheduled_at"))
+    return True
 
 
 def set_anchor(tx: SchoolTx, year: SchoolYear, anchor: str, day: date | None, who: str, now: datetime) -> None:
