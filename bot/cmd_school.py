@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import badges
 from bot import blocks as bk
 from bot import dates, progress
 from bot.command import ORDER, REGISTRY, Ctx, Reply, UserError, error_reply, option_args, subcommand
@@ -227,7 +228,7 @@ def item_blocks(item: progress.Item, state: SchoolState, ctx: Ctx, *, detail: bo
     tz = state.school.tz
     step = item.dated.step
     icon = bk.STATUS_ICON.get(item.status, "")
-    line = f"{icon} *{bk.esc(item.title)}*: {bk.when_phrase(item, ctx.now, tz)}"
+    line = f"{icon} *{bk.esc(item.title)}*: {bk.when_phrase(item, ctx.now, tz)}" + badges.suffix(state, item, checklist_always=detail)
     if item.scheduled_at:
         line += f"\n:calendar: scheduled for {dates.fmt_local(item.scheduled_at, tz)}"
     if item.status == "waiting":
@@ -291,7 +292,7 @@ def cmd_timeline(ctx: Ctx, args: list[str]) -> Reply:
         rows = []
         for item in items:
             icon = bk.STATUS_ICON.get(item.status, "")
-            row = f"{icon} *{bk.esc(item.title)}* · {item.status} · {bk.when_phrase(item, ctx.now, tz)}"
+            row = f"{icon} *{bk.esc(item.title)}* · {item.status} · {bk.when_phrase(item, ctx.now, tz)}" + badges.suffix(state, item)
             if item.scheduled_at:
                 row += f" · scheduled {dates.fmt_local(item.scheduled_at, tz)}"
             rows.append(row)

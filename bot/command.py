@@ -18,7 +18,7 @@ from bot.cycles import CycleLibrary
 from bot.schools import SchoolState
 from bot.store import Store
 
-FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles"]
+FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles", "bot.cmd_steps"]
 
 MAX_COMMAND_TEXT = 4000
 
@@ -36,6 +36,7 @@ class Post:
     blocks: list[dict[str, Any]] | None = None
     thread_ts: str | None = None
     on_posted: Callable[[str], None] | None = None
+    on_sent: Callable[[str, str], None] | None = None  # (channel id as Slack gives it, ts): a DM's D... id
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Reply:
     view: dict[str, Any] | None = None  # a modal to open with the request's trigger_id
     posts: list[Post] = field(default_factory=list)
     error: bool = False
+    updates: list[Any] = field(default_factory=list)  # bot.effects.MessageUpdate: messages to redo in place
 
 
 @dataclass

@@ -29,6 +29,7 @@ class Call:
     token: str | None
     at: float
     path: str = ""
+    response: dict[str, Any] | None = None  # what the emulator answered (e.g. the ts of a post)
 
 
 @dataclass
@@ -156,8 +157,9 @@ class FakeSlack:
             method = "response_url"
         else:
             method = parsed.path.rsplit("/", 1)[-1]
+        call = Call(method, args, token, time.time(), parsed.path)
         with self.lock:
-            self.calls.append(Call(method, args, token, time.time(), parsed.path))
+            self.calls.append(call)
             fault = next((f for f in self.faults if f.method in (method, "*")), None)
             if fault:
                 fault.times -= 1
@@ -173,7 +175,8 @@ class FakeSlack:
                 return 200, {"ok": False, "error": fault.error}, {}
         if method == "response_url":
             return 200, {"ok": True}, {}
-        return 200, self.answer(method, args), {}
+        call.response = self.answer(method, args)
+        return 200, call.response, {}
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ok: dict[str, Any] = {"ok": True}
@@ -188,6 +191,8 @@ class FakeSlack:
             if ch.get("missing"):
                 return {"ok": False, "error": "channel_not_found"}
             ts = args.get("ts") or self._next_ts()
+            if method == "chat.postMessage" and str(channel or "")[:1] in ("U", "W"):
+                channel = "D" + str(channel)[1:]  # a DM: Slack answers with the IM channel's id
             if method == "chat.postEphemeral":
                 return {**ok, "message_ts": ts}
             return {**ok, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID}}

@@ -24,8 +24,15 @@ def register(app, services) -> None:
                 ack()
             open_view(reply, client, ctx.trigger_id, respond)
             return
-        if writes:
+        if not reply.text and not reply.blocks:
+            if not writes:
+                ack()  # the answer is the posts (a checklist posted in the channel)
+        elif writes:
             respond(**payload(reply))
         else:
             ack(**payload(reply))
         deliver_posts(reply, client, respond)
+        if reply.updates:
+            from handlers.effects import apply_updates
+
+            apply_updates(reply.updates, client)

@@ -94,6 +94,8 @@ def deliver_posts(reply: Reply, client, respond=None) -> None:
             continue
         if post.on_posted:
             post.on_posted(res["ts"])
+        if post.on_sent:
+            post.on_sent(res.get("channel") or post.channel, res["ts"])
 
 
 def open_view(reply: Reply, client, trigger_id: str | None, respond=None) -> None:

@@ -1,0 +1,24 @@
+"""App Home: ``app_home_opened`` publishes the person's schools; the page buttons page them."""
+
+from __future__ import annotations
+
+from bot.home import PAGE_ACTION
+from handlers.common import make_ctx
+from handlers.effects import publish_home
+
+
+def register(app, services) -> None:
+    @app.event("app_home_opened")
+    def home_opened(event, body, client):
+        if event.get("tab", "home") != "home":
+            return
+        body = {**body, "user_id": event.get("user"), "team_id": body.get("team_id")}
+        ctx = make_ctx(services, body, client)
+        publish_home(ctx, client)
+
+    @app.action(PAGE_ACTION)
+    def page(ack, body, client):
+        ack()
+        ctx = make_ctx(services, body, client)
+        value = (body["actions"][0].get("value") or "1")
+        publish_home(ctx, client, int(value) if value.isdigit() else 1)

@@ -1,0 +1,54 @@
+"""Review and approval: "Submit for review" on a step, the reviewer's "Approve" and "Request
+changes" buttons, and the feedback modal."""
+
+from __future__ import annotations
+
+from bot import review
+from handlers.common import make_ctx
+from handlers.effects import apply, run  # noqa: F401
+
+
+def _message(body) -> tuple[str, str] | None:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    return (channel, ts) if channel and ts else None
+
+
+def register(app, services) -> None:
+    @app.action(review.SUBMIT_ACTION)
+    def submit_clicked(ack, body, client, respond):
+        ack()
+        ctx = make_ctx(services, body, client)
+        if not ctx.channel_id:  # from a modal: its origin channel
+            meta = ((body.get("view") or {}).get("private_metadata") or "").split("|")
+            ctx = make_ctx(services, body, client, channel_id=meta[2] if len(meta) > 2 else "")
+        value = body["actions"][0].get("value", "")
+        out = run(lambda: review.submit_click(ctx, value), "submit for review button")
+        apply(out, ctx, services, body, client, respond)
+
+    @app.action(review.APPROVE_ACTION)
+    def approve(ack, body, client, respond):
+        ack()
+        ctx = make_ctx(services, body, client)
+        value = body["actions"][0].get("value", "")
+        out = run(lambda: review.approve_click(ctx, value, _message(body)), "approve button")
+        apply(out, ctx, services, body, client, respond)
+
+    @app.action(review.CHANGES_ACTION)
+    def request_changes(ack, body, client, respond):
+        ack()
+        ctx = make_ctx(services, body, client)
+        value = body["actions"][0].get("value", "")
+        out = run(lambda: review.changes_click(ctx, value, _message(body)), "request changes button")
+        apply(out, ctx, services, body, client, respond)
+
+    @app.view(review.FEEDBACK_CALLBACK)
+    def feedback(ack, body, view, client):
+        from handlers.modals import submit_modal
+
+        ctx = make_ctx(services, body, client)
+        text = (((view.get("state") or {}).get("values") or {}).get("feedback") or {}).get("value", {}).get("value") or ""
+        meta, view_id = view.get("private_metadata", ""), view.get("id", "")
+        submit_modal(ack, body, client, ctx, services,
+                     lambda dry: review.feedback_submitted(ctx, meta, text, view_id, dry=dry), "feedback modal")
