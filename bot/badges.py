@@ -17,7 +17,7 @@ def item_badges(state: SchoolState, item: Item, *, checklist_always: bool = Fals
     if cl:
         out.append(f":ballot_box_with_check: {cl}")
     rv = review.status_text(item.state, state.school.tz)
-    if rv and (item.label is None or item.label == (item.state.get("review") or {}).get("label") or item.label == "due"):
+    if rv:  # on every item of the step: the FINAL's line says where the DRAFT's review stands
         out.append(rv)
     return out
 

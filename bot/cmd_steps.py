@@ -458,7 +458,10 @@ def _set_anchor(ctx: Ctx, args: list[str], kinds: dict[str, str], what_word: str
         return Reply(text=text, blocks=[bk.section(text)], public=True)
     if not rest and what_word == "meeting":
         raise UserError(f"When is it? {usage}")
-    when = nlp_dates.parse(" ".join(rest) or "today", ctx.now, tz, need_time=False, prefer="nearest")
+    cur = progress.current_year(cycle, state, ctx.now)
+    s = span(cycle, cur, tz)
+    within = (dates.local_today(s[0], tz), dates.local_today(s[1], tz)) if s else None
+    when = nlp_dates.parse(" ".join(rest) or "today", ctx.now, tz, need_time=False, prefer="nearest", within=within)
     year = _anchor_year(state, ctx, cycle, when.day)
     before = state.anchor_dates(year).get(anchor)
     with ctx.store.transaction(state.school.school_id) as tx:

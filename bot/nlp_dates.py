@@ -210,14 +210,17 @@ def warm() -> None:
 # ---------------------------------------------------------------- the wrapper
 
 
-def parse(text: str, now: datetime, tz: str, *, need_time: bool = True, prefer: Prefer = "future") -> When:
+def parse(text: str, now: datetime, tz: str, *, need_time: bool = True, prefer: Prefer = "future",
+          within: tuple[date, date] | None = None) -> When:
     """Read ``text`` as a local day (and time) in zone ``tz`` relative to ``now`` (UTC).
 
     ``need_time``: a day without a time is refused with an example; otherwise a time is
-    optional (and ignored by callers that only want the day).
+    optional (and ignored by callers that only want the day). ``within``: local days (first,
+    last) of the period the date is about (a cycle's year): a month and day without a year is
+    read in it when exactly one of its readings falls there.
     """
     try:
-        return _parse(text, now, tz, need_time, prefer)
+        return _parse(text, now, tz, need_time, prefer, within)
     except WhenError:
         raise
     except (ValueError, OverflowError, ArithmeticError):
@@ -229,7 +232,7 @@ def _show(text: str) -> str:
     return s if len(s) <= 60 else s[:59] + "…"
 
 
-def _parse(text: str, now: datetime, tz: str, need_time: bool, prefer: Prefer) -> When:
+def _parse(text: str, now: datetime, tz: str, need_time: bool, prefer: Prefer, within: tuple[date, date] | None = None) -> When:
     raw = str(text or "")
     shown = _show(raw)
     if not raw.strip():
@@ -285,7 +288,10 @@ def _parse(text: str, now: datetime, tz: str, need_time: bool, prefer: Prefer) -
         raise _err_vague(shown, need_time)
     if _EXPLICIT_MONTH.search(t) and not explicit_year:
         past, _ = _dateparser(t, local_now, "past")
-        if past is not None and past.date() <= today:
+        inside = [v for v in (value, past) if v is not None and within and within[0] <= v.date() <= within[1]]
+        if within and len(inside) == 1:
+            value = inside[0]
+        elif past is not None and past.date() <= today:
             ago = (today - past.date()).days
             ahead = (value.date() - today).days
             if prefer == "nearest" and ago < ahead:

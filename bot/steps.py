@@ -113,17 +113,19 @@ def resolve_in(steps: list[DatedStep], text: str) -> StepRef:
 
 
 def _close_matches(steps: list[DatedStep], want: str) -> list[DatedStep]:
+    """The steps whose names are closest to a mistyped reference (the best, and any as close)."""
     import difflib
 
-    by_name: dict[str, DatedStep] = {}
-    for d in steps:
+    scored: dict[int, tuple[float, DatedStep]] = {}
+    for i, d in enumerate(steps):
         for n in names_of(d):
-            by_name.setdefault(n, d)
-    out: list[DatedStep] = []
-    for n in difflib.get_close_matches(want, list(by_name), n=3, cutoff=0.75):
-        if by_name[n] not in out:
-            out.append(by_name[n])
-    return out[:2]
+            ratio = difflib.SequenceMatcher(None, want, n).ratio()
+            if ratio >= 0.75 and ratio > scored.get(i, (0.0, d))[0]:
+                scored[i] = (ratio, d)
+    if not scored:
+        return []
+    best = max(r for r, _ in scored.values())
+    return [d for r, d in sorted(scored.values(), key=lambda x: -x[0]) if r >= best - 0.01][:2]
 
 
 def split_ref(steps: list[DatedStep], words: list[str], rest_ok) -> tuple[StepRef, Any]:

@@ -103,9 +103,15 @@ class SchoolTx(_Docs):
         self.changed = False
 
     def put(self, kind: str, key: str, doc: dict[str, Any]) -> None:
+        """Store ``doc`` under ``key``, replacing the whole document (a field left out is gone:
+        TinyDB's upsert would merge and keep it)."""
         body = dict(doc)
         body["_key"] = key
-        self._db.table(kind).upsert(body, Query()._key == key)
+        table = self._db.table(kind)
+        cond = Query()._key == key
+        if table.contains(cond):
+            table.remove(cond)
+        table.insert(body)
         self.changed = True
 
     def delete(self, kind: str, key: str) -> bool:

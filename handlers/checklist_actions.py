@@ -65,7 +65,7 @@ def register(app, services) -> None:
         ctx = make_ctx(services, body, client, channel_id=origin)
         parts = (body["actions"][0].get("value") or "").split("|")
         out = run(lambda: schedule_view(ctx, parts[0], parts[1] if len(parts) > 1 else "", origin), "pick a date button")
-        if out.open_view and (body.get("container") or {}).get("type") == "view":
+        if out.open_view and (body.get("view") or {}).get("type") == "modal":  # on top of the modal it came from
             out.push_view, out.open_view = out.open_view, None
         _open(out, ctx, body, client, respond)
 

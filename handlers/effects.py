@@ -51,7 +51,7 @@ def tell(text: str, body: dict[str, Any], client, respond=None) -> None:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
             return
         trigger = body.get("trigger_id")
-        if trigger and container.get("type") == "view":
+        if trigger and container.get("type") == "view" and (body.get("view") or {}).get("type") == "modal":
             client.views_push(trigger_id=trigger, view=notice_view(text))
             return
         if trigger:
