@@ -66,10 +66,10 @@ def render_blocks(blocks: list[dict[str, Any]] | None, fallback: str, names: dic
             out.append("-" * 40)
         elif t == "actions":
             labels = [e.get("text", {}).get("text", "") for e in b.get("elements", []) if e.get("type") == "button"]
-            boxes = [o["text"]["text"] for e in b.get("elements", []) if e.get("type") == "checkboxes" for o in e.get("options", [])]
+            boxes = [(o["text"]["text"], o in (e.get("initial_options") or [])) for e in b.get("elements", []) if e.get("type") == "checkboxes" for o in e.get("options", [])]
             if labels:
                 out.append("   " + "  ".join(f"[{l}]" for l in labels))
-            out.extend(f"   [ ] {x}" for x in boxes)
+            out.extend(f"   [{'x' if on else ' '}] {x}" for x, on in boxes)
     return mrkdwn_to_text("\n".join(out), names)
 
 

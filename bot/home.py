@@ -30,25 +30,27 @@ _LOCK = threading.Lock()
 
 
 def _profiles(store) -> dict[str, tuple[int, str, str, dict[str, list[str]]]]:
-    """school id -> (revision, name, team, {user: [roles]}), refreshed for changed schools only."""
+    """school id -> (revision, name, team, {user: [roles]}), refreshed for changed schools only.
+
+    Returns a snapshot (listeners run on a thread pool; the cache is changed under a lock)."""
     with _LOCK:
         cache = _CACHE.setdefault(store, {})
-    ids = store.school_ids()
-    for sid in ids:
-        rev = store.revision(sid)
-        hit = cache.get(sid)
-        if hit is not None and hit[0] == rev:
-            continue
-        doc = store.view(sid).get(*PROFILE) or {}
-        people: dict[str, list[str]] = {}
-        for role in ROLE_NAMES:
-            for uid in (doc.get("roles") or {}).get(role) or []:
-                people.setdefault(uid, []).append(role)
-        cache[sid] = (rev, doc.get("name", ""), doc.get("team_id", ""), people)
-    if len(cache) > len(ids):
-        for sid in set(cache) - set(ids):
-            cache.pop(sid, None)
-    return cache
+        ids = store.school_ids()
+        for sid in ids:
+            rev = store.revision(sid)
+            hit = cache.get(sid)
+            if hit is not None and hit[0] == rev:
+                continue
+            doc = store.view(sid).get(*PROFILE) or {}
+            people: dict[str, list[str]] = {}
+            for role in ROLE_NAMES:
+                for uid in (doc.get("roles") or {}).get(role) or []:
+                    people.setdefault(uid, []).append(role)
+            cache[sid] = (rev, doc.get("name", ""), doc.get("team_id", ""), people)
+        if len(cache) > len(ids):
+            for sid in set(cache) - set(ids):
+                cache.pop(sid, None)
+        return dict(cache)
 
 
 def schools_of(store, user_id: str, team_id: str) -> list[tuple[str, list[str]]]:

@@ -64,9 +64,18 @@ def school_steps(state: SchoolState, library: CycleLibrary, now: datetime) -> li
     return out
 
 
+_NAMES: dict[int, tuple[Any, list[str]]] = {}
+
+
 def names_of(dated: DatedStep) -> list[str]:
+    """The normalized names of a step (memoised per step object: the same for every school)."""
     s = dated.step
-    return [normalize(n) for n in (s.id, s.short or "", s.title, *s.aliases, f"{dated.cycle.id}/{s.id}") if n]
+    hit = _NAMES.get(id(s))
+    if hit is None or hit[0] is not s:
+        if len(_NAMES) > 10_000:
+            _NAMES.clear()
+        hit = _NAMES[id(s)] = (s, [normalize(n) for n in (s.id, s.short or "", s.title, *s.aliases, f"{dated.cycle.id}/{s.id}") if n])
+    return hit[1]
 
 
 MAX_REF = 200
@@ -119,7 +128,10 @@ def _close_matches(steps: list[DatedStep], want: str) -> list[DatedStep]:
     scored: dict[int, tuple[float, DatedStep]] = {}
     for i, d in enumerate(steps):
         for n in names_of(d):
-            ratio = difflib.SequenceMatcher(None, want, n).ratio()
+            sm = difflib.SequenceMatcher(None, want, n)
+            if sm.real_quick_ratio() < 0.75 or sm.quick_ratio() < 0.75:
+                continue
+            ratio = sm.ratio()
             if ratio >= 0.75 and ratio > scored.get(i, (0.0, d))[0]:
                 scored[i] = (ratio, d)
     if not scored:

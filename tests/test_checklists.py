@@ -255,3 +255,21 @@ def test_a_deleted_checklist_message_is_forgotten(bot):
     bot.fake.fail_next("chat.update", error="message_not_found")
     bot.interactive(tick(bot.fake, msg2, CHANNEL, ts2, 0, options_of(msg2, 0)[:1]))
     assert [m["ts"] for m in step_doc(bot)["checklist"]["messages"]] == [ts2]
+
+
+def test_ticks_from_many_threads_at_once_are_all_kept(bot):
+    import threading
+
+    bot.setup()
+    msg, ts = posted_checklist(bot)
+    ids = options_of(msg, 1)
+    payloads = [tick(bot.fake, msg, CHANNEL, ts, 1, [i], user=f"U0T{n:06d}") for n, i in enumerate(ids)]
+    threads = [threading.Thread(target=bot.interactive, args=(p,)) for p in payloads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ticks = step_doc(bot)["checklist"]["ticks"]
+    assert set(ticks) == set(ids) and len({t["by"] for t in ticks.values()}) == len(ids)
+    audit = bot.services.store.view(bot.services.store.school_ids()[0]).all("audit")
+    assert [a["what"] for a in audit.values()].count("checklist") == len(ids)
