@@ -8,7 +8,6 @@ Prints p50/p99 in milliseconds. Not a test: run ``python benchmarks/checklists.p
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import tempfile
 import time

@@ -198,8 +198,13 @@ def _schedule_picker(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
     tz = state.school.tz
     doc = state.step_state(ref.year, ref.key)
     now_line = f"scheduled for {dates.fmt_local(dates.parse_instant(doc['scheduled_at']), tz)}" if doc.get("scheduled_at") else "not scheduled yet"
+    ex = dates.add_days(dates.local_today(ctx.now, tz), 1)
+    if dated.opens_at and dates.local_today(dated.opens_at, tz) > ex:
+        ex = dates.local_today(dated.opens_at, tz)
+    while ex.weekday() >= 5:  # an example on a school day
+        ex = dates.add_days(ex, 1)
     text = (f"*{bk.esc(dated.step.title)}* ({dated.year}): window {_window_text(dated, tz)}; {now_line}.\n"
-            f"Type a date: `/scep schedule {bk.esc(dated.step.label.lower())} Dec 14 10am` (or `next Tuesday at 2pm`, `tomorrow 3pm`), "
+            f"Type a date: `/scep schedule {bk.esc(dated.step.label.lower())} {ex:%b} {ex.day} 10am` (or `next Tuesday at 2pm`, `tomorrow 3pm`), "
             f"`/scep schedule {bk.esc(dated.step.label.lower())} cancel`, or pick one:")
     button = bk.button("Pick a date", "sched_open", f"{state.school.school_id}|{ref.state_key}", style="primary")
     return Reply(text=text, blocks=[bk.section(text), bk.actions(button)])

@@ -63,7 +63,9 @@ def message_click(fake, message: dict[str, Any], channel: str, ts: str, action: 
                     "user": "UBOT0001", "bot_id": "BBOT0001"},
         "response_url": fake.response_url("act"),
         "actions": [act],
-        "state": {"values": {}},
+        # as Slack does: the state of the message's stateful elements, here the one clicked
+        "state": {"values": {action["block_id"]: {action["action_id"]: {"type": "checkboxes", "selected_options": selected or []}}}
+                  if action.get("type") == "checkboxes" else {}},
     })
     return payload
 

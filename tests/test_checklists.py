@@ -178,7 +178,11 @@ def test_a_click_after_the_year_rolled_is_refused_and_the_old_message_closed(bot
     assert not step_doc(bot).get("checklist", {}).get("ticks")
     closed, _ = last_update(bot)
     assert checkbox_blocks(closed["blocks"]) == []
-    assert button(closed["blocks"], "ck_current")["value"].endswith("|nysed-tsi-visits/visit-2")
+    current = button(closed["blocks"], "ck_current")
+    assert current["value"].endswith("|nysed-tsi-visits/visit-2")
+    bot.interactive(message_click(bot.fake, closed, CHANNEL, ts, current))
+    modal = bot.fake.of("views.open")[-1].args["view"]
+    assert "|2022-23:nysed-tsi-visits/visit-2|" in modal["private_metadata"] and "2022-23" in str(modal["blocks"])
 
 
 def test_a_click_on_a_step_the_school_no_longer_follows(bot):
@@ -273,3 +277,11 @@ def test_ticks_from_many_threads_at_once_are_all_kept(bot):
     assert set(ticks) == set(ids) and len({t["by"] for t in ticks.values()}) == len(ids)
     audit = bot.services.store.view(bot.services.store.school_ids()[0]).all("audit")
     assert [a["what"] for a in audit.values()].count("checklist") == len(ids)
+
+
+def test_district_check_ins_carry_the_after_action_review_questions(bot):
+    bot.setup("District Office cycles:district-plan-review")
+    msg, _ = posted_checklist(bot, "checklist fall check-in")
+    options = [o["text"]["text"] for b in checkbox_blocks(msg["blocks"]) for o in b["elements"][0]["options"]]
+    for q in ("What was expected to happen?", "What actually happened?", "Why was there a difference?"):
+        assert any(q in o for o in options), q
