@@ -54,6 +54,7 @@ class FakeSlack:
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     server: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = None
+    socket_mode_url: str | None = None  # what apps.connections.open answers
 
     # -- lifecycle
     def start(self, port: int = 0) -> "FakeSlack":
@@ -177,6 +178,10 @@ class FakeSlack:
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ok: dict[str, Any] = {"ok": True}
+        if method == "apps.connections.open":
+            if not self.socket_mode_url:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {**ok, "url": self.socket_mode_url}
         if method == "auth.test":
             return {**ok, "url": "https://demo.slack.com/", "team": "Demo District", "user": "scep-bot",
                     "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}
@@ -219,3 +224,117 @@ class FakeSlack:
                 files = json.loads(files)
             return {**ok, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         return ok
+
+
+class FakeSocketMode:
+    """A Socket Mode endpoint on 127.0.0.1: ``apps.connections.open`` of a ``FakeSlack`` made with
+    ``socket_mode=`` points here. ``send(type, payload)`` delivers an envelope to the connected
+    app and returns its ``envelope_id``; ``ack_for(envelope_id)`` waits for the app's ack."""
+
+    GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self) -> None:
+        import socket
+
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(4)
+        self.conn = None
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.connected = threading.Event()
+        self._send_lock = threading.Lock()
+        self._ids = itertools.count(1)
+        threading.Thread(target=self._accept, daemon=True, name="fake-socket-mode").start()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self._sock.getsockname()[1]}/link"
+
+    def close(self) -> None:
+        for s in (self.conn, self._sock):
+            try:
+                if s is not None:
+                    s.close()
+            except OSError:
+                pass
+
+    def _accept(self) -> None:
+        import base64
+        import hashlib
+
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(1024)
+                if not chunk:
+                    break
+                head += chunk
+            key = next((l.split(":", 1)[1].strip() for l in head.decode("latin-1").split("\r\n") if l.lower().startswith("sec-websocket-key")), "")
+            accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
+            conn.sendall(f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n".encode())
+            self.conn = conn
+            self._frame(0x1, json.dumps({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}}).encode())
+            self.connected.set()
+            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def _frame(self, opcode: int, data: bytes) -> None:
+        n = len(data)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([n])
+        elif n < 65536:
+            head += bytes([126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([127]) + n.to_bytes(8, "big")
+        with self._send_lock:
+            self.conn.sendall(head + data)
+
+    def _read(self, conn) -> None:
+        def exact(n: int) -> bytes:
+            buf = b""
+            while len(buf) < n:
+                chunk = conn.recv(n - len(buf))
+                if not chunk:
+                    raise ConnectionError
+                buf += chunk
+            return buf
+
+        try:
+            while True:
+                b0, b1 = exact(2)
+                opcode, n = b0 & 0x0F, b1 & 0x7F
+                if n == 126:
+                    n = int.from_bytes(exact(2), "big")
+                elif n == 127:
+                    n = int.from_bytes(exact(8), "big")
+                mask = exact(4) if b1 & 0x80 else b"\0\0\0\0"
+                data = bytes(c ^ mask[i % 4] for i, c in enumerate(exact(n)))
+                if opcode == 0x9:
+                    self._frame(0xA, data)
+                elif opcode == 0x8:
+                    return
+                elif opcode == 0x1:
+                    msg = json.loads(data)
+                    if msg.get("envelope_id"):
+                        self.acks[msg["envelope_id"]] = msg
+        except (ConnectionError, OSError, ValueError):
+            return
+
+    def send(self, type_: str, payload: dict[str, Any]) -> str:
+        assert self.connected.wait(10), "no Socket Mode client connected"
+        eid = f"env-{next(self._ids)}"
+        self._frame(0x1, json.dumps({"envelope_id": eid, "type": type_, "payload": payload, "accepts_response_payload": type_ != "events_api"}).encode())
+        return eid
+
+    def ack_for(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any] | None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if envelope_id in self.acks:
+                return self.acks[envelope_id]
+            time.sleep(0.01)
+        return None

@@ -170,3 +170,29 @@ def test_a_district_cycle_file_in_the_data_directory_replaces_the_builtin(tmp_pa
     proc = run_cli(["console", "--now", "2021-11-02T13:00:00Z"], tmp_path, "/scep cycles\n")
     assert "Springfield Plan Review" in proc.stdout
     assert "could not be loaded" in proc.stdout and "broken.yaml" in proc.stdout
+
+
+def test_socket_mode_runs_the_same_listeners(tmp_path, fake):
+    from bot.emulator import FakeSocketMode
+
+    ws = FakeSocketMode()
+    fake.socket_mode_url = ws.url
+    env = env_for(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_APP_TOKEN="xapp-1-test", SLACK_API_URL=fake.url)
+    proc = subprocess.Popen([*scep_bot()], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert ws.connected.wait(20), "the bot never opened a Socket Mode connection"
+        opened = fake.of("apps.connections.open")
+        assert opened and opened[0].token == "xapp-1-test"
+        base = {"team_id": "T0DEMO001", "channel_id": "C0SOCK001", "user_id": "U0ADMIN01", "command": "/scep",
+                "response_url": fake.response_url("s"), "trigger_id": "1.t"}
+        ws.send("slash_commands", {**base, "text": "setup Socket School model:TSI"})
+        calls = fake.wait_for("response_url", timeout=10)
+        assert calls and "Socket School" in calls[-1].args["text"]
+        eid = ws.send("slash_commands", {**base, "text": "next 1"})
+        ack = ws.ack_for(eid)
+        assert ack is not None and "Next for Socket School" in ack["payload"]["text"]
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0]
+        ws.close()
+    assert "Socket Mode" in out
