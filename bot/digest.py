@@ -85,6 +85,8 @@ def month_report(state: SchoolState, library: CycleLibrary, now: datetime, month
     lo = dates.local_instant(rep.month, dates.MIDNIGHT, tz)
     mid = dates.local_instant(next_month(rep.month), dates.MIDNIGHT, tz)
     hi = dates.local_instant(next_month(next_month(rep.month)), dates.MIDNIGHT, tz)
+    # nothing is reported from before the school was set up: the bot did not follow it then
+    since = dates.parse_instant(school.created_at) if school.created_at else lo
     seen: set[tuple[str, str, str | None]] = set()
     done_lines: list[tuple[datetime, str]] = []
     coming_lines: list[tuple[datetime, str]] = []
@@ -118,12 +120,12 @@ def month_report(state: SchoolState, library: CycleLibrary, now: datetime, month
                     if lo <= at < mid:
                         done_lines.append((at, f"{name} done on {_md(at, tz)}"))
                         continue
-                if item.status == "overdue" and item.at and lo <= item.at < mid:
+                if item.status == "overdue" and item.at and max(lo, since) <= item.at < mid:
                     what = f"{name} {item.label.upper()} was due {_md(item.at, tz)}" if item.label in ("draft", "final") else (
                         f"{name} was due {_md(item.at, tz)}" if item.label else f"{name} window closed {_md(item.at, tz)}")
                     done_lines.append((item.at, what + ", not marked done"))
                     continue
-                if item.status == "passed" and item.at and lo <= item.at < mid:
+                if item.status == "passed" and item.at and max(lo, since) <= item.at < mid:
                     done_lines.append((item.at, f"{name} ({_md(item.at, tz)})"))
                     continue
                 # -- what comes in the next month

@@ -582,6 +582,8 @@ def save_message(
         out = _apply_message(tx, _school_name(store, school_id), msg, step=ref.key, year=ref.year.name, prompt_key=prompt_key,
                              commitments=commitments, now=now, permalink=permalink, author_name=author_name, source="shortcut",
                              event_id=None, chosen_commitment=commitment, saved_by=who)
+        if existing is not None and out.action == "saved":
+            out.action = "updated"  # re-filed under another step
         audit(tx, who, now, "note saved", note=out.key, step=ref.key, year=ref.year.name, commitment=commitment or None)
     if store.school_for_channel(team_id, channel) != school_id:
         remember_thread(store, channel, msg["ts"], school_id)
