@@ -11,6 +11,8 @@ with nothing done and nothing coming sends nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -77,8 +79,30 @@ def _years_around(day: date) -> list[SchoolYear]:
     return [y + (-1), y, y + 1]
 
 
+_CACHE: dict[tuple, MonthReport] = {}
+_CACHE_MAX = 5000
+
+
 def month_report(state: SchoolState, library: CycleLibrary, now: datetime, month: date) -> MonthReport:
-    """What happened in ``month`` (its first day) and what comes in the month after it."""
+    """What happened in ``month`` (its first day) and what comes in the month after it.
+
+    Memoised on the school's state, the cycles and the local day: the sweep asks every minute
+    during the digest's week, and the answer only changes when one of those does."""
+    key = (
+        state.school.school_id, month, dates.local_today(now, state.school.tz), id(library),
+        hashlib.sha1(json.dumps([state.school.to_doc(), state.steps, state.anchors], sort_keys=True, default=str).encode()).hexdigest(),
+    )
+    hit = _CACHE.get(key)
+    if hit is not None and all(library.get(c) is not None for c in state.school.cycles):
+        return hit
+    rep = _month_report(state, library, now, month)
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = rep
+    return rep
+
+
+def _month_report(state: SchoolState, library: CycleLibrary, now: datetime, month: date) -> MonthReport:
     school = state.school
     tz = school.tz
     rep = MonthReport(school, month_start(month))

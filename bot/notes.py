@@ -162,7 +162,7 @@ def prompt_message(school: School, dated: DatedStep, commitments: list[str], now
         lines.append("Commitments:\n" + ct)
         how = (
             "Reply *in this thread*, one reply per commitment, starting with its tag: `C1: ...`, "
-            f"`C2: ...` (or `Commitment 2: ...`). A reply without a tag is a general note."
+            "`C2: ...` (or `Commitment 2: ...`). A reply without a tag is a general note."
         )
     else:
         how = (
@@ -435,12 +435,12 @@ def _apply_message(
 
 def recount(tx: SchoolTx, step: str, year: str) -> dict[str, Any]:
     """Recompute the step's note counts kept on its state (read by the digest)."""
-    notes = tx.find(NOTE_KIND, step=step, year=year)
+    tags = tx.pluck(NOTE_KIND, "commitment", step=step, year=year)
     by: dict[str, int] = {}
-    for n in notes.values():
-        c = str(n.get("commitment") or "general")
+    for c in tags:
+        c = str(c or "general")
         by[c] = by.get(c, 0) + 1
-    counts = {"count": len(notes), "by_commitment": by}
+    counts = {"count": len(tags), "by_commitment": by}
     skey = f"{year}:{step}"
     st = tx.get(STEP_KIND, skey) or {}
     if st.get("notes") != counts:

@@ -149,6 +149,17 @@ class _Docs:
     def count(self, kind: str) -> int:
         return len(self._table(kind))
 
+    def pluck(self, kind: str, name: str, **equals: Any) -> list[Any]:
+        """The value of field ``name`` (None when absent) of every document of ``kind`` whose
+        fields equal ``equals``: a count or a tally without copying whole documents."""
+        missing = object()
+        items = equals.items()
+        return [
+            _copy(d.get(name))
+            for d in self._table(kind).values()
+            if all(d.get(k, missing) == v for k, v in items)
+        ]
+
 
 class SchoolView(_Docs):
     """A read-only snapshot of one school's documents (shallow copies: do not mutate them)."""

@@ -88,3 +88,14 @@ def test_read_only_store_reads_while_the_bot_holds_the_lock(tmp_path):
     with pytest.raises(StoreError):
         ReadOnlyStore(tmp_path / "nothing-here")
     store.close()
+
+
+def test_pluck_tallies_without_whole_documents(tmp_path):
+    store = TinyStore(tmp_path)
+    with store.transaction("s1") as tx:
+        tx.put("notes", "a", {"step": "v1", "commitment": 1})
+        tx.put("notes", "b", {"step": "v1"})
+        tx.put("notes", "c", {"step": "v2", "commitment": 2})
+        assert sorted(tx.pluck("notes", "commitment", step="v1"), key=str) == [1, None]
+    assert store.view("s1").pluck("notes", "commitment") == [1, None, 2]
+    store.close()
