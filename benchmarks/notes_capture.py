@@ -82,22 +82,39 @@ def pct(values: list[float]) -> str:
 
 
 def bench_store(data_dir: Path, schools: int, replies: int) -> None:
+    import bot.store as store_mod
+
+    disk: list[float] = []
+    real_write = store_mod.atomic_write
+
+    def timed_write(path, text):  # the benchmark times the disk part: write, fsync, rename, fsync of the folder
+        t = time.perf_counter()
+        real_write(path, text)
+        disk.append((time.perf_counter() - t) * 1000)
+
+    store_mod.atomic_write = timed_write
     store = TinyStore(data_dir)
+    cpu: list[float] = []
     rng = random.Random(7)
-    base = 1636000000 + int(time.time()) % 1_000_000 * 10  # new message ts on every run (the directory may be reused)
+    run = random.SystemRandom().randrange(1, 999_999)  # new message ts on every run (the directory may be reused)
     cold, warm = [], []
     touched: set[int] = set()
     for k in range(replies):
         i = rng.randrange(schools)
-        msg = {"channel": channel_of(i), "ts": f"{base + k}.000001", "thread_ts": thread_of(i), "user": "U0TEACH01", "text": TEXT}
-        t = time.perf_counter()
+        msg = {"channel": channel_of(i), "ts": f"{1636000000 + k}.{run:06d}", "thread_ts": thread_of(i), "user": "U0TEACH01", "text": TEXT}
+        t, c = time.perf_counter(), time.thread_time()
         out = notes.capture(store, TEAM_ID, msg, NOW, base_url="https://demo.slack.com/")
         dt = (time.perf_counter() - t) * 1000
+        if i in touched:
+            cpu.append((time.thread_time() - c) * 1000)
         assert out.action == "saved", out
         (warm if i in touched else cold).append(dt)
         touched.add(i)
     print(f"store write, warm school : {pct(warm)}")
     print(f"store write, cold school : {pct(cold)}  (first touch after start: the school's file is parsed)")
+    print(f"  of which CPU (warm)      : {pct(cpu)}")
+    print(f"  of which disk            : {pct(disk)}  (write + fsync + rename + fsync of the folder)")
+    store_mod.atomic_write = real_write
     store.close()
 
 
@@ -112,16 +129,16 @@ def bench_end_to_end(data_dir: Path, schools: int, replies: int) -> None:
     services = build_services(Settings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.url, data_dir=data_dir), clock=lambda: clock[0])
     app = build_app(services, token="xoxb-bench", signing_secret=SECRET, process_before_response=True, background=False)
     rng = random.Random(11)
-    base = 1637000000 + int(time.time()) % 1_000_000 * 10
+    run = random.SystemRandom().randrange(1, 999_999)
     # warm every school once (the state a bot reaches after its first replies)
     for i in range(schools):
         services.store.view(f"s{i:012d}")
     times = []
     for k in range(replies):
         i = rng.randrange(schools)
-        ts = f"{base + k}.000001"
+        ts = f"{1637000000 + k}.{run:06d}"
         event = {"type": "message", "channel": channel_of(i), "user": "U0TEACH01", "text": TEXT, "ts": ts, "thread_ts": thread_of(i), "channel_type": "channel"}
-        body = json.dumps({"token": "x", "team_id": TEAM_ID, "api_app_id": "A0", "type": "event_callback", "event_id": f"Ev{base + k:012d}",
+        body = json.dumps({"token": "x", "team_id": TEAM_ID, "api_app_id": "A0", "type": "event_callback", "event_id": f"Ev{run:06d}{k:08d}",
                            "event_time": 1, "event": event, "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT0001", "is_bot": True}]})
         headers = signed_headers(body, content_type="application/json")
         t = time.perf_counter()
