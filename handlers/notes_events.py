@@ -196,11 +196,14 @@ def backfill(services, client, school_ids: list[str] | None = None) -> notes.Syn
     """Read every open prompt thread and save the replies missed (bot down, events lost)."""
     store = services.store
     now = services.clock()
+    total = notes.SyncResult()
+    prompts = notes.open_prompts(store, now, school_ids)
+    if not prompts:
+        return total
     base = base_url(services, client)
     bot_uid = _extras(services).get("bot_user_id")
     lookup = user_lookup(client)
-    total = notes.SyncResult()
-    for sid, prompt in notes.open_prompts(store, now, school_ids):
+    for sid, prompt in prompts:
         try:
             messages = read_replies(client, prompt["channel"], prompt["ts"])
         except SlackApiError as exc:
