@@ -18,7 +18,7 @@ from bot.cycles import CycleLibrary
 from bot.schools import SchoolState
 from bot.store import Store
 
-FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles", "bot.cmd_history"]
+FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles", "bot.cmd_history", "bot.cmd_notes"]
 
 MAX_COMMAND_TEXT = 4000
 
@@ -39,6 +39,17 @@ class Post:
 
 
 @dataclass
+class Upload:
+    """A file to upload to a channel (``files.uploadV2``) after the reply is sent."""
+
+    channel: str
+    filename: str
+    content: bytes
+    title: str = ""
+    comment: str = ""
+
+
+@dataclass
 class Reply:
     text: str
     blocks: list[dict[str, Any]] | None = None
@@ -46,6 +57,10 @@ class Reply:
     view: dict[str, Any] | None = None  # a modal to open with the request's trigger_id
     posts: list[Post] = field(default_factory=list)
     error: bool = False
+    uploads: list[Upload] = field(default_factory=list)
+    # work only the Slack side can do, run by the listener after it answered: (name, args);
+    # handlers register runners by name (``handlers.common.EFFECTS``)
+    effects: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass

@@ -50,6 +50,9 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     replies: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    posted: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message the bot posted
+    reactions: set[tuple[str, str, str]] = field(default_factory=set)  # (channel, ts, name)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> filename, data, title, channel
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     server: ThreadingHTTPServer | None = None
@@ -124,6 +127,18 @@ class FakeSlack:
             time.sleep(0.005)
         return self.of(method)
 
+    def add_reply(self, channel: str, thread_ts: str, user: str, text: str, ts: str | None = None, **extra: Any) -> dict[str, Any]:
+        """A reply in a thread, as ``conversations.replies`` will list it (not sent as an event)."""
+        with self.lock:
+            msg = {"type": "message", "user": user, "text": text, "ts": ts or self._next_ts(), "thread_ts": thread_ts, **extra}
+            self.replies.setdefault((channel, thread_ts), []).append(msg)
+        return msg
+
+    def uploaded(self) -> list[dict[str, Any]]:
+        """Files uploaded and shared (files.uploadV2), in order."""
+        with self.lock:
+            return [dict(u) for u in self.uploads.values() if u.get("channel")]
+
     def add_user(self, user_id: str, name: str, *, admin: bool = False, deleted: bool = False, tz: str = "America/New_York") -> None:
         self.users[user_id] = {
             "id": user_id, "team_id": TEAM_ID, "name": name, "real_name": name, "deleted": deleted,
@@ -137,6 +152,12 @@ class FakeSlack:
 
     def handle(self, path: str, raw: bytes, headers: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
         parsed = urlparse(path)
+        if parsed.path.startswith("/upload/"):  # files.uploadV2 step 2: the file's bytes
+            file_id = parsed.path.rsplit("/", 1)[-1]
+            with self.lock:
+                self.calls.append(Call("upload", {"file_id": file_id, "bytes": len(raw)}, None, time.time(), parsed.path))
+                self.uploads.setdefault(file_id, {})["data"] = raw
+            return 200, {"ok": True}, {}
         ctype = headers.get("Content-Type", "")
         if "json" in ctype:
             try:
@@ -195,7 +216,12 @@ class FakeSlack:
             ts = args.get("ts") or self._next_ts()
             if method == "chat.postEphemeral":
                 return {**ok, "message_ts": ts}
-            return {**ok, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID}}
+            message = {"type": "message", "text": args.get("text"), "ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID}
+            if args.get("thread_ts"):
+                message["thread_ts"] = args["thread_ts"]
+            with self.lock:
+                self.posted[(channel, ts)] = message
+            return {**ok, "channel": channel, "ts": ts, "message": message}
         if method == "chat.getPermalink":
             return {**ok, "permalink": f"https://demo.slack.com/archives/{args.get('channel')}/p{str(args.get('message_ts', '')).replace('.', '')}"}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
@@ -212,16 +238,42 @@ class FakeSlack:
             ch = self.channels.get(args.get("channel", ""))
             return {**ok, "channel": ch or {"id": args.get("channel"), "name": "channel"}}
         if method == "conversations.replies":
-            msgs = self.replies.get((args.get("channel", ""), args.get("ts", "")), [])
-            return {**ok, "messages": msgs, "has_more": False, "response_metadata": {"next_cursor": ""}}
+            key = (args.get("channel", ""), args.get("ts", ""))
+            with self.lock:
+                msgs = list(self.replies.get(key, []))
+                parent = self.posted.get(key)
+            if parent is not None and not any(m.get("ts") == key[1] for m in msgs):
+                msgs.insert(0, {**parent, "thread_ts": key[1], "reply_count": len(msgs)})
+            if not msgs:
+                return {"ok": False, "error": "thread_not_found"}
+            limit = int(args.get("limit") or 1000)
+            start = int(args.get("cursor") or 0)
+            page = msgs[start : start + limit]
+            more = start + limit < len(msgs)
+            return {**ok, "messages": page, "has_more": more, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        if method == "reactions.add":
+            key3 = (args.get("channel", ""), args.get("timestamp", ""), args.get("name", ""))
+            with self.lock:
+                if key3 in self.reactions:
+                    return {"ok": False, "error": "already_reacted"}
+                self.reactions.add(key3)
+            return ok
         if method == "conversations.open":
             return {**ok, "channel": {"id": "D" + str(args.get("users", "U"))[:10]}}
         if method == "files.getUploadURLExternal":
-            return {**ok, "upload_url": self.response_url("upload"), "file_id": "F" + self._next_ts().replace(".", "")}
+            file_id = "F" + self._next_ts().replace(".", "")
+            assert self.server is not None
+            with self.lock:
+                self.uploads[file_id] = {"id": file_id, "filename": args.get("filename"), "length": args.get("length")}
+            return {**ok, "upload_url": f"http://127.0.0.1:{self.server.server_address[1]}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = args.get("files") or []
             if isinstance(files, str):
                 files = json.loads(files)
+            with self.lock:
+                for f in files:
+                    up = self.uploads.setdefault(f.get("id"), {"id": f.get("id")})
+                    up.update(title=f.get("title"), channel=args.get("channel_id") or args.get("channels"), initial_comment=args.get("initial_comment"))
             return {**ok, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         return ok
 

@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "act": ("liaison", "principal", "team", "district"),  # schedule, tick, mark done, notes
     "review": ("reviewer", "district"),  # approve or request changes
     "forget": ("liaison",),  # delete a step's notes
+    "commitments": ("liaison", "principal"),  # set the school's SCEP commitments
     "history": ("liaison", "district"),  # read the audit log
 }
 
@@ -30,6 +31,7 @@ ACTION_WORDS = {
     "act": "do that for this school",
     "review": "review this school's plans",
     "forget": "delete this school's notes",
+    "commitments": "change this school's commitments",
     "history": "read this school's history",
 }
 
