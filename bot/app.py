@@ -154,3 +154,14 @@ def warm_up() -> None:
         import dateparser
 
         dateparser.parse("tomorrow 3pm", languages=["en"])
+
+
+def check_files_in_background(services: Services) -> None:
+    """Check every data file once at start, off the request path; log each damaged one loudly."""
+    import threading
+
+    def run() -> None:
+        for problem in services.store.check_files():
+            log.error("DAMAGED DATA FILE: %s", problem)
+
+    threading.Thread(target=run, name="check-files", daemon=True).start()

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bot import dates
-from bot.app import ConfigError, Settings, build_app, build_services, real_clock, warm_up
+from bot.app import ConfigError, check_files_in_background, Settings, build_app, build_services, real_clock, warm_up
 from bot.cycles import CycleError, load_cycle_file
 from bot.store import StoreError
 
@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    sub.add_parser("doctor", help="check every data file and restore damaged ones from their last good copy (bot stopped)")
     c = sub.add_parser("console", help="a local demo workspace in this terminal")
     c.add_argument("--now", help="pretend it is this instant (ISO-8601, e.g. 2021-11-02T09:00-04:00)")
     cy = sub.add_parser("cycles", help="list cycles, or check a district's cycle file")
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    if args.cmd == "doctor":
+        return _doctor()
     if args.cmd == "cycles":
         return _cycles(args)
     if args.cmd == "export":
@@ -103,6 +106,7 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     started = time.monotonic()
     services = build_services(settings)
+    check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=settings.signing_secret)
     warm_up()
     wsgi = make_wsgi(app, services)
@@ -141,6 +145,7 @@ def _socket(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     services = build_services(settings)
+    check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=None)
     warm_up()
     log.info("scep-bot Socket Mode: connecting")
@@ -186,6 +191,19 @@ def _seed_demo(services, channel: str, user: str) -> None:
         return
     ctx = Ctx(services.store, services.library, services.clock(), TEAM_ID, channel, user)
     apply_setup(ctx, {"name": "Lincoln Elementary", "model": "TSI"})
+
+
+def _doctor() -> int:
+    from bot.store import doctor
+
+    settings = Settings.from_env()
+    report = doctor(settings.data_dir)
+    if not report:
+        print(f"scep-bot doctor: every data file in {settings.data_dir} is sound")
+        return 0
+    for line in report:
+        print(line)
+    return 1 if any(line.startswith("cannot restore") for line in report) else 0
 
 
 def _cycles(args) -> int:

@@ -8,6 +8,7 @@ the ``Reply`` (respond, open a modal, post). Feature modules register subcommand
 from __future__ import annotations
 
 import importlib
+import logging
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -16,7 +17,9 @@ from typing import Any, Callable
 
 from bot.cycles import CycleLibrary
 from bot.schools import SchoolState
-from bot.store import Store
+from bot.store import Store, StoreError
+
+log = logging.getLogger("scep-bot")
 
 FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles", "bot.cmd_history", "bot.cmd_notes"]
 
@@ -171,6 +174,13 @@ def dispatch(ctx: Ctx, text: str) -> Reply:
         return sub.run(ctx, args)
     except UserError as exc:
         return error_reply(str(exc))
+    except StoreError as exc:
+        log.error("store error for /scep %r: %s", text[:80], exc)
+        return error_reply(DAMAGED)
+
+
+DAMAGED = ("This school's data can't be read right now: a data file is damaged. Nothing was changed. "
+           "An admin can restore it from its last good copy with `scep-bot doctor`.")
 
 
 def error_reply(message: str) -> Reply:

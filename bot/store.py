@@ -260,8 +260,21 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that a crash leaves the old or the new file, whole."""
+BACKUPS = 3  # earlier versions kept of every data file, as hidden hard links beside it
+
+
+def backup_path(path: Path, n: int) -> Path:
+    """The ``n``-th previous version of ``path`` (1 = the one before the current)."""
+    return path.with_name(f".{path.name}.{n}")
+
+
+def atomic_write(path: Path, text: str, keep: int = BACKUPS) -> None:
+    """Replace ``path`` with ``text`` so that a crash leaves the old or the new file, whole.
+
+    The version being replaced is kept as ``.<name>.1`` (older ones shift to ``.2``, ``.3``) by
+    hard links and renames, so ``scep-bot doctor`` can restore the last good copy of a damaged
+    file without the write path ever copying data.
+    """
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -269,6 +282,15 @@ def atomic_write(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        if keep and path.exists():
+            for n in range(keep - 1, 0, -1):
+                older = backup_path(path, n)
+                if older.exists():
+                    os.replace(older, backup_path(path, n + 1))
+            try:
+                os.link(path, backup_path(path, 1))
+            except FileExistsError:  # a crash between two renames: the link is already there
+                pass
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -281,6 +303,57 @@ def atomic_write(path: Path, text: str) -> None:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+
+
+def check_file(path: Path) -> str | None:
+    """Why ``path`` is not a sound data file, or None: it must parse as JSON and open as a
+    TinyDB database whose tables all read."""
+    try:
+        _load_json(path)
+    except StoreError as exc:
+        return str(exc)
+    from tinydb import TinyDB
+    from tinydb.storages import JSONStorage
+
+    try:
+        with TinyDB(path, storage=JSONStorage, access_mode="r") as db:
+            for name in db.tables():
+                db.table(name).all()
+    except Exception as exc:  # noqa: BLE001 - any failure means TinyDB cannot read it
+        return f"{path} is not a TinyDB database TinyDB can read ({exc.__class__.__name__}: {exc})"
+    return None
+
+
+def doctor(data_dir: str | os.PathLike[str]) -> list[str]:
+    """Check every data file; restore each damaged one from its newest sound backup.
+
+    Returns what was found and done, one line each. Run it with the bot stopped: it takes the
+    data directory's lock like the bot does.
+    """
+    store = TinyStore(data_dir, check=False)
+    report: list[str] = []
+    try:
+        root = store.root
+        for path in [root / INDEX_FILE, *sorted((root / SCHOOLS_DIR).glob("*.json"))]:
+            if not path.exists():
+                continue
+            problem = check_file(path)
+            if problem is None:
+                continue
+            for n in range(1, BACKUPS + 1):
+                candidate = backup_path(path, n)
+                if candidate.exists() and check_file(candidate) is None:
+                    atomic_write(path, candidate.read_text(encoding="utf-8"), keep=0)
+                    from datetime import datetime, timezone
+
+                    when = datetime.fromtimestamp(candidate.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+                    report.append(f"restored {path} from its copy of {when} ({candidate.name}); changes after that are lost. It was: {problem}")
+                    break
+            else:
+                report.append(f"cannot restore {path}: no sound copy is left ({problem}). Move it aside to start that school afresh.")
+    finally:
+        store.close()
+    return report
 
 
 def _load_json(path: Path) -> dict[str, Any]:
@@ -307,7 +380,7 @@ def _load_json(path: Path) -> dict[str, Any]:
 class TinyStore:
     """The TinyDB store: ``DATA_DIR/index.json`` and ``DATA_DIR/schools/<id>.json``."""
 
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], *, check: bool = True) -> None:
         self.root = Path(data_dir)
         try:
             (self.root / SCHOOLS_DIR).mkdir(parents=True, exist_ok=True)
@@ -319,7 +392,11 @@ class TinyStore:
         self._locks_guard = threading.Lock()
         self._committed: dict[str, _School] = {}
         self._revisions: dict[str, int] = {}
-        self._index = _load_json(self.root / INDEX_FILE)
+        try:
+            self._index = _load_json(self.root / INDEX_FILE) if check else {}
+        except StoreError:
+            self.close()
+            raise
         self._index.setdefault("schools", {})
         self._index.setdefault("settings", {})
         self._channels = self._build_channel_map()
@@ -460,14 +537,9 @@ class TinyStore:
             self._revisions[school_id] = self._revisions.get(school_id, 0) + 1
 
     def check_files(self) -> list[str]:
-        """Parse every data file; the problems found, one line each (empty when all is well)."""
-        problems = []
-        for path in [self.root / INDEX_FILE, *sorted((self.root / SCHOOLS_DIR).glob("*.json"))]:
-            try:
-                _load_json(path)
-            except StoreError as exc:
-                problems.append(str(exc))
-        return problems
+        """Check every data file (JSON, and TinyDB can read it); the problems, one line each."""
+        paths = [self.root / INDEX_FILE, *sorted((self.root / SCHOOLS_DIR).glob("*.json"))]
+        return [p for p in (check_file(path) for path in paths if path.exists()) if p]
 
 
 class ReadOnlyStore(TinyStore):

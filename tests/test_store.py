@@ -118,3 +118,53 @@ def test_the_index_binds_one_school_per_channel(store):
         store.bind(b, name="B", team_id="T1", channel_id="C1")
     assert store.school_for_channel("T1", "C1") == a
     assert store.school_for_channel("T2", "C1") is None
+
+
+def test_every_write_keeps_earlier_versions_and_doctor_restores_the_last_good_one(tmp_path):
+    from bot.store import backup_path, doctor
+
+    s = TinyStore(tmp_path / "data")
+    sid = s.new_school_id()
+    for v in range(1, 6):
+        with s.transaction(sid) as tx:
+            tx.put("k", "x", {"v": v})
+    s.close()
+    path = tmp_path / "data" / "schools" / f"{sid}.json"
+    versions = [json.loads(backup_path(path, n).read_text())["k"] for n in (1, 2, 3)]
+    assert [list(v.values())[0]["v"] for v in versions] == [4, 3, 2]
+    assert not backup_path(path, 4).exists()
+
+    path.write_text('{"k": {"1": {"v": 5, "_key": "x"')  # damaged outside the bot
+    backup_path(path, 1).write_text("garbage")  # and its newest copy too
+    with pytest.raises(StoreError):
+        TinyStore(tmp_path / "data").view(sid)
+    report = doctor(tmp_path / "data")
+    assert len(report) == 1 and f"restored {path}" in report[0] and backup_path(path, 2).name in report[0]
+    s = TinyStore(tmp_path / "data")
+    try:
+        assert s.view(sid).get("k", "x") == {"v": 3}
+        assert s.check_files() == []
+    finally:
+        s.close()
+
+
+def test_doctor_refuses_while_the_bot_holds_the_directory(store, tmp_path):
+    from bot.store import doctor
+
+    with pytest.raises(StoreLocked):
+        doctor(tmp_path / "data")
+
+
+def test_a_damaged_file_gets_a_clear_answer_in_slack_not_an_apology(bot, tmp_path):
+    bot.setup()
+    sid = bot.services.store.school_ids()[0]
+    bot.close()
+    (tmp_path / "data" / "schools" / f"{sid}.json").write_text("{not json")
+    from tests.harness import Bot
+
+    fresh = Bot(tmp_path / "data", bot.fake, bot.now)
+    try:
+        text = fresh.command("next").text
+        assert "a data file is damaged" in text and "scep-bot doctor" in text
+    finally:
+        fresh.close()
