@@ -115,8 +115,11 @@ def web_client(token: str, api_url: str):
     )
 
 
-def build_app(services: Services, *, token: str, signing_secret: str | None, process_before_response: bool = False):
-    """The Bolt app with every listener registered; its client talks to ``SLACK_API_URL``."""
+def build_app(services: Services, *, token: str, signing_secret: str | None, process_before_response: bool = False, background: bool = True):
+    """The Bolt app with every listener registered; its client talks to ``SLACK_API_URL``.
+
+    ``background``: start the start-up work that must not delay start-up (the notes backfill:
+    replies written in prompt threads while the bot was down), each in its own thread."""
     from slack_bolt import App
 
     import handlers
@@ -129,6 +132,10 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
         request_verification_enabled=signing_secret is not None,
     )
     handlers.register_all(app, services)
+    if background:
+        from handlers.notes_events import start_backfill
+
+        start_backfill(services, app.client)
 
     @app.error
     def on_error(error, body, logger):  # noqa: ANN001 - Bolt's signature
@@ -147,3 +154,14 @@ def warm_up() -> None:
         import dateparser
 
         dateparser.parse("tomorrow 3pm", languages=["en"])
+
+
+def check_files_in_background(services: Services) -> None:
+    """Check every data file once at start, off the request path; log each damaged one loudly."""
+    import threading
+
+    def run() -> None:
+        for problem in services.store.check_files():
+            log.error("DAMAGED DATA FILE: %s", problem)
+
+    threading.Thread(target=run, name="check-files", daemon=True).start()

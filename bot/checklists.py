@@ -127,7 +127,7 @@ def build(dated: DatedStep, school: School, anchors: dict[str, Any] | None = Non
             continue
         rows.append(("after", a))
         if SUMMARY_MARK in a.lower():
-            info["after"].append("_Add the school's commitments to get one box per commitment._")
+            info["after"].append("_Set the school's commitments (`/scep commitments`) to get one box per commitment._")
     if not step.reporting and not step.after:
         info["after"].append("No reporting requirement for this step.")
     seen: dict[str, int] = {}

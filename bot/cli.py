@@ -6,12 +6,13 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 from bot import dates
-from bot.app import ConfigError, Settings, build_app, build_services, real_clock, warm_up
+from bot.app import ConfigError, check_files_in_background, Settings, build_app, build_services, real_clock, warm_up
 from bot.cycles import CycleError, load_cycle_file
 from bot.store import StoreError
 
@@ -25,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    sub.add_parser("doctor", help="check every data file and restore damaged ones from their last good copy (bot stopped)")
     c = sub.add_parser("console", help="a local demo workspace in this terminal")
     c.add_argument("--now", help="pretend it is this instant (ISO-8601, e.g. 2021-11-02T09:00-04:00)")
     cy = sub.add_parser("cycles", help="list cycles, or check a district's cycle file")
@@ -32,6 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     chk = cy_sub.add_parser("check", help="validate cycle files")
     chk.add_argument("files", nargs="+")
     cy_sub.add_parser("list", help="the cycles available")
+    ex = sub.add_parser("export", help="a visit summary (DOCX/Markdown), the year (CSV) or the calendar (.ics) of a school")
+    ex_sub = ex.add_subparsers(dest="export_cmd")
+    for name, helptext in (("summary", "a step's notes as the SCEP Support Visit summary"), ("year", "every step of the year as CSV"),
+                           ("calendar", "windows, deadlines and scheduled visits as iCalendar")):
+        e = ex_sub.add_parser(name, help=helptext)
+        if name == "summary":
+            e.add_argument("step", nargs="+", help="the step as people say it: visit 1, session 2, priority levers")
+            e.add_argument("--format", choices=("docx", "md", "both"), default="docx")
+        e.add_argument("--school", required=True, help="the school's name (or id), as /scep schools lists it")
+        e.add_argument("--year", help="school year like 2021-22 (default: each cycle's current year)")
+        e.add_argument("-o", "--output", help="file to write (default: a name in the current directory; - for stdout)")
+        e.add_argument("--now", help=argparse.SUPPRESS)
     return p
 
 
@@ -54,8 +68,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    if args.cmd == "doctor":
+        return _doctor()
     if args.cmd == "cycles":
         return _cycles(args)
+    if args.cmd == "export":
+        return _export(args)
     settings = Settings.from_env()
     cmd = args.cmd
     if cmd is None:
@@ -88,6 +106,7 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     started = time.monotonic()
     services = build_services(settings)
+    check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=settings.signing_secret)
     warm_up()
     wsgi = make_wsgi(app, services)
@@ -126,6 +145,7 @@ def _socket(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     services = build_services(settings)
+    check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=None)
     warm_up()
     log.info("scep-bot Socket Mode: connecting")
@@ -173,6 +193,19 @@ def _seed_demo(services, channel: str, user: str) -> None:
     apply_setup(ctx, {"name": "Lincoln Elementary", "model": "TSI"})
 
 
+def _doctor() -> int:
+    from bot.store import doctor
+
+    settings = Settings.from_env()
+    report = doctor(settings.data_dir)
+    if not report:
+        print(f"scep-bot doctor: every data file in {settings.data_dir} is sound")
+        return 0
+    for line in report:
+        print(line)
+    return 1 if any(line.startswith("cannot restore") for line in report) else 0
+
+
 def _cycles(args) -> int:
     if args.cycles_cmd == "check":
         bad = 0
@@ -195,6 +228,86 @@ def _cycles(args) -> int:
     for err in lib.errors:
         print(err, file=sys.stderr)
     return 1 if lib.errors else 0
+
+
+def _open_store_for_reading(settings: Settings):
+    """The store, or, while the bot runs and holds it, a read-only view of its files."""
+    from bot.store import ReadOnlyStore, StoreLocked, TinyStore
+
+    try:
+        return TinyStore(settings.data_dir)
+    except StoreLocked:
+        print("scep-bot: the bot is running; reading its data read-only (what is on disk now)", file=sys.stderr)
+        return ReadOnlyStore(settings.data_dir)
+
+
+def find_school(store, text: str) -> str:
+    """A school id by id, exact name (any case) or a unique part of its name."""
+    from bot.command import UserError
+
+    entries = [e for e in (store.index_entry(s) for s in store.school_ids()) if e]
+    want = " ".join(text.split()).lower()
+    for e in entries:
+        if e["school_id"] == text or e["name"].lower() == want:
+            return e["school_id"]
+    part = [e for e in entries if want and want in e["name"].lower()]
+    if len(part) == 1:
+        return part[0]["school_id"]
+    names = ", ".join(sorted(e["name"] for e in (part or entries))[:20]) or "none yet"
+    raise UserError(f"{'Several' if part else 'No'} schools match '{text}': {names}. Give the name as `scep-bot export ... --school \"Lincoln Elementary\"`.")
+
+
+def _export(args) -> int:
+    from bot import exports
+    from bot.command import UserError, load_features
+    from bot.cycles import CycleLibrary
+    from bot.dates import DateError, SchoolYear
+    from bot.schools import SchoolState
+    from bot.steps import resolve
+
+    if not args.export_cmd:
+        print("scep-bot export: say what: summary <step>, year or calendar (with --school NAME)", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    load_features()
+    library = CycleLibrary.load(settings.data_dir / "cycles")
+    store = _open_store_for_reading(settings)
+    try:
+        now = dates.parse_instant(args.now) if args.now else real_clock()
+        sid = find_school(store, args.school)
+        view = store.view(sid)
+        state = SchoolState.read(view)
+        if state is None:
+            raise UserError(f"'{args.school}' has no profile yet: run /scep setup in its channel")
+        year = SchoolYear.parse(args.year) if args.year else None
+        stem = re.sub(r"[^A-Za-z0-9]+", "-", state.school.name).strip("-") or "school"
+        outputs: list[tuple[str, bytes]] = []
+        if args.export_cmd == "summary":
+            ref = resolve(state, library, now, " ".join(args.step))
+            s = exports.summary(view, state, ref, now)
+            if args.format in ("docx", "both"):
+                outputs.append((f"{s.filename_stem}.docx", exports.summary_docx(s)))
+            if args.format in ("md", "both"):
+                outputs.append((f"{s.filename_stem}.md", exports.summary_markdown(s).encode()))
+        elif args.export_cmd == "year":
+            outputs.append((f"{stem}-{year or 'current'}-year.csv", exports.year_csv(view, state, library, now, year).encode("utf-8-sig")))
+        else:
+            outputs.append((f"{stem}-{year or 'current'}.ics", exports.calendar_ics(state, library, now, year)))
+    except (UserError, DateError) as exc:
+        print(f"scep-bot: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    for i, (name, data) in enumerate(outputs):
+        if args.output == "-":
+            sys.stdout.buffer.write(data)
+            continue
+        path = Path(args.output) if args.output else Path(name)
+        if args.output and len(outputs) > 1:
+            path = path.with_suffix(Path(name).suffix)
+        path.write_bytes(data)
+        print(f"wrote {path} ({len(data):,} bytes)", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

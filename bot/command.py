@@ -8,6 +8,7 @@ the ``Reply`` (respond, open a modal, post). Feature modules register subcommand
 from __future__ import annotations
 
 import importlib
+import logging
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -16,9 +17,11 @@ from typing import Any, Callable
 
 from bot.cycles import CycleLibrary
 from bot.schools import SchoolState
-from bot.store import Store
+from bot.store import Store, StoreError
 
-FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles", "bot.cmd_steps"]
+log = logging.getLogger("scep-bot")
+
+FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles", "bot.cmd_history", "bot.cmd_notes", "bot.cmd_steps"]
 
 MAX_COMMAND_TEXT = 4000
 
@@ -40,6 +43,17 @@ class Post:
 
 
 @dataclass
+class Upload:
+    """A file to upload to a channel (``files.uploadV2``) after the reply is sent."""
+
+    channel: str
+    filename: str
+    content: bytes
+    title: str = ""
+    comment: str = ""
+
+
+@dataclass
 class Reply:
     text: str
     blocks: list[dict[str, Any]] | None = None
@@ -47,6 +61,10 @@ class Reply:
     view: dict[str, Any] | None = None  # a modal to open with the request's trigger_id
     posts: list[Post] = field(default_factory=list)
     error: bool = False
+    uploads: list[Upload] = field(default_factory=list)
+    # work only the Slack side can do, run by the listener after it answered: (name, args);
+    # handlers register runners by name (``handlers.common.EFFECTS``)
+    effects: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     updates: list[Any] = field(default_factory=list)  # bot.effects.MessageUpdate: messages to redo in place
 
 
@@ -158,6 +176,13 @@ def dispatch(ctx: Ctx, text: str) -> Reply:
         return sub.run(ctx, args)
     except UserError as exc:
         return error_reply(str(exc))
+    except StoreError as exc:
+        log.error("store error for /scep %r: %s", text[:80], exc)
+        return error_reply(DAMAGED)
+
+
+DAMAGED = ("This school's data can't be read right now: a data file is damaged. Nothing was changed. "
+           "An admin can restore it from its last good copy with `scep-bot doctor`.")
 
 
 def error_reply(message: str) -> Reply:

@@ -39,6 +39,7 @@ def mrkdwn_to_text(text: str, names: dict[str, str]) -> str:
     text = re.sub(r"<@(U\w+)(\|([^>]*))?>", lambda m: "@" + (m.group(3) or names.get(m.group(1), m.group(1))), text)
     text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     text = re.sub(r":([a-z0-9_+-]+):", lambda m: ICONS.get(m.group(1), ""), text)
+    text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)  # *bold*
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

@@ -62,3 +62,33 @@ def due(state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoi
     for fn in PROVIDERS.values():
         out.extend(fn(state, library, now))
     return out
+
+
+# ---------------------------------------------------------------- workspace-wide providers
+#
+# Some messages are about several schools at once (a liaison's roll-up of their schools). A
+# workspace provider ``(store, library, now) -> [Outgoing]`` is asked once per sweep; each of
+# its messages names the school whose ledger records it (``Outgoing.school_id``), so it is
+# claimed, sent and recorded exactly like a school's own.
+
+WorkspaceProvider = Callable[[Any, CycleLibrary, datetime], list[Outgoing]]
+
+WORKSPACE_PROVIDERS: dict[str, WorkspaceProvider] = {}
+
+
+def workspace_provider(name: str):
+    """Register a function ``(store, library, now) -> [Outgoing]`` under ``name``."""
+
+    def wrap(fn: WorkspaceProvider) -> WorkspaceProvider:
+        WORKSPACE_PROVIDERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def due_workspace(store: Any, library: CycleLibrary, now: datetime) -> list[Outgoing]:
+    """Everything the workspace providers say is due at ``now`` (not filtered by the ledgers)."""
+    out: list[Outgoing] = []
+    for fn in WORKSPACE_PROVIDERS.values():
+        out.extend(fn(store, library, now))
+    return out

@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "act": ("liaison", "principal", "team", "district", CHANNEL),  # schedule, tick, mark done, submit, notes
     "review": ("reviewer", "district"),  # approve or request changes
     "forget": ("liaison",),  # delete a step's notes
+    "commitments": ("liaison", "principal"),  # set the school's SCEP commitments
     "history": ("liaison", "district"),  # read the audit log
 }
 
@@ -32,6 +33,7 @@ ACTION_WORDS = {
     "act": "do that for this school",
     "review": "review this school's plans",
     "forget": "delete this school's notes",
+    "commitments": "change this school's commitments",
     "history": "read this school's history",
 }
 

@@ -10,7 +10,13 @@ backend can implement it later:
 - the index: which schools exist and which channel each is bound to, workspace settings.
 
 Durability: temp file in the same folder, ``fsync``, ``os.replace``, ``fsync`` of the folder.
-A second process on the same data directory is refused (``StoreLocked``).
+A second process on the same data directory is refused (``StoreLocked``); ``ReadOnlyStore``
+reads one that a running bot holds (exports), never writing.
+
+Files keep TinyDB's layout (``{kind: {doc id: {..., "_key": key}}}``: ``TinyDB(path)`` opens
+them), but reads and writes go through the small keyed layer below, not TinyDB's query engine:
+a key index makes ``get`` a dict look-up, a transaction copies only the tables it writes (copy
+on write) instead of the whole school, and a commit re-serializes only those tables.
 """
 
 from __future__ import annotations
@@ -26,8 +32,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
-from tinydb import Query, TinyDB
-from tinydb.storages import Storage
 
 INDEX_FILE = "index.json"
 LOCK_FILE = "scep-bot.lock"
@@ -46,78 +50,198 @@ class SchoolNotFound(StoreError):
     pass
 
 
-class _MemoryStorage(Storage):
-    """TinyDB storage over a dict we own; the file is written by the store, not by TinyDB."""
-
-    def __init__(self, data: dict[str, Any], writable: bool = True) -> None:
-        self.data = data
-        self.writable = writable
-
-    def read(self) -> dict[str, Any]:
-        return self.data
-
-    def write(self, data: dict[str, Any]) -> None:
-        if not self.writable:
-            raise StoreError("read-only view: write inside store.transaction(...)")
-        self.data = data
-
-
-class _Docs:
-    """Keyed documents over a TinyDB database: table = kind, field ``_key`` = key."""
-
-    def __init__(self, db: TinyDB) -> None:
-        self._db = db
-
-    def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        doc = self._db.table(kind).get(Query()._key == key)
-        return _strip(doc) if doc is not None else None
-
-    def all(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {d["_key"]: _strip(d) for d in self._db.table(kind).all()}
-
-    def find(self, kind: str, **equals: Any) -> dict[str, dict[str, Any]]:
-        """Documents of ``kind`` whose fields equal the given values."""
-        q = Query()
-        cond = None
-        for name, value in equals.items():
-            part = q[name] == value
-            cond = part if cond is None else (cond & part)
-        docs = self._db.table(kind).search(cond) if cond is not None else self._db.table(kind).all()
-        return {d["_key"]: _strip(d) for d in docs}
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts, lists, scalars), several times faster than deepcopy."""
+    t = type(value)
+    if t is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [_copy(v) for v in value]
+    return value
 
 
 def _strip(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "_key"}
 
 
+def _strip_copy(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: _copy(v) for k, v in doc.items() if k != "_key"}
+
+
+class _School:
+    """One school's committed data, never mutated once committed (views share it safely).
+
+    ``tables`` is the file's TinyDB layout (kind -> doc id -> document with its ``_key``);
+    ``keys`` indexes it (kind -> key -> doc id) so ``get`` is a dict look-up, not a scan;
+    ``next_ids`` is TinyDB's next document id per table; ``doc_json`` caches each document's
+    serialized text (kind -> doc id -> JSON), so a commit serializes only the documents the
+    transaction wrote and joins the rest.
+    """
+
+    __slots__ = ("tables", "keys", "next_ids", "doc_json")
+
+    def __init__(self, tables: dict[str, dict[str, dict[str, Any]]], keys=None, next_ids=None, doc_json=None) -> None:
+        self.tables = tables
+        if keys is None:
+            keys, next_ids = {}, {}
+            for kind, table in tables.items():
+                if not isinstance(table, dict):
+                    raise StoreError(f"table '{kind}' is not a JSON object")
+                keys[kind] = {doc.get("_key"): doc_id for doc_id, doc in table.items() if isinstance(doc, dict)}
+                next_ids[kind] = max((int(i) for i in table if str(i).isdigit()), default=0) + 1
+        self.keys = keys
+        self.next_ids = next_ids or {}
+        self.doc_json: dict[str, dict[str, str]] = doc_json if doc_json is not None else {}
+
+    def docs_json(self, kind: str) -> dict[str, str]:
+        """doc id -> serialized document, for every document of ``kind`` (filled on first use)."""
+        cache = self.doc_json.get(kind)
+        table = self.tables[kind]
+        if cache is None or len(cache) != len(table):
+            cache = self.doc_json[kind] = {i: cache[i] if cache and i in cache else _dumps(d) for i, d in table.items()}
+        return cache
+
+    def file_text(self) -> str:
+        """The school's file, in TinyDB's layout."""
+        parts = []
+        for kind in sorted(self.tables):
+            docs = self.docs_json(kind)
+            body = ", ".join(f'"{i}": {text}' if i.isdigit() else f"{json.dumps(i)}: {text}" for i, text in docs.items())
+            parts.append(f"{json.dumps(kind, ensure_ascii=False)}: {{{body}}}")
+        return "{" + ", ".join(parts) + "}"
+
+
+def _dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False)
+
+
+class _Docs:
+    """Keyed documents of one school: table = kind, field ``_key`` = key."""
+
+    _school: _School
+
+    def _table(self, kind: str) -> dict[str, dict[str, Any]]:
+        return self._school.tables.get(kind) or {}
+
+    def _doc_id(self, kind: str, key: str) -> str | None:
+        return (self._school.keys.get(kind) or {}).get(key)
+
+    def _out(self, doc: dict[str, Any]) -> dict[str, Any]:
+        return _strip(doc)
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        doc_id = self._doc_id(kind, key)
+        return self._out(self._table(kind)[doc_id]) if doc_id is not None else None
+
+    def all(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {d["_key"]: self._out(d) for d in self._table(kind).values()}
+
+    def find(self, kind: str, **equals: Any) -> dict[str, dict[str, Any]]:
+        """Documents of ``kind`` whose fields equal the given values."""
+        missing = object()
+        items = equals.items()
+        return {
+            d["_key"]: self._out(d)
+            for d in self._table(kind).values()
+            if all(d.get(name, missing) == value for name, value in items)
+        }
+
+    def count(self, kind: str) -> int:
+        return len(self._table(kind))
+
+    def pluck(self, kind: str, name: str, **equals: Any) -> list[Any]:
+        """The value of field ``name`` (None when absent) of every document of ``kind`` whose
+        fields equal ``equals``: a count or a tally without copying whole documents."""
+        missing = object()
+        items = equals.items()
+        return [
+            _copy(d.get(name))
+            for d in self._table(kind).values()
+            if all(d.get(k, missing) == v for k, v in items)
+        ]
+
+
 class SchoolView(_Docs):
-    """A read-only snapshot of one school's documents."""
+    """A read-only snapshot of one school's documents (shallow copies: do not mutate them)."""
+
+    def __init__(self, school: _School) -> None:
+        self._school = school
 
 
 class SchoolTx(_Docs):
-    """Read-modify-write access to one school inside a transaction."""
+    """Read-modify-write access to one school inside a transaction.
 
-    def __init__(self, db: TinyDB, school_id: str) -> None:
-        super().__init__(db)
+    Copy on write: a table is copied (shallowly: doc id -> document) the first time the
+    transaction writes it, and every document read or written is deep-copied, so nothing the
+    caller does to a document reaches the committed data before the commit.
+    """
+
+    def __init__(self, base: _School, school_id: str) -> None:
+        self._school = base
+        self._tables: dict[str, dict[str, dict[str, Any]]] = {}
+        self._keys: dict[str, dict[str, str]] = {}
+        self._next: dict[str, int] = {}
+        self._written: dict[str, set[str]] = {}
         self.school_id = school_id
         self.changed = False
 
+    def _table(self, kind: str) -> dict[str, dict[str, Any]]:
+        table = self._tables.get(kind)
+        return table if table is not None else (self._school.tables.get(kind) or {})
+
+    def _doc_id(self, kind: str, key: str) -> str | None:
+        keys = self._keys.get(kind)
+        if keys is None:
+            keys = self._school.keys.get(kind) or {}
+        return keys.get(key)
+
+    def _out(self, doc: dict[str, Any]) -> dict[str, Any]:
+        return _strip_copy(doc)
+
+    def _writable(self, kind: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        if kind not in self._tables:
+            self._tables[kind] = dict(self._school.tables.get(kind) or {})
+            self._keys[kind] = dict(self._school.keys.get(kind) or {})
+            self._next[kind] = self._school.next_ids.get(kind, 1)
+            self._written[kind] = set()
+        return self._tables[kind], self._keys[kind]
+
     def put(self, kind: str, key: str, doc: dict[str, Any]) -> None:
-        """Store ``doc`` under ``key``, replacing the whole document (a field left out is gone:
-        TinyDB's upsert would merge and keep it)."""
-        body = dict(doc)
+        table, keys = self._writable(kind)
+        doc_id = keys.get(key)
+        if doc_id is None:
+            doc_id = str(self._next[kind])
+            self._next[kind] += 1
+            keys[key] = doc_id
+        body = {k: _copy(v) for k, v in doc.items() if k != "_key"}
         body["_key"] = key
-        table = self._db.table(kind)
-        cond = Query()._key == key
-        if table.contains(cond):
-            table.remove(cond)
-        table.insert(body)
+        table[doc_id] = body
+        self._written[kind].add(doc_id)
         self.changed = True
 
     def delete(self, kind: str, key: str) -> bool:
-        removed = self._db.table(kind).remove(Query()._key == key)
-        self.changed = self.changed or bool(removed)
-        return bool(removed)
+        if self._doc_id(kind, key) is None:
+            return False
+        table, keys = self._writable(kind)
+        del table[keys.pop(key)]
+        self.changed = True
+        return True
+
+    def _committed(self) -> _School:
+        """The school after this transaction; serializes the documents written (a non-JSON value
+        raises here, before anything is replaced)."""
+        base = self._school
+        doc_json = {k: v for k, v in base.doc_json.items() if k not in self._tables}
+        for kind, table in self._tables.items():
+            old = base.doc_json.get(kind)
+            if old is None or len(old) != len(base.tables.get(kind) or {}):
+                continue  # never serialized: done in full when the file is written
+            cache = {i: old[i] for i in table if i in old}
+            for doc_id in self._written[kind]:
+                if doc_id in table:
+                    cache[doc_id] = _dumps(table[doc_id])
+            doc_json[kind] = cache
+        return _School({**base.tables, **self._tables}, {**base.keys, **self._keys}, {**base.next_ids, **self._next}, doc_json)
 
 
 class Store(Protocol):
@@ -136,8 +260,21 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that a crash leaves the old or the new file, whole."""
+BACKUPS = 3  # earlier versions kept of every data file, as hidden hard links beside it
+
+
+def backup_path(path: Path, n: int) -> Path:
+    """The ``n``-th previous version of ``path`` (1 = the one before the current)."""
+    return path.with_name(f".{path.name}.{n}")
+
+
+def atomic_write(path: Path, text: str, keep: int = BACKUPS) -> None:
+    """Replace ``path`` with ``text`` so that a crash leaves the old or the new file, whole.
+
+    The version being replaced is kept as ``.<name>.1`` (older ones shift to ``.2``, ``.3``) by
+    hard links and renames, so ``scep-bot doctor`` can restore the last good copy of a damaged
+    file without the write path ever copying data.
+    """
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -145,6 +282,15 @@ def atomic_write(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        if keep and path.exists():
+            for n in range(keep - 1, 0, -1):
+                older = backup_path(path, n)
+                if older.exists():
+                    os.replace(older, backup_path(path, n + 1))
+            try:
+                os.link(path, backup_path(path, 1))
+            except FileExistsError:  # a crash between two renames: the link is already there
+                pass
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -157,6 +303,57 @@ def atomic_write(path: Path, text: str) -> None:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+
+
+def check_file(path: Path) -> str | None:
+    """Why ``path`` is not a sound data file, or None: it must parse as JSON and open as a
+    TinyDB database whose tables all read."""
+    try:
+        _load_json(path)
+    except StoreError as exc:
+        return str(exc)
+    from tinydb import TinyDB
+    from tinydb.storages import JSONStorage
+
+    try:
+        with TinyDB(path, storage=JSONStorage, access_mode="r") as db:
+            for name in db.tables():
+                db.table(name).all()
+    except Exception as exc:  # noqa: BLE001 - any failure means TinyDB cannot read it
+        return f"{path} is not a TinyDB database TinyDB can read ({exc.__class__.__name__}: {exc})"
+    return None
+
+
+def doctor(data_dir: str | os.PathLike[str]) -> list[str]:
+    """Check every data file; restore each damaged one from its newest sound backup.
+
+    Returns what was found and done, one line each. Run it with the bot stopped: it takes the
+    data directory's lock like the bot does.
+    """
+    store = TinyStore(data_dir, check=False)
+    report: list[str] = []
+    try:
+        root = store.root
+        for path in [root / INDEX_FILE, *sorted((root / SCHOOLS_DIR).glob("*.json"))]:
+            if not path.exists():
+                continue
+            problem = check_file(path)
+            if problem is None:
+                continue
+            for n in range(1, BACKUPS + 1):
+                candidate = backup_path(path, n)
+                if candidate.exists() and check_file(candidate) is None:
+                    atomic_write(path, candidate.read_text(encoding="utf-8"), keep=0)
+                    from datetime import datetime, timezone
+
+                    when = datetime.fromtimestamp(candidate.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+                    report.append(f"restored {path} from its copy of {when} ({candidate.name}); changes after that are lost. It was: {problem}")
+                    break
+            else:
+                report.append(f"cannot restore {path}: no sound copy is left ({problem}). Move it aside to start that school afresh.")
+    finally:
+        store.close()
+    return report
 
 
 def _load_json(path: Path) -> dict[str, Any]:
@@ -183,7 +380,7 @@ def _load_json(path: Path) -> dict[str, Any]:
 class TinyStore:
     """The TinyDB store: ``DATA_DIR/index.json`` and ``DATA_DIR/schools/<id>.json``."""
 
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], *, check: bool = True) -> None:
         self.root = Path(data_dir)
         try:
             (self.root / SCHOOLS_DIR).mkdir(parents=True, exist_ok=True)
@@ -193,9 +390,13 @@ class TinyStore:
         self._index_lock = threading.RLock()
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
-        self._committed: dict[str, dict[str, Any]] = {}
+        self._committed: dict[str, _School] = {}
         self._revisions: dict[str, int] = {}
-        self._index = _load_json(self.root / INDEX_FILE)
+        try:
+            self._index = _load_json(self.root / INDEX_FILE) if check else {}
+        except StoreError:
+            self.close()
+            raise
         self._index.setdefault("schools", {})
         self._index.setdefault("settings", {})
         self._channels = self._build_channel_map()
@@ -300,20 +501,23 @@ class TinyStore:
                 lock = self._locks[school_id] = threading.RLock()
             return lock
 
-    def _committed_data(self, school_id: str) -> dict[str, Any]:
-        data = self._committed.get(school_id)
-        if data is None:
+    def _committed_school(self, school_id: str) -> _School:
+        school = self._committed.get(school_id)
+        if school is None:
             with self._lock(school_id):
-                data = self._committed.get(school_id)
-                if data is None:
-                    data = _load_json(self._school_path(school_id))
-                    self._committed[school_id] = data
+                school = self._committed.get(school_id)
+                if school is None:
+                    path = self._school_path(school_id)
+                    try:
+                        school = _School(_load_json(path))
+                    except StoreError as exc:
+                        raise StoreError(f"{path}: {exc}") from None
+                    self._committed[school_id] = school
                     self._revisions.setdefault(school_id, 0)
-        return data
+        return school
 
     def view(self, school_id: str) -> SchoolView:
-        data = self._committed_data(school_id)
-        return SchoolView(TinyDB(storage=_MemoryStorage, data=data, writable=False))
+        return SchoolView(self._committed_school(school_id))
 
     def revision(self, school_id: str) -> int:
         """A counter that grows with every committed change to the school (for caches)."""
@@ -323,22 +527,42 @@ class TinyStore:
     def transaction(self, school_id: str) -> Iterator[SchoolTx]:
         path = self._school_path(school_id)
         with self._lock(school_id):
-            working = copy.deepcopy(self._committed_data(school_id))
-            tx = SchoolTx(TinyDB(storage=_MemoryStorage, data=working), school_id)
+            tx = SchoolTx(self._committed_school(school_id), school_id)
             yield tx
             if not tx.changed:
                 return
-            data = tx._db.storage.data
-            atomic_write(path, json.dumps(data, sort_keys=True, ensure_ascii=False))
-            self._committed[school_id] = data
+            school = tx._committed()
+            atomic_write(path, school.file_text())
+            self._committed[school_id] = school
             self._revisions[school_id] = self._revisions.get(school_id, 0) + 1
 
     def check_files(self) -> list[str]:
-        """Parse every data file; the problems found, one line each (empty when all is well)."""
-        problems = []
-        for path in [self.root / INDEX_FILE, *sorted((self.root / SCHOOLS_DIR).glob("*.json"))]:
-            try:
-                _load_json(path)
-            except StoreError as exc:
-                problems.append(str(exc))
-        return problems
+        """Check every data file (JSON, and TinyDB can read it); the problems, one line each."""
+        paths = [self.root / INDEX_FILE, *sorted((self.root / SCHOOLS_DIR).glob("*.json"))]
+        return [p for p in (check_file(path) for path in paths if path.exists()) if p]
+
+
+class ReadOnlyStore(TinyStore):
+    """A data directory read without the process lock, for exports while the bot runs.
+
+    Safe because every file is replaced whole (``os.replace``): a read sees the old or the new
+    file, never half of one. It never writes; what it shows is what was on disk when each school
+    was first read.
+    """
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        root = Path(data_dir)
+        if not (root / INDEX_FILE).exists():
+            raise StoreError(f"{root} holds no scep-bot data (no {INDEX_FILE}); set SCEP_DATA_DIR to the bot's data directory")
+        super().__init__(root)
+
+    def _acquire_process_lock(self):
+        return None
+
+    def _refuse(self, *args: Any, **kwargs: Any):
+        raise StoreError("this store is read-only (the bot is running and holds the data directory)")
+
+    bind = set_setting = _refuse
+
+    def transaction(self, school_id: str):  # type: ignore[override]
+        self._refuse()

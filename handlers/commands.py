@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.command import UserError, dispatch, lookup, parse
-from handlers.common import deliver_posts, make_ctx, open_view, payload, safely
+from handlers.common import deliver_posts, deliver_uploads, make_ctx, open_view, payload, run_effects, safely
 
 
 def register(app, services) -> None:
@@ -32,6 +32,8 @@ def register(app, services) -> None:
         else:
             ack(**payload(reply))
         deliver_posts(reply, client, respond)
+        deliver_uploads(reply, client, respond)
+        run_effects(reply, services, client, ctx, respond)
         if reply.updates:
             from handlers.effects import apply_updates
 

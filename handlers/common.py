@@ -105,3 +105,37 @@ def open_view(reply: Reply, client, trigger_id: str | None, respond=None) -> Non
         log.warning("views.open failed: %s", exc.response.get("error"))
         if respond is not None:
             respond(text=":warning: I couldn't open the form (it may have taken too long). Try again, or type the command with its arguments: `/scep help`.", response_type="ephemeral")
+
+
+def deliver_uploads(reply: Reply, client, respond=None) -> None:
+    """Upload a reply's files (``files.uploadV2``); a failure is told to the user."""
+    for up in reply.uploads:
+        try:
+            client.files_upload_v2(channel=up.channel, filename=up.filename, content=up.content, title=up.title or up.filename,
+                                   initial_comment=up.comment or None)
+        except Exception as exc:  # noqa: BLE001 - SlackApiError, or the upload URL refused the bytes
+            err = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)[:200]
+            log.warning("upload of %s to %s failed: %s", up.filename, up.channel, err)
+            if respond is not None:
+                hint = " Invite me first: `/invite @scep-bot`." if err in ("not_in_channel", "channel_not_found") else ""
+                respond(text=f":warning: I couldn't upload `{up.filename}` ({err}).{hint}", response_type="ephemeral")
+
+
+# Work only the Slack side can do, asked for by the core as ``Reply.effects`` (name, args).
+# A runner is ``fn(services, client, ctx, args, respond)``; feature handlers register theirs.
+EFFECTS: dict[str, Callable[..., None]] = {}
+
+
+def run_effects(reply: Reply, services, client, ctx: Ctx, respond=None) -> None:
+    for name, args in reply.effects:
+        fn = EFFECTS.get(name)
+        if fn is None:
+            log.error("no runner for the effect %r", name)
+            continue
+        try:
+            fn(services, client, ctx, args, respond)
+        except Exception:  # noqa: BLE001 - the user gets an apology, the log the traceback
+            eid = uuid.uuid4().hex[:8]
+            log.error("error %s in effect %s\n%s", eid, name, traceback.format_exc())
+            if respond is not None:
+                respond(text=APOLOGY.format(eid=eid), response_type="ephemeral")

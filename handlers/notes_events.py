@@ -1,0 +1,414 @@
+"""Notes from Slack: thread replies (``message`` events), the "Save as SCEP note" message
+shortcut and its modal, the commitments modal, the privacy warning's buttons, and the backfill
+of prompt threads (on start and on ``/scep notes sync``).
+
+Thin: parse what Slack sent, call ``bot.notes``/``bot.cmd_notes``, then do what the ``Outcome``
+says (react once the note is stored, warn the author). Slack retries an event it thinks was not
+received (same ``event_id``, ``X-Slack-Retry-Num``): an event id handled (or in flight) is
+skipped here, and a note is keyed by (channel, ts) in the store, so a retry after a restart
+updates the same note instead of adding one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot import cmd_notes, notes
+from bot.command import Reply, UserError, error_reply
+from handlers.common import EFFECTS, make_ctx, run_effects, safely, user_lookup
+
+log = logging.getLogger("scep-bot")
+
+CAPTURED_SUBTYPES = (None, "thread_broadcast", "file_share", "me_message")
+PENDING_SECONDS = 3600
+REPLIES_PAGE = 200
+
+
+class SeenEvents:
+    """Event ids handled or in flight (bounded, in memory): Slack's retries come within minutes."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._ids: OrderedDict[str, bool] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def start(self, event_id: str) -> bool:
+        with self._lock:
+            if event_id in self._ids:
+                return False
+            self._ids[event_id] = False
+            while len(self._ids) > self._size:
+                self._ids.popitem(last=False)
+            return True
+
+    def done(self, event_id: str) -> None:
+        with self._lock:
+            self._ids[event_id] = True
+
+    def fail(self, event_id: str) -> None:
+        with self._lock:
+            self._ids.pop(event_id, None)
+
+
+def _extras(services) -> dict[str, Any]:
+    ex = services.extras
+    ex.setdefault("notes_seen", SeenEvents())
+    ex.setdefault("notes_reacted", SeenEvents())  # (channel:ts) reacted to by this process
+    ex.setdefault("notes_pending", {})
+    ex.setdefault("notes_lock", threading.Lock())
+    return ex
+
+
+def base_url(services, client) -> str | None:
+    """The workspace's URL (auth.test, once) to build permalinks without a call per note."""
+    ex = _extras(services)
+    if "team_url" not in ex:
+        try:
+            res = client.auth_test()
+            ex["team_url"] = res.get("url") or None
+            ex["bot_user_id"] = res.get("user_id")
+        except SlackApiError as exc:
+            log.warning("auth.test failed (%s): permalinks will be asked for one by one", exc.response.get("error"))
+            return None
+    return ex["team_url"]
+
+
+def _permalink(services, client, channel: str, ts: str, thread_ts: str | None) -> str:
+    base = base_url(services, client)
+    if base:
+        return notes.build_permalink(base, channel, ts, thread_ts)
+    try:
+        return client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink") or ""
+    except SlackApiError:
+        return ""
+
+
+def _display_name(user: dict[str, Any] | None) -> str | None:
+    if not user:
+        return None
+    prof = user.get("profile") or {}
+    return prof.get("real_name") or user.get("real_name") or prof.get("display_name") or user.get("name")
+
+
+def carry_out(client, out: notes.Outcome, reacted: SeenEvents | None = None) -> None:
+    """What an Outcome asks of Slack: the saved reaction (once per message and process; Slack
+    answers already_reacted to the rest), the privacy warning, notices."""
+    note = out.note or {}
+    channel, ts, author = note.get("channel"), note.get("ts"), note.get("author")
+    if not channel or not ts:
+        return
+    if out.react and (reacted is None or reacted.start(notes.note_key(channel, ts))):
+        try:
+            client.reactions_add(channel=channel, timestamp=ts, name=notes.SAVED_REACTION)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_reacted":
+                log.warning("reactions.add on %s/%s failed: %s", channel, ts, exc.response.get("error"))
+    thread_ts = note.get("thread_ts") or None
+    messages = []
+    if out.warn:
+        messages.append(cmd_notes.privacy_warning(out.school_id or "", out.key or "", out.warn))
+    for notice in out.notices:
+        messages.append((notice, [{"type": "section", "text": {"type": "mrkdwn", "text": notice}}]))
+    for text, blocks in messages:
+        try:
+            client.chat_postEphemeral(channel=channel, user=author, text=text, blocks=blocks, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            log.warning("ephemeral notice to %s in %s failed: %s", author, channel, exc.response.get("error"))
+
+
+def handle_message(services, client, body: dict[str, Any]) -> notes.Outcome | None:
+    """One ``message`` event: a reply, an edit, a deletion, a broadcast."""
+    ex = _extras(services)
+    event = body.get("event") or {}
+    event_id = body.get("event_id") or ""
+    sub = event.get("subtype")
+    if sub not in CAPTURED_SUBTYPES + ("message_changed", "message_deleted"):
+        return None
+    if sub is None and not event.get("thread_ts") and not event.get("files"):
+        return None  # the common case: a top-level message, nothing to do (no store access)
+    seen: SeenEvents = ex["notes_seen"]
+    if event_id and not seen.start(event_id):
+        return None  # a retry of an event handled or in flight
+    try:
+        team = body.get("team_id") or event.get("team") or ""
+        now = services.clock()
+        store = services.store
+        channel = event.get("channel") or ""
+        base = base_url(services, client)
+        bot_uid = ex.get("bot_user_id")
+        lookup = user_lookup(client)
+
+        def name_of(uid: str) -> str | None:
+            return _display_name(lookup(uid))
+
+        if sub == "message_deleted":
+            prev = event.get("previous_message") or {}
+            out = notes.remove(store, team, channel, event.get("deleted_ts") or prev.get("ts") or "", prev.get("thread_ts"), now)
+        elif sub == "message_changed":
+            msg = dict(event.get("message") or {})
+            msg["channel"] = channel
+            if msg.get("subtype") == "tombstone":
+                out = notes.remove(store, team, channel, msg.get("ts") or "", msg.get("thread_ts"), now)
+            else:
+                out = notes.capture(store, team, msg, now, base_url=base, name_of=name_of, bot_user_id=bot_uid, event_id=event_id, edit=True)
+        else:
+            msg = dict(event)
+            out = notes.capture(store, team, msg, now, base_url=base, name_of=name_of, bot_user_id=bot_uid, event_id=event_id)
+        if out.action != "ignored":
+            carry_out(client, out, ex["notes_reacted"])
+        if event_id:
+            seen.done(event_id)
+        return out
+    except BaseException:
+        if event_id:
+            seen.fail(event_id)
+        raise
+
+
+# ---------------------------------------------------------------- backfill
+
+
+def read_replies(client, channel: str, ts: str) -> list[dict[str, Any]]:
+    """Every message of a thread, following ``conversations.replies``' cursor to the end."""
+    out: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(1000):
+        args: dict[str, Any] = {"channel": channel, "ts": ts, "limit": REPLIES_PAGE}
+        if cursor:
+            args["cursor"] = cursor
+        res = client.conversations_replies(**args)
+        out.extend(res.get("messages") or [])
+        cursor = (res.get("response_metadata") or {}).get("next_cursor")
+        if not res.get("has_more") or not cursor:
+            break
+    return out
+
+
+def backfill(services, client, school_ids: list[str] | None = None) -> notes.SyncResult:
+    """Read every open prompt thread and save the replies missed (bot down, events lost)."""
+    store = services.store
+    now = services.clock()
+    total = notes.SyncResult()
+    prompts = notes.open_prompts(store, now, school_ids)
+    if not prompts:
+        return total
+    base = base_url(services, client)
+    bot_uid = _extras(services).get("bot_user_id")
+    lookup = user_lookup(client)
+    for sid, prompt in prompts:
+        try:
+            messages = read_replies(client, prompt["channel"], prompt["ts"])
+        except SlackApiError as exc:
+            err = exc.response.get("error")
+            log.warning("conversations.replies %s/%s failed: %s", prompt["channel"], prompt["ts"], err)
+            total.failed.append(f"{prompt.get('title', prompt['step'])} ({err})")
+            continue
+        names = {}
+        for m in messages:
+            uid = m.get("user")
+            if uid and uid not in names and not m.get("bot_id"):
+                try:
+                    names[uid] = _display_name(lookup(uid))
+                except SlackApiError:
+                    names[uid] = None
+        res = notes.ingest_thread(store, sid, prompt, messages, now, base_url=base, names=names, bot_user_id=bot_uid)
+        for out in res.saved:
+            carry_out(client, out, _extras(services)["notes_reacted"])
+        total.add(res)
+    return total
+
+
+def start_backfill(services, client) -> threading.Thread:
+    """The start-up backfill, in the background so that start-up stays fast."""
+
+    def run() -> None:
+        started = time.monotonic()
+        try:
+            res = backfill(services, client)
+        except Exception:  # noqa: BLE001 - logged; the next start or /scep notes sync tries again
+            log.exception("notes backfill failed")
+            return
+        if res.prompts:
+            log.info("notes backfill: %s (%.1fs)", res.summary(), time.monotonic() - started)
+
+    t = threading.Thread(target=run, name="notes-backfill", daemon=True)
+    services.extras["notes_backfill"] = t
+    t.start()
+    return t
+
+
+def _effect_sync(services, client, ctx, args, respond) -> None:
+    res = backfill(services, client, [args["school_id"]])
+    if respond is not None:
+        respond(text=res.summary(), response_type="ephemeral")
+
+
+def _effect_outcome(services, client, ctx, args, respond) -> None:
+    carry_out(client, args["outcome"], _extras(services)["notes_reacted"])
+
+
+EFFECTS["notes.sync"] = _effect_sync
+EFFECTS["notes.outcome"] = _effect_outcome
+
+
+# ---------------------------------------------------------------- listeners
+
+
+def _pending_put(services, data: dict[str, Any]) -> str:
+    ex = _extras(services)
+    token = uuid.uuid4().hex[:16]
+    with ex["notes_lock"]:
+        now = time.monotonic()
+        pending = ex["notes_pending"]
+        for k in [k for k, (t, _) in pending.items() if now - t > PENDING_SECONDS]:
+            pending.pop(k, None)
+        pending[token] = (now, data)
+    return token
+
+
+def _pending_get(services, token: str) -> dict[str, Any] | None:
+    ex = _extras(services)
+    with ex["notes_lock"]:
+        hit = ex["notes_pending"].get(token)
+    return hit[1] if hit else None
+
+
+def register(app, services) -> None:
+    @app.event("message")
+    def on_message(body, client):
+        handle_message(services, client, body)
+
+    @app.shortcut(cmd_notes.SHORTCUT_CALLBACK)
+    def save_note_shortcut(ack, body, client, respond):
+        ack()
+        channel = (body.get("channel") or {}).get("id") or ""
+        message = body.get("message") or {}
+        ctx = make_ctx(services, body, client, channel_id=channel)
+        data = {
+            "channel": channel, "ts": message.get("ts"), "thread_ts": message.get("thread_ts"), "user": message.get("user"),
+            "bot_id": message.get("bot_id"), "subtype": message.get("subtype"), "text": message.get("text") or "",
+            "files": message.get("files") or [],
+        }
+        meta = json.dumps({"p": _pending_put(services, data)})
+
+        def build() -> Reply:
+            if notes.is_from_bot(data) or not data["user"]:
+                raise UserError("Save a person's message as a note, not a bot's.")
+            return Reply(text="", view=cmd_notes.shortcut_view(ctx, meta, None, data["text"]))
+
+        reply = safely(lambda: _user_errors(build), "save-note shortcut")
+        if reply.error:
+            respond(text=reply.text, response_type="ephemeral")
+            return
+        try:
+            client.views_open(trigger_id=body.get("trigger_id"), view=reply.view)
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", exc.response.get("error"))
+            respond(text=":warning: I couldn't open the form (it may have taken too long). Try the shortcut again.", response_type="ephemeral")
+
+    @app.action(cmd_notes.ACTION_SCHOOL)
+    def school_picked(ack, body, client, action):
+        ack()
+        view = body.get("view") or {}
+        try:
+            token = json.loads(view.get("private_metadata") or "{}").get("p", "")
+        except ValueError:
+            token = ""
+        data = _pending_get(services, token)
+        if data is None:
+            return
+        ctx = make_ctx(services, body, client, channel_id=data["channel"])
+        sid = (action.get("selected_option") or {}).get("value")
+        reply = safely(lambda: _user_errors(lambda: Reply(text="", view=cmd_notes.shortcut_view(ctx, view.get("private_metadata") or "", sid, data["text"]))), "save-note school")
+        if reply.view:
+            try:
+                client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=reply.view)
+            except SlackApiError as exc:
+                log.info("views.update of the note form: %s", exc.response.get("error"))
+
+    @app.view(cmd_notes.SHORTCUT_VIEW)
+    def save_note_submitted(ack, body, client, view):
+        try:
+            token = json.loads(view.get("private_metadata") or "{}").get("p", "")
+        except ValueError:
+            token = ""
+        data = _pending_get(services, token)
+        if data is None:
+            ack(response_action="errors", errors={"school": "This form expired (the bot restarted): close it and use the shortcut again."})
+            return
+        school, step, commitment = cmd_notes.shortcut_choice(view["state"]["values"])
+        if not step:
+            ack(response_action="errors", errors={"step": "Pick a step."})
+            return
+        ack()
+        ctx = make_ctx(services, body, client, channel_id=data["channel"])
+        msg = dict(data)
+        permalink = _permalink(services, client, msg["channel"], msg["ts"], msg.get("thread_ts"))
+        name = None
+        try:
+            name = _display_name(ctx.lookup_user(msg["user"])) if ctx.lookup_user else None
+        except SlackApiError:
+            pass
+        reply = safely(lambda: _user_errors(lambda: cmd_notes.save_from_shortcut(ctx, msg, school, step, commitment, permalink=permalink, author_name=name)), "save-note modal")
+        try:
+            client.chat_postEphemeral(channel=data["channel"], user=ctx.user_id, text=reply.text, blocks=reply.blocks)
+        except SlackApiError as exc:
+            log.warning("note saved notice failed: %s", exc.response.get("error"))
+        if not reply.error:
+            run_effects(reply, services, client, ctx)
+
+    @app.view(cmd_notes.COMMITMENTS_CALLBACK)
+    def commitments_submitted(ack, body, client, view):
+        channel = view.get("private_metadata") or ""
+        ctx = make_ctx(services, body, client, channel_id=channel)
+        items = cmd_notes.commitments_from_view(view["state"]["values"])
+        try:
+            items = notes.clean_commitments(items)
+        except UserError as exc:
+            ack(response_action="errors", errors={"c1": str(exc)[:150]})
+            return
+        ack()
+
+        def run() -> Reply:
+            from bot import roles as R
+
+            state = ctx.state()
+            R.require(ctx, state.school, "commitments")
+            return cmd_notes.apply_commitments(ctx, state.school.school_id, items)
+
+        reply = safely(lambda: _user_errors(run), "commitments modal")
+        try:
+            if reply.error:
+                client.chat_postEphemeral(channel=channel, user=ctx.user_id, text=reply.text)
+            else:
+                client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)
+        except SlackApiError as exc:
+            log.warning("commitments notice to %s failed: %s", channel, exc.response.get("error"))
+
+    def flag_decision(redact: bool):
+        def listener(ack, body, client, action, respond):
+            ack()
+            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+            ctx = make_ctx(services, body, client, channel_id=channel)
+            reply = safely(lambda: _user_errors(lambda: cmd_notes.decide_flag(ctx, action.get("value") or "", redact)), "note flag button")
+            respond(text=reply.text, blocks=reply.blocks, replace_original=not reply.error, response_type="ephemeral")
+
+        return listener
+
+    app.action(cmd_notes.ACTION_REDACT)(flag_decision(True))
+    app.action(cmd_notes.ACTION_KEEP)(flag_decision(False))
+
+
+def _user_errors(fn) -> Reply:
+    try:
+        return fn()
+    except UserError as exc:
+        return error_reply(str(exc))
