@@ -138,7 +138,10 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
         start_backfill(services, app.client)
 
     @app.error
-    def on_error(error, body, logger):  # noqa: ANN001 - Bolt's signature
+    def on_error(error, body, request, logger):  # noqa: ANN001 - Bolt's signature
+        from handlers.replay import forget_failed
+
+        forget_failed(services, request)  # Slack's retry of it is then handled
         log.error("unhandled error in a listener: %r (request type %s)", error, (body or {}).get("type") or (body or {}).get("command"), exc_info=error)
 
     return app

@@ -22,7 +22,7 @@ from typing import Any
 from bot import blocks as bk
 from bot import dates, progress
 from bot import roles as R
-from bot.command import Ctx, Post, Reply, UserError
+from bot.command import Ctx, Post, Reply, UserError, small_int
 from bot.cycles import DatedStep
 from bot.effects import MessageUpdate, Outcome, failed
 from bot.schools import STEP_KIND, School, SchoolState, iso
@@ -171,9 +171,10 @@ def block_id(school_id: str, cl: Checklist, n: int) -> str:
 
 def parse_block_id(value: str) -> tuple[str, str, str, int] | None:
     parts = str(value or "").split("|")
-    if len(parts) != 5 or parts[0] != BLOCK_PREFIX or not parts[4].isdigit():
+    n = small_int(parts[4], 1000) if len(parts) == 5 and parts[0] == BLOCK_PREFIX else None
+    if n is None:
         return None
-    return parts[1], parts[2], parts[3], int(parts[4])
+    return parts[1], parts[2], parts[3], n
 
 
 def _short(text: str, limit: int) -> str:
@@ -419,6 +420,13 @@ def _stale_outcome(ctx: Ctx, reason: str, message: tuple[str, str] | None, state
     return out
 
 
+def _own_channel(state: SchoolState, message: tuple[str, str] | None) -> None:
+    """A school's checklist is posted in its own channel only: a click on one anywhere else (a
+    forged or copied button) is refused, and that message is not rewritten with the school's data."""
+    if message and message[0] != state.school.channel_id:
+        raise UserError(f"This checklist belongs to {bk.esc(state.school.name)}: use it in <#{state.school.channel_id}>.")
+
+
 def toggle(ctx: Ctx, block: str, selected: list[str], shown: list[str] | None, *,
            message: tuple[str, str] | None = None, in_modal: bool = False, origin_channel: str = "") -> Outcome:
     """A click on checkboxes: record what changed (who, when) and re-render everywhere.
@@ -430,11 +438,12 @@ def toggle(ctx: Ctx, block: str, selected: list[str], shown: list[str] | None, *
     """
     parsed = parse_block_id(block)
     if parsed is None:
-        return failed("I can't read that checklist: type `/scep checklist <step>` for a fresh one.")
+        return failed("I can't read that checklist: type `/scep checklist &lt;step&gt;` for a fresh one.")
     school_id, key, version, n = parsed
     try:
         state = _state(ctx, school_id)
         R.require(ctx, state.school, "act")
+        _own_channel(state, message)
         ref = ref_for_key(state, ctx.library, key)
     except StaleStep as exc:
         return _stale_outcome(ctx, f"This checklist is out of date: {exc}", message)
@@ -475,11 +484,12 @@ def mark_done_click(ctx: Ctx, value: str, *, message: tuple[str, str] | None = N
     """The "Mark done" button of a checklist: value ``school|key|label``."""
     parts = str(value or "").split("|")
     if len(parts) != 3:
-        return failed("I can't read that button: type `/scep done <step>` instead.")
+        return failed("I can't read that button: type `/scep done &lt;step&gt;` instead.")
     school_id, key, label = parts
     try:
         state = _state(ctx, school_id)
         R.require(ctx, state.school, "act")
+        _own_channel(state, message)
         ref = ref_for_key(state, ctx.library, key)
         if not is_current(state, ctx.library, ctx.now, ref):
             raise StaleStep(f"That button is for {ref.year}, which has ended: `/scep done {ref.dated.step.label}` marks this year's.")
@@ -504,6 +514,7 @@ def open_modal(ctx: Ctx, school_id: str, key: str, origin_channel: str = "") -> 
     """Show a step's checklist in a modal (App Home's button, a nudge's "Open checklist")."""
     try:
         state = _state(ctx, school_id)
+        R.require(ctx, state.school, "read")
         ref = ref_for_key(state, ctx.library, key)
     except UserError as exc:
         return failed(str(exc))

@@ -10,9 +10,9 @@ from typing import Any
 from bot import blocks as bk
 from bot import dates, digest, exports, notes, privacy  # noqa: F401 - digest registers its providers
 from bot import roles as R
-from bot.command import Ctx, Post, Reply, Upload, UserError, subcommand
+from bot.command import Ctx, Post, Reply, Upload, UserError, small_int, subcommand
 from bot.dates import DateError, SchoolYear
-from bot.schools import School, SchoolState
+from bot.schools import PROFILE, School, SchoolState
 from bot.steps import StepRef, resolve, school_steps
 
 COMMITMENTS_CALLBACK = "scep_commitments"
@@ -60,7 +60,7 @@ def cmd_commitments(ctx: Ctx, args: list[str]) -> Reply:
     state = ctx.state()
     school = state.school
     if not args:
-        if ctx.trigger_id:
+        if ctx.trigger_id and R.allowed(ctx, school, "commitments"):
             return Reply(text="Opening the commitments form…", view=commitments_view(ctx.channel_id, school))
         return Reply(text=_commitments_shown(school))
     R.require(ctx, school, "commitments")
@@ -70,6 +70,10 @@ def cmd_commitments(ctx: Ctx, args: list[str]) -> Reply:
 
 def apply_commitments(ctx: Ctx, school_id: str, items: list[str]) -> Reply:
     with ctx.store.transaction(school_id) as tx:
+        current = School.from_doc(tx.get(*PROFILE) or {"school_id": school_id, "name": "", "team_id": "", "channel_id": ""})
+        if current.name and list(current.commitments) == list(items):  # the same again (a form sent twice): no change
+            text = f"The commitments of *{bk.esc(current.name)}* are already so: nothing changed."
+            return Reply(text=text, blocks=[bk.section(text)])
         school = notes.set_commitments(tx, items, ctx.user_id, ctx.now)
     text = f":dart: Commitments of *{bk.esc(school.name)}* set by <@{ctx.user_id}>:\n{notes.commitments_text(items)}" if items else f"Commitments of *{bk.esc(school.name)}* cleared by <@{ctx.user_id}>."
     text += "\nNotes prompts posted from now on list them; prompts already posted keep the ones they had."
@@ -99,7 +103,7 @@ def commitments_view(channel: str, school: School) -> dict[str, Any]:
 
 def commitments_from_view(values: dict[str, Any]) -> list[str]:
     items = []
-    for bid in sorted(values, key=lambda b: int(b[1:]) if b[1:].isdigit() else 99):
+    for bid in sorted(values, key=lambda b: small_int(b[1:], 99) or 99):
         v = ((values.get(bid) or {}).get("value") or {}).get("value")
         if v and v.strip():
             items.append(v)
@@ -207,7 +211,7 @@ def notes_reply(ctx: Ctx, state: SchoolState, view, step: str, year: str) -> Rep
         tail = "Every commitment has notes."
     blocks.append(bk.context(tail))
     lines.append(tail)
-    return Reply(text="\n".join(lines)[:3000], blocks=bk.fit(blocks, "…more notes: export them with `/scep export summary <step>`"))
+    return Reply(text="\n".join(lines)[:3000], blocks=bk.fit(blocks, "…more notes: export them with `/scep export summary &lt;step&gt;`"))
 
 
 def _title_of(ctx: Ctx, state: SchoolState, step: str, year: str) -> str:
@@ -294,7 +298,7 @@ def build_export(ctx: Ctx, state: SchoolState, view, what: str, rest: list[str])
             return [Upload(channel, f"{stem}-year.csv", data, f"{school.name}: the year, step by step", "Every step, its dates, status, who did it and its notes.")]
         data = exports.calendar_ics(state, ctx.library, ctx.now, year)
         return [Upload(channel, f"{stem}.ics", data, f"{school.name}: SCEP calendar", "Import into Google Calendar or Outlook; importing a newer file updates the events.")]
-    raise UserError(f"I can export `summary <step>`, `year` or `calendar`, not '{what}'.")
+    raise UserError(f"I can export `summary &lt;step&gt;`, `year` or `calendar`, not '{bk.esc(bk.clip(what, 80))}'.")
 
 
 def _year_arg(rest: list[str]) -> SchoolYear | None:
@@ -303,7 +307,7 @@ def _year_arg(rest: list[str]) -> SchoolYear | None:
     try:
         return SchoolYear.parse(" ".join(rest))
     except DateError as exc:
-        raise UserError(f"{exc}. Leave it out for the current year.") from None
+        raise UserError(f"{bk.esc(exc)}. Leave it out for the current year.") from None
 
 
 def _slug(text: str) -> str:
@@ -358,9 +362,7 @@ def decide_flag(ctx: Ctx, value: str, redact: bool) -> Reply:
 
 def shortcut_view(ctx: Ctx, metadata: str, school_id: str | None, message_preview: str) -> dict[str, Any]:
     """The modal: school, step and commitment, for the message the shortcut was used on."""
-    entries = [e for e in (ctx.store.index_entry(s) for s in ctx.store.school_ids()) if e and e.get("team_id", "") == (ctx.team_id or "")]
-    if not entries:
-        raise UserError("No schools yet: link a channel to a school first with `/scep setup <school name>`.")
+    entries = shortcut_schools(ctx)
     entries.sort(key=lambda e: (e["name"].lower(), e["school_id"]))
     sid = school_id if any(e["school_id"] == school_id for e in entries) else (ctx.school_id or entries[0]["school_id"])
     if not any(e["school_id"] == sid for e in entries):
@@ -379,7 +381,7 @@ def shortcut_view(ctx: Ctx, metadata: str, school_id: str | None, message_previe
     steps = school_steps(state, ctx.library, ctx.now)
     step_opts = [opt(f"{d.step.title} ({d.year})", f"{d.year.name}|{d.key}") for d in steps][:100]
     if not step_opts:
-        raise UserError(f"{state.school.name} follows no cycles, so there is no step to file a note under: `/scep setup cycles:<id>` in its channel.")
+        raise UserError(f"{state.school.name} follows no cycles, so there is no step to file a note under: `/scep setup cycles:&lt;id&gt;` in its channel.")
     default_step = _default_step(ctx, state, steps)
     com_opts = [opt("General note", "0")] + [opt(f"C{i} {c}", str(i)) for i, c in enumerate(state.school.commitments, 1)]
     step_el: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": step_opts}
@@ -399,6 +401,37 @@ def shortcut_view(ctx: Ctx, metadata: str, school_id: str | None, message_previe
              "element": {"type": "static_select", "action_id": "value", "options": com_opts, "initial_option": com_opts[0]}},
         ],
     }
+
+
+def shortcut_schools(ctx: Ctx) -> list[dict[str, Any]]:
+    """The schools the person may file this message in (index entries).
+
+    A message in a school's channel is a note of that school only (one school per channel:
+    nothing said in school A's channel ends up in school B's summary). A message elsewhere (a
+    DM, a channel no school uses) can go to the schools where the person may act: those where
+    they hold a role, or every school for a workspace admin. Nobody sees the names of schools
+    they have nothing to do with."""
+    entries = [e for e in (ctx.store.index_entry(s) for s in ctx.store.school_ids()) if e and e.get("team_id", "") == (ctx.team_id or "")]
+    if not entries:
+        raise UserError("No schools yet: link a channel to a school first with `/scep setup &lt;school name&gt;`.")
+    here = ctx.school_id
+    if here:
+        state = SchoolState.read(ctx.store.view(here))
+        if state is None:
+            raise UserError("This channel's school has no profile yet: run `/scep setup` here.")
+        R.require(ctx, state.school, "act")
+        return [e for e in entries if e["school_id"] == here]
+    if R.is_workspace_admin(ctx):
+        return entries
+    from bot.home import schools_of
+
+    acting = set(R.PERMISSIONS["act"]) - {R.CHANNEL}
+    mine = {sid for sid, roles in schools_of(ctx.store, ctx.user_id, ctx.team_id) if acting & set(roles)}
+    entries = [e for e in entries if e["school_id"] in mine]
+    if not entries:
+        raise UserError("You don't hold a role in any school, so there is no school to save this note in. "
+                        "Use the shortcut on a message in a school's channel, or ask its liaison for a role (`/scep roles team:@you`).")
+    return entries
 
 
 def _default_step(ctx: Ctx, state: SchoolState, steps) -> str | None:
@@ -427,15 +460,19 @@ def shortcut_choice(values: dict[str, Any]) -> tuple[str, str, int]:
         return ""
 
     commitment = sel("commitment")
-    return sel("school"), sel("step"), int(commitment) if commitment.isdigit() else 0
+    return sel("school"), sel("step"), small_int(commitment, 1000) or 0
 
 
 def save_from_shortcut(ctx: Ctx, msg: dict[str, Any], school_id: str, step_value: str, commitment: int, *, permalink: str, author_name: str | None) -> Reply:
-    state = SchoolState.read(ctx.store.view(school_id)) if school_id in ctx.store.school_ids() else None
+    state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
     if state is None:
         raise UserError("Pick a school from the list.")
+    here = ctx.school_id
+    if here and here != school_id:
+        name = (ctx.store.index_entry(here) or {}).get("name") or "another school"
+        raise UserError(f"This message is in <#{ctx.channel_id}>, the channel of {bk.esc(name)}: it can only be saved as a note of {bk.esc(name)}. Nothing was saved.")
     R.require(ctx, state.school, "act")
-    year, _, key = step_value.partition("|")
+    year, _, key = str(step_value or "").partition("|")
     dated = next((d for d in school_steps(state, ctx.library, ctx.now) if d.key == key and d.year.name == year), None)
     if dated is None:
         raise UserError("Pick a step from the list (the school's cycles changed since the form opened).")

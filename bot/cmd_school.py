@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from typing import Any
 
 from bot import badges
 from bot import blocks as bk
 from bot import dates, progress
-from bot.command import ORDER, REGISTRY, Ctx, Reply, UserError, error_reply, option_args, subcommand
+from bot.command import ORDER, REGISTRY, Ctx, Reply, UserError, error_reply, option_args, small_int, subcommand
 from bot.cycles import MODELS
 from bot.dates import DateError, SchoolYear
-from bot.roles import is_workspace_admin, require
+from bot.roles import is_workspace_admin, require, require_member, roles_of
 from bot.schools import PROFILE, School, SchoolState, iso
 from bot.steps import audit
 
@@ -40,7 +42,7 @@ def _validate_setup(ctx: Ctx, fields: dict[str, str]) -> dict[str, Any]:
     if fields.get("model"):
         model = fields["model"].upper()
         if model not in MODELS:
-            raise UserError(f"'{fields['model']}' is not a support model. Choose one of: {', '.join(MODELS)}")
+            raise UserError(f"'{bk.esc(bk.clip(fields['model'], 40))}' is not a support model. Choose one of: {', '.join(MODELS)}")
         out["model"] = model
     if fields.get("cycles") is not None and "cycles" in fields:
         ids = [c.strip().lower() for c in fields["cycles"].replace(" ", ",").split(",") if c.strip()]
@@ -48,29 +50,46 @@ def _validate_setup(ctx: Ctx, fields: dict[str, str]) -> dict[str, Any]:
             raise UserError("Name at least one cycle, like `cycles:nysed-tsi-visits`. Available: " + ", ".join(ctx.library.ids()))
         unknown = [c for c in ids if ctx.library.get(c) is None]
         if unknown:
-            raise UserError(f"I don't know the cycle{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}. Available: " + ", ".join(f"`{c}`" for c in ctx.library.ids()))
+            raise UserError(f"I don't know the cycle{'s' if len(unknown) > 1 else ''} {bk.esc(bk.clip(', '.join(unknown), 200))}. Available: " + ", ".join(f"`{c}`" for c in ctx.library.ids()))
         out["cycles"] = list(dict.fromkeys(ids))
     if fields.get("year"):
         try:
             out["min_year"] = SchoolYear.parse(fields["year"]).name
         except DateError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(bk.esc(exc)) from None
     if fields.get("tz"):
         try:
             dates.zone(fields["tz"])
         except DateError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(bk.esc(exc)) from None
         out["tz"] = fields["tz"]
     return out
 
 
+_CREATE_LOCK = threading.Lock()
+
+
 def apply_setup(ctx: Ctx, fields: dict[str, str]) -> Reply:
-    """Create or update this channel's school from setup fields (``name``, ``model``, ...)."""
+    """Create or update this channel's school from setup fields (``name``, ``model``, ...).
+
+    Linking a channel is serialized (a form sent twice, or a command delivered twice, must not
+    create two schools for one channel: the second finds the first and changes nothing); the
+    same setup again changes nothing and announces nothing."""
     clean = _validate_setup(ctx, fields)
+    if ctx.school_id is not None:
+        return _apply_setup(ctx, fields, clean)
+    with _CREATE_LOCK:
+        return _apply_setup(ctx, fields, clean)
+
+
+def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Reply:
     store = ctx.store
     sid = ctx.school_id
     created = sid is None
     if created:
+        require_member(ctx, "link a channel to a school")
+        if not re.fullmatch(r"[CG][A-Z0-9]{1,40}", ctx.channel_id or ""):
+            raise UserError("Link a school from its Slack channel: type `/scep setup &lt;school name&gt;` there.")
         if "name" not in clean:
             raise UserError("Give the school a name: `/scep setup Lincoln Elementary model:TSI`")
         sid = store.new_school_id()
@@ -103,6 +122,9 @@ def apply_setup(ctx: Ctx, fields: dict[str, str]) -> Reply:
                     setattr(school, k, clean[k])
             if "model" in clean and "cycles" not in clean and not fields.get("keep_cycles"):
                 school.cycles = list(DEFAULT_CYCLES[school.model])
+            if school.to_doc() == School.from_doc(doc).to_doc():
+                text = f"*{bk.esc(school.name)}* is already set up so: nothing changed. `/scep setup` with no arguments shows the form."
+                return Reply(text=text, blocks=[bk.section(text)])
         tx.put(*PROFILE, school.to_doc())
         audit(tx, ctx.user_id, ctx.now, "setup" if created else "setup changed", fields={k: v for k, v in clean.items()})
     store.bind(sid, name=school.name, team_id=ctx.team_id, channel_id=ctx.channel_id)
@@ -134,6 +156,10 @@ def cmd_setup(ctx: Ctx, args: list[str]) -> Reply:
             raise UserError("Type the school's name: `/scep setup Lincoln Elementary model:TSI`")
         sid = ctx.school_id
         state = SchoolState.read(ctx.store.view(sid)) if sid else None
+        if state is None:
+            require_member(ctx, "link a channel to a school")
+        elif not is_workspace_admin(ctx):
+            require(ctx, state.school, "setup")
         return Reply(text="Opening the setup form…", view=setup_view(ctx, state.school if state else None))
     words, opts = option_args(args, SETUP_KEYS)
     fields = dict(opts)
@@ -257,9 +283,9 @@ def item_text(item: progress.Item, ctx: Ctx, tz: str) -> str:
 def cmd_next(ctx: Ctx, args: list[str]) -> Reply:
     limit = 3
     if args:
-        if len(args) > 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= 20:
+        if len(args) > 1 or not 1 <= (small_int(args[0]) or 0) <= 20:
             raise UserError("`/scep next` takes a count from 1 to 20: `/scep next 5`")
-        limit = int(args[0])
+        limit = small_int(args[0]) or 3
     state = ctx.state()
     items = progress.next_items(state, ctx.library, ctx.now, limit)
     tz = state.school.tz
@@ -281,7 +307,7 @@ def cmd_timeline(ctx: Ctx, args: list[str]) -> Reply:
         try:
             year = SchoolYear.parse(" ".join(args))
         except DateError as exc:
-            raise UserError(f"{exc}. `/scep timeline` alone shows the current year.") from None
+            raise UserError(f"{bk.esc(exc)}. `/scep timeline` alone shows the current year.") from None
     state = ctx.state()
     tz = state.school.tz
     blocks: list[dict[str, Any]] = []
@@ -300,7 +326,7 @@ def cmd_timeline(ctx: Ctx, args: list[str]) -> Reply:
         for i in range(0, len(rows), 8):
             blocks.append(bk.section("\n".join(rows[i : i + 8])))
     if not blocks:
-        return Reply(text="This school follows no cycles: `/scep setup cycles:<id>`; see `/scep cycles`.")
+        return Reply(text="This school follows no cycles: `/scep setup cycles:&lt;id&gt;`; see `/scep cycles`.")
     text = f"Timeline for {bk.esc(state.school.name)}\n" + "\n".join(lines)
     return Reply(text=text, blocks=bk.fit([bk.section(f"*Timeline for {bk.esc(state.school.name)}*"), *blocks]))
 
@@ -312,15 +338,33 @@ PAGE = 20
 
 @subcommand("schools", usage="/scep schools [page]", summary="every school this workspace tracks, with its next item", examples=["/scep schools", "/scep schools 2"])
 def cmd_schools(ctx: Ctx, args: list[str]) -> Reply:
+    """Workspace admins see every school; anyone else the schools where they hold a role (a
+    school's dates are not shown to people outside it)."""
     page = 1
     if args:
-        if len(args) > 1 or not args[0].isdigit() or int(args[0]) < 1:
+        page = small_int(args[0]) if len(args) == 1 else None
+        if not page:
             raise UserError("`/scep schools` takes a page number: `/scep schools 2`")
-        page = int(args[0])
+    require_member(ctx, "list the workspace's schools")
+    from bot.home import schools_of
+
     entries = [e for e in (ctx.store.index_entry(s) for s in ctx.store.school_ids()) if e and e.get("team_id", "") == (ctx.team_id or "")]
+    admin = is_workspace_admin(ctx)
+    hidden = 0
+    if not admin:
+        mine = {sid for sid, _ in schools_of(ctx.store, ctx.user_id, ctx.team_id)}
+        here = ctx.school_id
+        if here:
+            mine.add(here)  # the school of the channel you are in
+        hidden = len([e for e in entries if e["school_id"] not in mine])
+        entries = [e for e in entries if e["school_id"] in mine]
     entries.sort(key=lambda e: (e["name"].lower(), e["school_id"]))
+    others = (f"{hidden} other school{'s are' if hidden != 1 else ' is'} not shown: you see the schools where you hold a role "
+              "(workspace admins see all).") if hidden else ""
     if not entries:
-        return Reply(text="No schools yet. In a school's channel: `/scep setup <school name>`")
+        if hidden:
+            return Reply(text=f"You don't hold a role in any school yet. {others}")
+        return Reply(text="No schools yet. In a school's channel: `/scep setup &lt;school name&gt;`")
     pages = (len(entries) + PAGE - 1) // PAGE
     if page > pages:
         raise UserError(f"There {'is' if pages == 1 else 'are'} {pages} page{'s' if pages > 1 else ''}: `/scep schools {pages}`")
@@ -339,6 +383,9 @@ def cmd_schools(ctx: Ctx, args: list[str]) -> Reply:
     blocks = [bk.section(f"*{title}*")] + [bk.section("\n".join(rows[i : i + 5])) for i in range(0, len(rows), 5)]
     if page < pages:
         blocks.append(bk.context(f"More: `/scep schools {page + 1}`"))
+    if others:
+        blocks.append(bk.context(others))
+        lines.append(others)
     return Reply(text=title + "\n" + "\n".join(lines), blocks=blocks)
 
 
@@ -351,7 +398,7 @@ def cmd_cycles(ctx: Ctx, args: list[str]) -> Reply:
         note = f"\n      _{bk.esc(c.defaults_note)}_" if c.defaults_note else ""
         rows.append(f"*`{c.id}`* · {bk.esc(c.title)} · {len(c.steps)} steps ({c.reference_year} document)\n      {bk.esc(steps)}{note}")
         lines.append(f"{c.id}: {c.title} ({len(c.steps)} steps)")
-    blocks = [bk.section("*Cycles*: use the ids in `/scep setup cycles:<id>,<id>`")] + [bk.section(r) for r in rows]
+    blocks = [bk.section("*Cycles*: use the ids in `/scep setup cycles:&lt;id&gt;,&lt;id&gt;`")] + [bk.section(r) for r in rows]
     if ctx.library.errors:
         blocks.append(bk.section(":warning: Cycle files that could not be loaded:\n```" + bk.esc("\n".join(ctx.library.errors))[:2800] + "```"))
         lines.extend(ctx.library.errors)
@@ -365,8 +412,8 @@ def help_reply(unknown: str | None = None) -> Reply:
         sub = REGISTRY[name]
         if sub.hidden:
             continue
-        ex = f"  e.g. `{sub.examples[0]}`" if sub.examples else ""
-        rows.append(f"`{sub.usage}`\n      {sub.summary}{ex}")
+        ex = f"  e.g. `{bk.esc(sub.examples[0])}`" if sub.examples else ""
+        rows.append(f"`{bk.esc(sub.usage)}`\n      {bk.esc(sub.summary)}{ex}")
     text = head + "*scep-bot* keeps your school improvement cycle on track. Commands:"
     blocks = [bk.section(text)] + [bk.section("\n".join(rows[i : i + 6])) for i in range(0, len(rows), 6)]
     return Reply(text=text.replace("*", "") + "\n" + "\n".join(r.replace("`", "") for r in rows), blocks=blocks, error=bool(unknown))

@@ -57,6 +57,7 @@ MEETING_KINDS = {
 )
 def cmd_checklist(ctx: Ctx, args: list[str]) -> Reply:
     state = ctx.state()
+    R.require(ctx, state.school, "act")  # it posts in the channel, for everyone to tick
     if args:
         ref = resolve(state, ctx.library, ctx.now, " ".join(args))
     else:
@@ -347,7 +348,7 @@ def _label_rest(tail: str) -> str | None:
         return None
     if t in LABELS:
         return t
-    raise UserError(f"'{tail.strip()}': after the step, say `draft` or `final` (for deliverables that have both), or nothing.")
+    raise UserError(f"'{bk.esc(bk.clip(tail.strip(), 80))}': after the step, say `draft` or `final` (for deliverables that have both), or nothing.")
 
 
 @subcommand(
@@ -444,7 +445,7 @@ def _set_anchor(ctx: Ctx, args: list[str], kinds: dict[str, str], what_word: str
         kind, rest = f"{kind}-{rest[0].lower()}", rest[1:]
     anchor = kinds.get(kind)
     if anchor is None:
-        raise UserError(f"'{words[0]}' isn't one I track. {usage}")
+        raise UserError(f"'{bk.esc(bk.clip(words[0], 80))}' isn't one I track. {usage}")
     R.require(ctx, state.school, "act")
     cycle = _anchor_cycle(state, ctx, anchor, cycle_title(ctx, anchor))
     title = cycle.anchors[anchor].title
@@ -544,7 +545,7 @@ def _submit_rest(tail: str) -> str | None:
         return None
     if t in LABELS or t == "plan":
         return t
-    raise UserError(f"'{tail.strip()}': after the step, say `draft` or `final`, or nothing.")
+    raise UserError(f"'{bk.esc(bk.clip(tail.strip(), 80))}': after the step, say `draft` or `final`, or nothing.")
 
 
 @subcommand(

@@ -90,7 +90,7 @@ class Ctx:
         sid = self.school_id
         state = SchoolState.read(self.store.view(sid)) if sid else None
         if state is None:
-            raise UserError("This channel isn't linked to a school yet: `/scep setup <school name>`")
+            raise UserError("This channel isn't linked to a school yet: `/scep setup &lt;school name&gt;`")
         return state
 
 
@@ -185,8 +185,25 @@ DAMAGED = ("This school's data can't be read right now: a data file is damaged. 
            "An admin can restore it from its last good copy with `scep-bot doctor`.")
 
 
+_UNSAFE = re.compile(r"<(?![@#][A-Z0-9]+>)([^<>]*)>")
+
+
 def error_reply(message: str) -> Reply:
+    # a safety net: an error may name people (<@U123>) and channels (<#C123>); anything else in
+    # angle brackets (a ping like <!channel>, a link) came from what someone typed: show it
+    message = _UNSAFE.sub(lambda m: "&lt;" + m.group(1) + "&gt;", message)
     return Reply(text=f":warning: {message}", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {message}"[:3000]}}], error=True)
+
+
+def small_int(text: str, limit: int = 1_000_000) -> int | None:
+    """``text`` as a whole number 0..limit written in ASCII digits, else None.
+
+    ``str.isdigit`` is not enough: ``"²"`` is a digit to it and ``int("9" * 5000)`` raises."""
+    text = str(text or "").strip()
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        return None
+    n = int(text)
+    return n if n <= limit else None
 
 
 def option_args(args: list[str], keys: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
@@ -201,7 +218,8 @@ def option_args(args: list[str], keys: tuple[str, ...]) -> tuple[list[str], dict
         if m:
             key = m.group(1).lower()
             if key not in keys:
-                raise UserError(f"'{a}': I don't know the option '{key}'. Options: " + ", ".join(f"`{k}:`" for k in keys))
+                shown = str(a)[:80].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                raise UserError(f"'{shown}': I don't know the option '{key}'. Options: " + ", ".join(f"`{k}:`" for k in keys))
             if key in opts:
                 raise UserError(f"'{key}:' is given twice; give it once")
             opts[key] = m.group(2).strip()

@@ -140,10 +140,14 @@ class FakeSlack:
         with self.lock:
             return [dict(u) for u in self.uploads.values() if u.get("channel")]
 
-    def add_user(self, user_id: str, name: str, *, admin: bool = False, deleted: bool = False, tz: str = "America/New_York") -> None:
+    def add_user(self, user_id: str, name: str, *, admin: bool = False, deleted: bool = False, tz: str = "America/New_York",
+                 guest: bool = False, single_channel_guest: bool = False, is_bot: bool = False) -> None:
+        """A member of the workspace; ``guest``: a multi-channel guest (``is_restricted``),
+        ``single_channel_guest``: a single-channel guest (``is_ultra_restricted`` too)."""
         self.users[user_id] = {
             "id": user_id, "team_id": TEAM_ID, "name": name, "real_name": name, "deleted": deleted,
-            "is_admin": admin, "is_owner": False, "is_bot": False, "tz": tz,
+            "is_admin": admin, "is_owner": False, "is_bot": is_bot, "tz": tz,
+            "is_restricted": guest or single_channel_guest, "is_ultra_restricted": single_channel_guest,
             "profile": {"display_name": name, "real_name": name},
         }
 

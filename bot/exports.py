@@ -253,7 +253,7 @@ def year_csv(view: SchoolView, state: SchoolState, library: CycleLibrary, now: d
             ])
             rows += 1
     if rows == 0:
-        raise UserError("This school follows no cycles, so its year is empty: `/scep setup cycles:<id>`.")
+        raise UserError("This school follows no cycles, so its year is empty: `/scep setup cycles:&lt;id&gt;`.")
     return buf.getvalue()
 
 

@@ -134,7 +134,7 @@ def home_view(ctx: Ctx, page: int = 1) -> dict[str, Any]:
     if not order:
         blocks.append(bk.section(
             "You don't hold a role in any school yet. In a school's channel, its liaison adds people with "
-            "`/scep roles team:@you`; a new school starts with `/scep setup <school name>`."
+            "`/scep roles team:@you`; a new school starts with `/scep setup &lt;school name&gt;`."
         ))
         return {"type": "home", "blocks": blocks}
     pages = (len(order) + PAGE_SIZE - 1) // PAGE_SIZE

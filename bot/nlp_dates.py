@@ -119,7 +119,7 @@ _RELATIVE_TIME_WORDS = re.compile(r"\b(today|tonight|tomorrow|yesterday|now)\b")
 
 def _err_vague(text: str, need_time: bool) -> WhenError:
     return WhenError(
-        f"'{text}' is too vague for a date: give a day{' and a time' if need_time else ''}, like "
+        f"'{_show(text)}' is too vague for a date: give a day{' and a time' if need_time else ''}, like "
         + (EXAMPLES if need_time else DAY_EXAMPLES)
     )
 
@@ -163,7 +163,7 @@ def _clock(text: str) -> time | None:
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     else:
         if m.group(2) is None and 1 <= hour <= 12:
-            raise WhenError(f"'{text}': say am or pm, like `{hour}am` or `{hour}pm` (or `{hour}:00`)")
+            raise WhenError(f"'{_show(text)}': say am or pm, like `{hour}am` or `{hour}pm` (or `{hour}:00`)")
         if hour > 23:
             return None
     return time(hour, minute)
@@ -228,8 +228,10 @@ def parse(text: str, now: datetime, tz: str, *, need_time: bool = True, prefer: 
 
 
 def _show(text: str) -> str:
+    """What the person typed, to echo back in Slack: short, and escaped (never a ping or a link)."""
     s = " ".join(str(text).split())
-    return s if len(s) <= 60 else s[:59] + "…"
+    s = s if len(s) <= 60 else s[:59] + "…"
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _parse(text: str, now: datetime, tz: str, need_time: bool, prefer: Prefer, within: tuple[date, date] | None = None) -> When:

@@ -124,7 +124,7 @@ def clean_commitments(items: list[str]) -> list[str]:
 def set_commitments(tx: SchoolTx, items: list[str], who: str, now: datetime) -> School:
     doc = tx.get(*PROFILE)
     if doc is None:
-        raise UserError("This channel isn't linked to a school yet: `/scep setup <school name>`")
+        raise UserError("This channel isn't linked to a school yet: `/scep setup &lt;school name&gt;`")
     school = School.from_doc(doc)
     before = list(school.commitments)
     school.commitments = list(items)

@@ -22,7 +22,7 @@ from typing import Any
 from bot import blocks as bk
 from bot import dates
 from bot import roles as R
-from bot.command import Ctx, Post, Reply, UserError
+from bot.command import Ctx, Post, Reply, UserError, small_int
 from bot.cycles import DatedStep
 from bot.effects import MessageUpdate, Outcome, failed
 from bot.schools import STEP_KIND, SchoolState, iso
@@ -207,7 +207,7 @@ def submit_reply(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) 
 def submit_click(ctx: Ctx, value: str) -> Outcome:
     parts = str(value or "").split("|")
     if len(parts) != 3:
-        return failed("I can't read that button: type `/scep submit <step>` instead.")
+        return failed("I can't read that button: type `/scep submit &lt;step&gt;` instead.")
     try:
         state = _state(ctx, parts[0])
         ref = ref_for_key(state, ctx.library, parts[1])
@@ -267,7 +267,7 @@ def _dm(state: SchoolState, ref: StepRef, rv: dict[str, Any], now: datetime, *, 
         ))
     if outcome:
         blocks.append(bk.section(outcome))
-    return f"{thing} from {school.name} is ready for review (round {rnd})", blocks
+    return f"{bk.esc(thing)} from {bk.esc(school.name)} is ready for review (round {rnd})", blocks
 
 
 def _submitter(rv: dict[str, Any]) -> str:
@@ -287,9 +287,10 @@ def _state(ctx: Ctx, school_id: str) -> SchoolState:
 
 def _parse_value(value: str) -> tuple[str, str, int]:
     parts = str(value or "").split("|")
-    if len(parts) != 3 or not parts[2].isdigit():
+    rnd = small_int(parts[2]) if len(parts) == 3 else None
+    if rnd is None:
         raise StaleStep("I can't read that button: ask the school to submit again.")
-    return parts[0], parts[1], int(parts[2])
+    return parts[0], parts[1], rnd
 
 
 def _check_pending(ctx: Ctx, value: str) -> tuple[SchoolState, StepRef, dict[str, Any], int]:

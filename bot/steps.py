@@ -104,7 +104,7 @@ def resolve(state: SchoolState, library: CycleLibrary, now: datetime, text: str)
 
 def resolve_in(steps: list[DatedStep], text: str) -> StepRef:
     """``resolve`` over a list of dated steps already computed."""
-    shown = " ".join(str(text or "").split())[:80]
+    shown = " ".join(str(text or "").split())[:80].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     want = normalize(str(text or "")[:MAX_REF])
     if not want:
         raise UnknownStep("Name a step, like `visit 2`: " + _list(steps))
@@ -178,11 +178,11 @@ def parse_key(key: str) -> tuple[SchoolYear, str, str]:
     """``"2021-22:nysed-tsi-visits/visit-2"`` -> (year, cycle id, step id); StaleStep if malformed."""
     m = re.fullmatch(r"(\d{4}-\d{2}):([a-z0-9-]+)/([a-z0-9-]+)", str(key or ""))
     if not m:
-        raise StaleStep("That button points at a step I can't read: type `/scep checklist <step>` instead.")
+        raise StaleStep("That button points at a step I can't read: type `/scep checklist &lt;step&gt;` instead.")
     try:
         year = SchoolYear.parse(m.group(1))
     except ValueError:
-        raise StaleStep("That button points at a step I can't read: type `/scep checklist <step>` instead.") from None
+        raise StaleStep("That button points at a step I can't read: type `/scep checklist &lt;step&gt;` instead.") from None
     return year, m.group(2), m.group(3)
 
 
@@ -224,7 +224,7 @@ def _contains(name: str, want: str) -> bool:
 
 def _list(steps: list[DatedStep]) -> str:
     if not steps:
-        return "none (this school follows no cycles: `/scep setup cycles:<id>`)"
+        return "none (this school follows no cycles: `/scep setup cycles:&lt;id&gt;`)"
     shown = ", ".join(f"`{d.step.label}`" for d in steps[:30])
     return shown + (f" and {len(steps) - 30} more" if len(steps) > 30 else "")
 

@@ -77,7 +77,7 @@ def register(app, services) -> None:
         key = body["actions"][0].get("value", "")
         sid = ctx.school_id
         if not sid:
-            out = failed("This channel isn't linked to a school any more: `/scep setup <school name>`.")
+            out = failed("This channel isn't linked to a school any more: `/scep setup &lt;school name&gt;`.")
         else:
             out = run(lambda: checklists.open_modal(ctx, sid, key, ctx.channel_id), "open checklist button")
         _open(out, ctx, body, client, respond)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.home import PAGE_ACTION
+from bot.command import small_int
 from handlers.common import make_ctx
 from handlers.effects import publish_home
 
@@ -20,5 +21,5 @@ def register(app, services) -> None:
     def page(ack, body, client):
         ack()
         ctx = make_ctx(services, body, client)
-        value = (body["actions"][0].get("value") or "1")
-        publish_home(ctx, client, int(value) if value.isdigit() else 1)
+        value = ((body.get("actions") or [{}])[0] or {}).get("value")
+        publish_home(ctx, client, small_int(value if isinstance(value, str) else "1", 10_000) or 1)

@@ -386,7 +386,7 @@ def register(app, services) -> None:
 
         reply = safely(lambda: _user_errors(run), "commitments modal")
         try:
-            if reply.error:
+            if reply.error or not reply.public:
                 client.chat_postEphemeral(channel=channel, user=ctx.user_id, text=reply.text)
             else:
                 client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)

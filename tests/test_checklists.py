@@ -222,7 +222,11 @@ def test_ticks_from_outside_the_channel_need_a_role_and_the_refusal_says_who_can
     bot.command("roles liaison:<@U0LIA0001>")
     sid = bot.services.store.school_ids()[0]
     home_btn = {"action_id": "home_checklist", "block_id": f"home|{sid}", "value": f"{sid}|2021-22:nysed-tsi-visits/visit-2"}
+    # an outsider can't even open it (authz: reading a school outside its channel needs a role)
     bot.interactive(view_click({"type": "home", "blocks": []}, home_btn, user=OUTSIDER))
+    notice = bot.fake.of("views.open")[-1].args["view"]
+    assert notice.get("callback_id") != "scep_checklist" and "can see this school's plans" in str(notice["blocks"])
+    bot.interactive(view_click({"type": "home", "blocks": []}, home_btn, user="U0LIA0001"))
     opened = bot.fake.of("views.open")[-1].args["view"]
     assert opened["private_metadata"].endswith("|")  # opened from App Home: no channel
     block = checkbox_blocks(opened["blocks"])[0]

@@ -138,7 +138,7 @@ def test_export_of_a_step_with_no_notes_says_so_and_uploads_nothing(bot):
     bot.command("export summary")
     assert "/scep export summary visit 1" in bot.last_response_text()
     bot.command("export nonsense")
-    assert "`summary <step>`, `year` or `calendar`" in bot.last_response_text()
+    assert "`summary &lt;step&gt;`, `year` or `calendar`" in bot.last_response_text()  # escaped for Slack
     bot.command("export year 2021")
     assert "2026-27" in bot.last_response_text()
 

@@ -12,7 +12,7 @@ def test_unlinked_channel_is_told_how_to_link(bot):
     assert ans.status == 200
     assert ans.json["response_type"] == "ephemeral"
     assert "isn't linked to a school yet" in ans.text
-    assert "/scep setup <school name>" in ans.text
+    assert "/scep setup &lt;school name&gt;" in ans.text  # escaped: Slack shows <school name>
 
 
 def test_setup_then_next_gives_the_open_visit_window(bot):
