@@ -5,6 +5,7 @@ This is the only module that imports ``handlers`` and ``schedules``.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -131,6 +132,13 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
         process_before_response=process_before_response,
         request_verification_enabled=signing_secret is not None,
     )
+    from handlers.shape import ShapeGuard
+
+    app.use(ShapeGuard())  # first: nothing else reads a body Slack would never send
+    if signing_secret:
+        from slack_sdk.signature import SignatureVerifier
+
+        app.scep_verifier = SignatureVerifier(signing_secret)  # safe_dispatch checks before refusing
     handlers.register_all(app, services)
     if background:
         from handlers.notes_events import start_backfill
@@ -145,6 +153,52 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
         log.error("unhandled error in a listener: %r (request type %s)", error, (body or {}).get("type") or (body or {}).get("command"), exc_info=error)
 
     return app
+
+
+def safe_dispatch(app, body: str | dict, headers: dict | None = None, *, query: str | None = None, mode: str = "http"):
+    """Bolt's ``dispatch`` for one request, as every entry point (HTTP, Socket Mode, the console,
+    the tests) calls it. A body Slack would never send (Bolt's ``BoltRequest`` and its built-in
+    middleware raise on some shapes, before any listener runs: ``"user": false``,
+    ``"event": null``) is not dispatched: an unsigned one gets 401 as usual, a signed one (or one
+    over Socket Mode) an empty 200 and a warning in the log, never a traceback."""
+    from slack_bolt.request import BoltRequest
+    from slack_bolt.response import BoltResponse
+
+    from handlers.shape import problem
+
+    def refuse(why: str) -> BoltResponse:
+        verifier = getattr(app, "scep_verifier", None)
+        if mode != "socket_mode" and verifier is not None:
+            flat = {str(k).lower(): (v[0] if isinstance(v, (list, tuple)) and v else v) for k, v in (headers or {}).items()}
+            raw = body if isinstance(body, str) else json.dumps(body)
+            if not verifier.is_valid(raw, str(flat.get("x-slack-request-timestamp") or "0"), str(flat.get("x-slack-signature") or "")):
+                return BoltResponse(status=401, body='{"error": "invalid request"}')
+        log.warning("ignored a request not shaped as Slack sends it (%s)", why[:200])
+        return BoltResponse(status=200, body="")
+
+    try:
+        req = BoltRequest(body=body, query=query, headers=headers, mode=mode)
+    except Exception as exc:  # noqa: BLE001 - whatever Bolt trips on, the request is refused
+        return refuse(f"{type(exc).__name__}: {str(exc)[:120]}")
+    why = problem(req.body)
+    if why is not None:
+        return refuse(why)
+    return app.dispatch(req)
+
+
+def socket_mode_handler(app, app_token: str):
+    """Socket Mode's handler, with every envelope going through ``safe_dispatch``."""
+    import time as _time
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_bolt.adapter.socket_mode.internals import build_headers, send_response
+
+    class SafeSocketModeHandler(SocketModeHandler):
+        def handle(self, client, req) -> None:  # noqa: ANN001 - Bolt's signature
+            start = _time.time()
+            send_response(client, req, safe_dispatch(self.app, req.payload, build_headers(req), mode="socket_mode"), start)
+
+    return SafeSocketModeHandler(app, app_token)
 
 
 def warm_up() -> None:

@@ -124,7 +124,13 @@ def make_wsgi(app, services):
     """POST /slack/events to Bolt; GET /healthz; everything else 404."""
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-    bolt = SlackRequestHandler(app, path="/slack/events")
+    from bot.app import safe_dispatch
+
+    class SafeHandler(SlackRequestHandler):
+        def dispatch(self, request):  # noqa: ANN001 - Bolt's signature
+            return safe_dispatch(self.app, request.get_body(), request.get_headers(), query=request.query_string)
+
+    bolt = SafeHandler(app, path="/slack/events")
 
     def wsgi(environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -142,7 +148,7 @@ def make_wsgi(app, services):
 
 def _socket(settings: Settings) -> int:
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from bot.app import socket_mode_handler
 
     services = build_services(settings)
     check_files_in_background(services)
@@ -150,7 +156,7 @@ def _socket(settings: Settings) -> int:
     warm_up()
     log.info("scep-bot Socket Mode: connecting")
     try:
-        SocketModeHandler(app, settings.app_token).start()
+        socket_mode_handler(app, settings.app_token).start()
     finally:
         services.store.close()
     return 0

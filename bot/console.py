@@ -146,7 +146,7 @@ class Console:
         return True
 
     def slash(self, text: str) -> None:
-        from slack_bolt.request import BoltRequest
+        from bot.app import safe_dispatch
 
         self.seq += 1
         body = urlencode({
@@ -156,7 +156,7 @@ class Console:
             "trigger_id": f"{self.seq}.console.trigger",
         })
         before = len(self.fake.calls)
-        resp = self.app.dispatch(BoltRequest(body=body, headers=sign(SIGNING_SECRET, body)))
+        resp = safe_dispatch(self.app, body, sign(SIGNING_SECRET, body))
         if resp.body:
             try:
                 msg = json.loads(resp.body)

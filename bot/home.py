@@ -22,7 +22,8 @@ from bot.schools import PROFILE, SchoolState
 from bot.steps import schedulable
 
 PAGE_SIZE = 10
-PAGE_ACTION = "home_page"
+PAGE_ACTION = "home_page"  # "Next"
+PREV_ACTION = "home_page_prev"  # "Previous": Slack refuses two buttons with one action_id in a block
 CHECKLIST_ACTION = "home_checklist"
 
 _CACHE: "weakref.WeakKeyDictionary[Any, dict[str, tuple[int, str, str, dict[str, list[str]]]]]" = weakref.WeakKeyDictionary()
@@ -157,7 +158,7 @@ def home_view(ctx: Ctx, page: int = 1) -> dict[str, Any]:
     blocks.extend(cards)
     nav = []
     if page > 1:
-        nav.append(bk.button("◀ Previous", PAGE_ACTION, str(page - 1)))
+        nav.append(bk.button("◀ Previous", PREV_ACTION, str(page - 1)))
     if page < pages:
         nav.append(bk.button("Next ▶", PAGE_ACTION, str(page + 1)))
     if nav:

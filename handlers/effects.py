@@ -70,10 +70,10 @@ def apply(out: Outcome, ctx: Ctx, services, body: dict[str, Any], client, respon
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
             tell(":warning: I couldn't open the form (it may have taken too long): try again.", body, client, respond)
-    if out.update_view:
-        view = body.get("view") or {}
+    view_id = (body.get("view") or {}).get("id")
+    if out.update_view and view_id:  # the modal the click came from (a click without one has nothing to update)
         try:
-            client.views_update(view_id=view.get("id"), view=out.update_view)
+            client.views_update(view_id=view_id, view=out.update_view)
         except SlackApiError as exc:
             log.warning("views.update failed: %s", exc.response.get("error"))
     if out.notice:

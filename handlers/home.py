@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.home import PAGE_ACTION
+import re
+
+from bot.home import PAGE_ACTION, PREV_ACTION
 from bot.command import small_int
 from handlers.common import make_ctx
 from handlers.effects import publish_home
@@ -17,7 +19,7 @@ def register(app, services) -> None:
         ctx = make_ctx(services, body, client)
         publish_home(ctx, client)
 
-    @app.action(PAGE_ACTION)
+    @app.action(re.compile(f"^({PAGE_ACTION}|{PREV_ACTION})$"))
     def page(ack, body, client):
         ack()
         ctx = make_ctx(services, body, client)

@@ -274,11 +274,24 @@ def _pending_put(services, data: dict[str, Any]) -> str:
     return token
 
 
-def _pending_get(services, token: str) -> dict[str, Any] | None:
+def _token(view: dict[str, Any]) -> str:
+    """The pending-form token in the note form's private_metadata (``{"p": token}``), or ""."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return ""
+    token = meta.get("p") if isinstance(meta, dict) else None
+    return token if isinstance(token, str) else ""
+
+
+def _pending_get(services, token: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The message a note form was opened for, if this person opened that form."""
     ex = _extras(services)
     with ex["notes_lock"]:
         hit = ex["notes_pending"].get(token)
-    return hit[1] if hit else None
+    if not hit or hit[1].get("opened_by") != ((body.get("user") or {}).get("id") or ""):
+        return None
+    return hit[1]
 
 
 def register(app, services) -> None:
@@ -295,7 +308,7 @@ def register(app, services) -> None:
         data = {
             "channel": channel, "ts": message.get("ts"), "thread_ts": message.get("thread_ts"), "user": message.get("user"),
             "bot_id": message.get("bot_id"), "subtype": message.get("subtype"), "text": message.get("text") or "",
-            "files": message.get("files") or [],
+            "files": message.get("files") or [], "opened_by": (body.get("user") or {}).get("id") or "",
         }
         meta = json.dumps({"p": _pending_put(services, data)})
 
@@ -318,12 +331,8 @@ def register(app, services) -> None:
     def school_picked(ack, body, client, action):
         ack()
         view = body.get("view") or {}
-        try:
-            token = json.loads(view.get("private_metadata") or "{}").get("p", "")
-        except ValueError:
-            token = ""
-        data = _pending_get(services, token)
-        if data is None:
+        data = _pending_get(services, _token(view), body)
+        if data is None or not view.get("id"):
             return
         ctx = make_ctx(services, body, client, channel_id=data["channel"])
         sid = (action.get("selected_option") or {}).get("value")
@@ -336,11 +345,7 @@ def register(app, services) -> None:
 
     @app.view(cmd_notes.SHORTCUT_VIEW)
     def save_note_submitted(ack, body, client, view):
-        try:
-            token = json.loads(view.get("private_metadata") or "{}").get("p", "")
-        except ValueError:
-            token = ""
-        data = _pending_get(services, token)
+        data = _pending_get(services, _token(view), body)
         if data is None:
             ack(response_action="errors", errors={"school": "This form expired (the bot restarted): close it and use the shortcut again."})
             return
@@ -399,7 +404,12 @@ def register(app, services) -> None:
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
             ctx = make_ctx(services, body, client, channel_id=channel)
             reply = safely(lambda: _user_errors(lambda: cmd_notes.decide_flag(ctx, action.get("value") or "", redact)), "note flag button")
-            respond(text=reply.text, blocks=reply.blocks, replace_original=not reply.error, response_type="ephemeral")
+            if body.get("response_url"):  # the warning is an ephemeral message: redo it in place
+                respond(text=reply.text, blocks=reply.blocks, replace_original=not reply.error, response_type="ephemeral")
+            else:
+                from handlers.effects import tell
+
+                tell(reply.text, body, client)
 
         return listener
 

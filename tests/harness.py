@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot import dates
-from bot.app import Services, Settings, build_app, build_services
+from bot.app import Services, Settings, build_app, build_services, safe_dispatch
 from bot.emulator import TEAM_ID, FakeSlack
 
 SECRET = "testsigningsecret0123456789abcdef"
@@ -86,7 +85,7 @@ class Bot:
         return self
 
     def dispatch(self, body: str, headers: dict[str, str]) -> Answer:
-        resp = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        resp = safe_dispatch(self.app, body, headers)  # the entry point HTTP and Socket Mode use
         return Answer(resp.status, resp.body)
 
     def command(self, text: str, *, channel: str = CHANNEL, user: str = ADMIN, team: str = TEAM_ID) -> Answer:

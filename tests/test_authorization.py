@@ -113,7 +113,7 @@ def test_every_subcommand_has_a_row():
 
 def test_every_listener_the_app_registers_has_a_row(tmp_path):
     listed = {("command", "/scep"), ("event", "message"), ("event", "app_home_opened"), ("middleware", "replay_guard"),
-              ("shortcut", "save_scep_note"), ("action", "home_page"), ("action", "note_school")}
+              ("shortcut", "save_scep_note"), ("action", "^(home_page|home_page_prev)$"), ("action", "note_school")}
     listed |= {("action", a) for a in ACTIONS} | {("view", v) for v in VIEWS}
     listed = {(k, "^ck_toggle_\\d+$" if v == "ck_toggle_0" else v) for k, v in listed}
     seen = registered(tmp_path)

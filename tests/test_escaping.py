@@ -170,3 +170,12 @@ def test_the_scanner_catches_what_it_should(bot):
     assert len(bad) == 3 and "<!channel>" in bad[0] and "evil.example" in bad[1] and EVIL_USER in bad[2]
     assert allowed_sequence(f"@{W.ADMIN}", {W.ADMIN}, set()) and allowed_sequence(f"#{A_CHANNEL}", set(), {A_CHANNEL})
     assert TEAM_ID  # the fake's workspace
+
+
+def test_what_the_bot_sends_stays_within_slacks_limits_with_hostile_values(bot):
+    """The same hostile session: every message, modal and App Home is one Slack accepts."""
+    from tests.blockkit import call_problems
+
+    test_hostile_text_everywhere_is_shown_never_acted_on(bot)
+    problems = [p for c in bot.fake.calls for p in call_problems(c.method, c.args)]
+    assert not problems, "\n".join(sorted(set(problems))[:40])
