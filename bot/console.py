@@ -45,7 +45,7 @@ def mrkdwn_to_text(text: str, names: dict[str, str]) -> str:
 
 ICONS = {
     "red_circle": "[!]", "large_green_circle": "[open]", "white_circle": "[ ]", "hourglass_flowing_sand": "[wait]",
-    "white_check_mark": "[x]", "black_small_square": "[-]", "grey_question": "[?]", "warning": "(!)", "calendar": "@",
+    "white_check_mark": "[x]", "black_small_square": "[-]", "grey_question": "[?]", "warning": "(!)", "calendar": "[cal]",
     "hourglass": "...", "school": "", "face_with_head_bandage": "",
 }
 
