@@ -103,9 +103,13 @@ class SchoolTx(_Docs):
         self.changed = False
 
     def put(self, kind: str, key: str, doc: dict[str, Any]) -> None:
+        """Store ``doc`` under (kind, key), replacing what was there (a field left out of ``doc``
+        is gone: TinyDB's own ``upsert`` would merge and keep it)."""
         body = dict(doc)
         body["_key"] = key
-        self._db.table(kind).upsert(body, Query()._key == key)
+        table = self._db.table(kind)
+        table.remove(Query()._key == key)
+        table.insert(body)
         self.changed = True
 
     def delete(self, kind: str, key: str) -> bool:
@@ -336,3 +340,21 @@ class TinyStore:
             except StoreError as exc:
                 problems.append(str(exc))
         return problems
+
+
+class ReadOnlyStore(TinyStore):
+    """A data directory read without taking the process lock, for read-only operator commands
+    (``scep-bot nudges``) while the bot may be running: every file is replaced atomically, so
+    each read sees a whole file (a snapshot as of when it was read). Writes are refused."""
+
+    def _acquire_process_lock(self):
+        return None
+
+    def bind(self, school_id: str, *, name: str, team_id: str, channel_id: str) -> None:
+        raise StoreError("this store is read-only")
+
+    def set_setting(self, key: str, value: Any) -> None:
+        raise StoreError("this store is read-only")
+
+    def transaction(self, school_id: str):  # type: ignore[override]
+        raise StoreError("this store is read-only")
