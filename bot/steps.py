@@ -151,8 +151,10 @@ def set_schedule(tx: SchoolTx, ref: StepRef, at: datetime | None, who: str, now:
     before = doc.get("scheduled_at")
     if at is None:
         doc.pop("scheduled_at", None)
+        doc.pop("scheduled_on", None)
     else:
         doc["scheduled_at"] = iso(at)
+        doc["scheduled_on"] = iso(now)  # nudges due before this were not known yet
     tx.put(STEP_KIND, ref.state_key, doc)
     audit(tx, who, now, "scheduled" if at else "unscheduled", step=ref.key, year=ref.year.name, before=before, after=doc.get("scheduled_at"))
 
