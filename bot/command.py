@@ -18,7 +18,7 @@ from bot.cycles import CycleLibrary
 from bot.schools import SchoolState
 from bot.store import Store
 
-FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles"]
+FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles", "bot.cmd_remind"]
 
 MAX_COMMAND_TEXT = 4000
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-GROUPS = ["handlers.commands", "handlers.views"]
+GROUPS = ["handlers.commands", "handlers.views", "handlers.nudge_actions"]
 
 
 def register_all(app, services) -> None:
