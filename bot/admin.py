@@ -84,7 +84,7 @@ class AdminServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, name="scep-admin", daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="scep-admin", daemon=True).start()
         port = self.server.server_address[1]
         path = self.data_dir / ADMIN_FILE
         atomic_write(path, json.dumps({"port": port, "token": self.token, "pid": os.getpid()}))

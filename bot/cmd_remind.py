@@ -52,19 +52,23 @@ def read_state(ctx: Ctx) -> SchoolState:
     return nudges.attach_district(state, ctx.store.get_setting(nudges.DISTRICT_HOLIDAYS_SETTING, []))
 
 
-def nudge_status(n: nudges.Nudge, ledger: dict[str, dict[str, Any]], now: datetime) -> tuple[str, str]:
+def nudge_status(n: nudges.Nudge, ledger: dict[str, dict[str, Any]], now: datetime, tz: str = "UTC") -> tuple[str, str]:
     """(status, detail) of a calendar nudge joined with the ledger: sent, skipped, failed, retry,
     claimed, due (not swept yet), planned, or why it will not be sent."""
     doc = ledger.get(n.key)
     if doc:
         state = doc.get("state", "?")
         detail = doc.get("reason") or ""
-        if state == "sent" and doc.get("at"):
-            detail = f"at {doc['at']}"
+        if state in ("sent", "skipped", "failed", "retry") and doc.get("at"):
+            detail = f"{dates.fmt_local(dates.parse_instant(doc['at']), tz)}" + (f": {detail}" if detail else "")
         return state, detail
     if n.status != "planned":
         return "not sent", n.status
-    return ("due" if n.due_at <= now else "planned"), ""
+    if n.due_at > now:
+        return "planned", ""
+    if n.expires_at is not None and now > n.expires_at:
+        return "not sent", "no sweep ran while it meant something"
+    return "due", "the next sweep sends it"
 
 
 def _rule_name(n: nudges.Nudge) -> str:
@@ -81,7 +85,7 @@ def calendar_rows(state: SchoolState, library, now: datetime, year: SchoolYear |
     tz = state.school.tz
     rows = []
     for n in nudges.calendar(state, library, now, year):
-        status, detail = nudge_status(n, ledger, now)
+        status, detail = nudge_status(n, ledger, now, tz)
         title = n.dated.step.title + (f" ({n.label.upper()})" if n.label in ("draft", "final") else "")
         when = dates.fmt_local(n.due_at, tz)
         extra = f" ({detail})" if detail else ""
@@ -246,6 +250,8 @@ def cmd_remind(ctx: Ctx, args: list[str]) -> Reply:
 
 
 def _year_or_none(text: str) -> SchoolYear | None:
+    if re.fullmatch(r"\s*\d{4}\s*", text):
+        raise UserError(f"'{text.strip()}' is not a school year: write it like 2021-22 (`/scep remind 2021-22`), or name a step (`/scep remind visit 2`)")
     if not re.match(r"^\s*\d{4}\s*[-/–]\s*\d{2,4}\s*$", text):
         return None
     try:
@@ -304,7 +310,7 @@ def _step_blocks(ctx: Ctx, state: SchoolState, ref: StepRef) -> list[dict[str, A
     for n in nudges.calendar(state, ctx.library, ctx.now, ref.year):
         if n.dated.key != ref.key:
             continue
-        status, detail = nudge_status(n, ledger, ctx.now)
+        status, detail = nudge_status(n, ledger, ctx.now, tz)
         rows.append(f"{STATUS_ICON.get(status, ':heavy_minus_sign:')} {dates.fmt_local(n.due_at, tz)} · {_rule_name(n)} · {status}" + (f" ({bk.esc(detail)})" if detail else ""))
     d = ref.dated
     if d.deadlines:
@@ -483,11 +489,14 @@ def _button_target(ctx: Ctx, value: str):
     return state, StepRef(dated), label, rule
 
 
-def _without_buttons(blocks: list[dict[str, Any]] | None, drop: tuple[str, ...]) -> list[dict[str, Any]]:
+def _without_buttons(blocks: list[dict[str, Any]] | None, drop: tuple[str, ...], value: str) -> list[dict[str, Any]]:
+    """The message's blocks without the ``drop`` buttons of the nudge whose button value is
+    ``value`` (other nudges in the same message keep theirs)."""
+    about = value.rsplit("|", 1)[0] + "|"
     out = []
     for b in blocks or []:
         if b.get("type") == "actions":
-            kept = [e for e in b.get("elements", []) if e.get("action_id") not in drop]
+            kept = [e for e in b.get("elements", []) if not (e.get("action_id") in drop and str(e.get("value", "")).startswith(about))]
             if not kept:
                 continue
             b = {**b, "elements": kept}
@@ -510,7 +519,7 @@ def button_done(ctx: Ctx, value: str, message: dict[str, Any] | None) -> Reply:
     with ctx.store.transaction(state.school.school_id) as tx:
         mark_done(tx, ref, label, ctx.user_id, ctx.now)
     note = f":white_check_mark: *{title}* marked done by <@{ctx.user_id}> · {dates.fmt_local(ctx.now, state.school.tz)}. Its remaining nudges are cancelled."
-    blocks = _without_buttons((message or {}).get("blocks"), ("nudge_done", "nudge_snooze")) + [bk.context(note)]
+    blocks = _without_buttons((message or {}).get("blocks"), ("nudge_done", "nudge_snooze"), value) + [bk.context(note)]
     return Reply(text=_plain(note), blocks=blocks, public=True)
 
 
@@ -524,7 +533,7 @@ def button_snooze(ctx: Ctx, value: str, message: dict[str, Any] | None) -> Reply
     with ctx.store.transaction(state.school.school_id) as tx:
         until = nudges.snooze(tx, ref.dated, label, rule, state.school, ctx.user_id, ctx.now)
     note = f":zzz: Snoozed by <@{ctx.user_id}>: I'll remind you again {dates.fmt_local(until, state.school.tz)}."
-    blocks = _without_buttons((message or {}).get("blocks"), ("nudge_snooze",)) + [bk.context(note)]
+    blocks = _without_buttons((message or {}).get("blocks"), ("nudge_snooze",), value) + [bk.context(note)]
     return Reply(text=_plain(note), blocks=blocks, public=True)
 
 

@@ -673,7 +673,7 @@ def render(n: Nudge, state: SchoolState, now: datetime) -> tuple[str, list[dict[
         blocks = [bk.section(line, block_id=_block_id("nudge", n)), bk.context(ctx)]
         if not _done(state.step_state(n.dated.year, n.dated.key), n.label):
             blocks.append(bk.actions(bk.button("Mark done", "nudge_done", button_value(n), style="primary"), block_id=_block_id("act", n)))
-        return f"{_plain(line)} ({school.name})", blocks
+        return _plain(line), blocks
     users, missing = _people(school, n.roles)
     mention = " ".join(f"<@{u}>" for u in users)
     hints = [f"no {r} set: `/scep roles {r}:@name`" for r in missing]

@@ -49,10 +49,13 @@ log = logging.getLogger("scep-bot.sweep")
 LEDGER = "ledger"
 WORKSPACE = "workspace"  # pseudo-school id holding the workspace ledger
 CHANNEL_PROBLEMS = ("channel_not_found", "not_in_channel", "is_archived")
+BATCHED = ("nudge", "escalation")  # kinds posted together when several are due for one target
+MAX_BATCH_BLOCKS = 48
 GONE_USERS = ("user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot", "messages_tab_disabled")
 RETRY_MAX = timedelta(minutes=30)
 FAR = datetime.max.replace(tzinfo=dates.UTC)
 DIRECTORY_TTL = 3600.0
+LIST_RETRY = 60.0  # after users.list fails, ask again no sooner than this
 WORKSPACE_RECHECK = timedelta(hours=6)  # a liaison's new time zone is noticed within this
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -143,6 +146,7 @@ class Directory:
         self.ttl = ttl
         self.users: dict[str, dict[str, Any] | None] = {}
         self.loaded_at: float | None = None
+        self.failed_at: float | None = None
         self.lock = threading.Lock()
 
     def _load(self, client) -> None:
@@ -160,23 +164,28 @@ class Directory:
 
     def get(self, client, user_id: str) -> dict[str, Any] | None:
         with self.lock:
-            fresh = self.loaded_at is not None and time.monotonic() - self.loaded_at < self.ttl
-            if not fresh:
+            now = time.monotonic()
+            fresh = self.loaded_at is not None and now - self.loaded_at < self.ttl
+            if not fresh and (self.failed_at is None or now - self.failed_at >= LIST_RETRY):
                 try:
                     self._load(client)
-                except Exception as exc:  # noqa: BLE001 - without the list, ask one by one
-                    log.warning("users.list failed (%s): asking users.info one by one", exc)
-                    self.loaded_at = time.monotonic()
+                    self.failed_at = None
+                except Exception as exc:  # noqa: BLE001 - without the list nobody is known to have left
+                    log.warning("users.list failed (%s): mentions are kept as they are for now", exc)
+                    self.failed_at = now
+                    return None
+            if self.loaded_at is None:
+                return None
             if user_id in self.users:
                 return self.users[user_id]
-        try:
+        try:  # not in the list (another workspace of an org?): ask about this one
             res = client.users_info(user=user_id)
             person = _person(res.get("user") or {})
         except Exception as exc:  # noqa: BLE001
-            err = getattr(getattr(exc, "response", None), "get", lambda k: None)("error")
-            person = {"id": user_id, "name": user_id, "tz": None, "deleted": True} if err in ("user_not_found", "users_not_found") else None
-            if person is None:
-                return None  # unknown for now: do not cache a transient failure
+            err = _slack_error(exc)[0]
+            if err not in ("user_not_found", "users_not_found"):
+                return None  # unknown for now: do not remember a passing failure
+            person = {"id": user_id, "name": user_id, "tz": None, "deleted": True}
         with self.lock:
             self.users[user_id] = person
         return person
@@ -208,6 +217,20 @@ class _Job:
     claim: str
     attempts: int
     sent_to: list[str]
+    ts: dict[str, str] = field(default_factory=dict)  # target -> ts of the message it went out in
+    error: tuple[str, str, datetime | None] | None = None  # (retry|failed, reason, retry_at)
+    rendered: tuple[str, list[dict[str, Any]]] | None = None
+    left: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Message:
+    """One Slack message: one job, or several nudges for the same channel (or escalations for the
+    same person) due in the same sweep, posted together."""
+
+    target: str
+    jobs: list[_Job]
+    batch: bool
 
 
 class Sweeper:
@@ -375,78 +398,114 @@ class Sweeper:
 
     # -- posting
     def _deliver(self, client, jobs: list[_Job], now: datetime, dry_run: bool, report: SweepReport) -> None:
+        """Render, group, pace and post. Nudges for one channel (and overdue escalations for one
+        person) due in the same sweep go out as one message; each keeps its own ledger entry."""
+        jobs = sorted(jobs, key=lambda j: (j.out.due_at, j.out.key))
+        live: list[_Job] = []
+        for job in jobs:
+            try:
+                job.rendered = job.out.render(now)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("rendering %s failed", job.out.key)
+                if not dry_run:
+                    self._record(job, now, "failed", reason=f"could not render: {exc!r}", report=report)
+                continue
+            if dry_run:
+                o = job.out
+                report.deliveries.append(Delivery(o.key, job.state.school.name if job.state else "", o.kind, _target(o), o.due_at,
+                                                  tz=job.state.school.tz if job.state else "UTC", status="would send", text=job.rendered[0]))
+                continue
+            job.left = self._left_users(client, *job.rendered)
+            if job.left:
+                job.rendered = _unmention(*job.rendered, job.left)
+            live.append(job)
+        if dry_run:
+            return
+        groups: dict[tuple, _Message] = {}
+        for job in live:
+            o = job.out
+            if o.channel:
+                gkey = ("channel", o.channel) if o.kind in BATCHED else ("one", o.key)
+                groups.setdefault(gkey, _Message(o.channel, [], o.kind in BATCHED)).jobs.append(job)
+                continue
+            for uid in o.dm_users:
+                if uid in job.sent_to:
+                    continue
+                person = self._person(client, uid)
+                if person is not None and person.get("deleted"):
+                    job.sent_to.append(uid)  # a DM to someone who left: nobody to tell
+                    continue
+                gkey = ("dm", uid) if o.kind in BATCHED else ("one", o.key, uid)
+                groups.setdefault(gkey, _Message(uid, [], o.kind in BATCHED)).jobs.append(job)
         # round-robin over targets so one busy channel's pacing never holds up the others
-        queues: dict[str, list[_Job]] = defaultdict(list)
-        for j in sorted(jobs, key=lambda j: (j.out.due_at, j.out.key)):
-            queues[_target(j.out)].append(j)
-        order: list[_Job] = []
+        queues: dict[str, list[_Message]] = defaultdict(list)
+        for msg in groups.values():
+            queues[msg.target].append(msg)
+        order: list[_Message] = []
         while queues:
             for target in list(queues):
                 order.append(queues[target].pop(0))
                 if not queues[target]:
                     del queues[target]
         halted: str | None = None
-        for job in order:
+        for msg in order:
             if halted:
-                self._record(job, now, "release", reason=halted, report=report)
+                for job in msg.jobs:
+                    if job.error is None:
+                        job.error = ("release", halted, now)
                 continue
-            halted = self._post(client, job, now, dry_run, report)
+            halted = self._post(client, msg, now)
+        for job in live:
+            if job.error is not None:
+                outcome, reason, retry_at = job.error
+                self._record(job, now, outcome, reason=reason, retry_at=retry_at, report=report, count=outcome != "release")
+                continue
+            self._record(job, now, "sent", ts=",".join(job.ts.values()), text=job.rendered[0], report=report, channel=job.out.channel)
+            if job.left and job.state is not None:
+                self._tell_about_left(client, job, job.left, now)
+            if job.out.channel and job.state is not None and job.state.school.extra.get("delivery_problem"):
+                self._clear_problem(job, now)
 
-    def _post(self, client, job: _Job, now: datetime, dry_run: bool, report: SweepReport) -> str | None:
-        """Post one message (to its channel, or to each DM user). Returns a reason to stop the
-        sweep's posting (rate limited), else None."""
-        o = job.out
-        name = job.state.school.name if job.state else ""
-        tz = job.state.school.tz if job.state else "UTC"
-        try:
-            text, blocks = o.render(now)
-        except Exception as exc:  # noqa: BLE001
-            log.exception("rendering %s failed", o.key)
-            self._record(job, now, "failed", reason=f"could not render: {exc!r}", report=report)
+    def _post(self, client, msg: _Message, now: datetime) -> str | None:
+        """Post one message; note the outcome on its jobs. Returns a reason to stop posting in
+        this sweep (Slack keeps rate limiting), else None."""
+        pending = [j for j in msg.jobs if j.error is None]
+        if not pending:
             return None
-        left = [] if dry_run else self._left_users(client, text, blocks)
-        if left:
-            text, blocks = _unmention(text, blocks, left)
-        targets = [o.channel] if o.channel else [u for u in o.dm_users if u not in job.sent_to]
-        if dry_run:
-            report.deliveries.append(Delivery(o.key, name, o.kind, _target(o), o.due_at, tz=tz, status="would send", text=text))
-            return None
-        ts_all: dict[str, str] = {}
-        for target in targets:
-            if not o.channel:
-                person = self._person(client, target)
-                if person is not None and person.get("deleted"):
-                    job.sent_to.append(target)
-                    continue  # a DM to someone who left: nobody to tell
-            self.pacer.wait(target)
+        for text, blocks, members in _compose(msg, pending):
+            self.pacer.wait(msg.target)
             try:
-                res = client.chat_postMessage(channel=target, text=text[:39000], blocks=blocks, unfurl_links=False, unfurl_media=False)
+                res = client.chat_postMessage(channel=msg.target, text=text[:39000], blocks=blocks, unfurl_links=False, unfurl_media=False)
             except Exception as exc:  # noqa: BLE001 - classified below
                 err, status, retry_after = _slack_error(exc)
                 if status == 429 or err == "ratelimited":
                     wait = timedelta(seconds=max(1, retry_after or 60))
-                    self._record(job, now, "retry", reason=f"rate limited by Slack (Retry-After {wait.seconds}s)", retry_at=now + wait, report=report, count=False)
+                    for j in members:
+                        j.error = ("retry", f"rate limited by Slack (Retry-After {int(wait.total_seconds())}s)", now + wait)
                     return "rate limited by Slack"
-                if o.channel and err in CHANNEL_PROBLEMS:
-                    self._record(job, now, "failed", reason=err, report=report)
-                    self._channel_problem(client, job, err, now)
-                    return None
+                is_channel = not msg.target.startswith(("U", "W"))
+                if is_channel and err in CHANNEL_PROBLEMS:
+                    for j in members:
+                        j.error = ("failed", err, None)
+                    problem_job = next((j for j in members if j.state is not None), None)
+                    if problem_job is not None:
+                        self._channel_problem(client, problem_job, err, now)
+                    continue
+                if not is_channel and err in GONE_USERS:
+                    for j in members:
+                        j.sent_to.append(msg.target)  # nobody to tell there
+                    continue
                 if err is not None and status is not None and status < 500 and err not in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
-                    if not o.channel and err in GONE_USERS:
-                        job.sent_to.append(target)
-                        continue
-                    self._record(job, now, "failed", reason=err, report=report)
-                    return None
-                self._record(job, now, "retry", reason=err or f"{type(exc).__name__}: {exc}"[:200], report=report)
-                return None
-            ts_all[target] = res.get("ts", "")
-            job.sent_to.append(target)
-        ts = ",".join(ts_all.values())
-        self._record(job, now, "sent", ts=ts, text=text, report=report, channel=o.channel)
-        if left and job.state is not None:
-            self._tell_about_left(client, job, left, now)
-        if o.channel and job.state is not None and job.state.school.extra.get("delivery_problem"):
-            self._clear_problem(job, now)
+                    for j in members:
+                        j.error = ("failed", err, None)
+                    continue
+                for j in members:
+                    j.error = ("retry", err or f"{type(exc).__name__}: {exc}"[:200], None)
+                continue
+            for j in members:
+                j.ts[msg.target] = res.get("ts", "")
+                if msg.target not in j.sent_to:
+                    j.sent_to.append(msg.target)
         return None
 
     def _record(self, job: _Job, now: datetime, outcome: str, *, reason: str = "", ts: str = "", text: str = "", retry_at: datetime | None = None,
@@ -468,7 +527,7 @@ class Sweeper:
                     o.on_sent(tx, ts)
             elif outcome == "retry" or outcome == "release":
                 if retry_at is None:
-                    retry_at = now + min(RETRY_MAX, timedelta(minutes=2 ** min(attempts - 1, 5))) if outcome == "retry" else now
+                    retry_at = now + min(RETRY_MAX, timedelta(minutes=2 ** max(0, min(attempts - 1, 5))))
                 tx.put(LEDGER, o.key, {**base, "state": "retry", "at": iso(now), "retry_at": iso(retry_at), "reason": reason, "attempts": attempts})
             else:
                 tx.put(LEDGER, o.key, {**base, "state": "failed", "at": iso(now), "reason": reason, "attempts": attempts})
@@ -575,6 +634,40 @@ def _claimable(doc: dict[str, Any] | None, now: datetime) -> tuple[bool, datetim
         at = dates.parse_instant(doc["retry_at"]) if doc.get("retry_at") else now
         return (at <= now), (at if at > now else None)
     return False, None
+
+
+def _compose(msg: _Message, jobs: list[_Job]):
+    """(text, blocks, jobs) per Slack message: a single job as rendered; a batch as one message
+    (or several, within Slack's 50 blocks) listing each nudge with its own buttons."""
+    if not msg.batch or len(jobs) == 1:
+        for j in jobs:
+            yield j.rendered[0], j.rendered[1], [j]
+        return
+    chunk: list[_Job] = []
+    size = 1
+    for j in jobs:
+        n = len(j.rendered[1]) + 1
+        if chunk and size + n > MAX_BATCH_BLOCKS:
+            yield _batch_message(chunk)
+            chunk, size = [], 1
+        chunk.append(j)
+        size += n
+    if chunk:
+        yield _batch_message(chunk)
+
+
+def _batch_message(jobs: list[_Job]):
+    if len(jobs) == 1:
+        return jobs[0].rendered[0], jobs[0].rendered[1], jobs
+    dm = jobs[0].out.kind == "escalation"
+    head = f"{len(jobs)} things overdue in your schools" if dm else f"{len(jobs)} reminders"
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{head}*"}}]
+    for i, j in enumerate(jobs):
+        if i:
+            blocks.append({"type": "divider"})
+        blocks.extend(j.rendered[1])
+    text = head + ":\n" + "\n".join("• " + j.rendered[0] for j in jobs)
+    return text, blocks, jobs
 
 
 def _target(o: Outgoing) -> str:

@@ -60,17 +60,25 @@ class Post:
         return json.loads(b) if isinstance(b, str) else b
 
     @property
-    def nudge(self) -> tuple[str, str] | None:
-        """(item, rule) from the actions block id ``nudge|<item>|<rule>``."""
+    def nudges(self) -> list[tuple[str, str]]:
+        """(item, rule) of every nudge in the message, from block ids ``nudge|<item>|<rule>``."""
+        out = []
         for b in self.blocks:
             bid = b.get("block_id") or ""
             if bid.startswith("nudge|"):
                 _, item, rule = bid.split("|")
-                return item, rule
-        return None
+                out.append((item, rule))
+        return out
 
-    def button(self, action_id: str) -> dict[str, Any] | None:
+    @property
+    def nudge(self) -> tuple[str, str] | None:
+        return self.nudges[0] if self.nudges else None
+
+    def button(self, action_id: str, item: str | None = None) -> dict[str, Any] | None:
+        """The button ``action_id`` (of the nudge about ``item`` in a message with several)."""
         for b in self.blocks:
+            if item is not None and not str(b.get("block_id", "")).startswith(f"act|{item}|"):
+                continue
             for e in b.get("elements", []) or []:
                 if e.get("action_id") == action_id:
                     return {**e, "block_id": b.get("block_id")}
@@ -129,9 +137,15 @@ class Driver:
     def dms(self, user: str) -> list[Post]:
         return [p for p in self.posts if p.channel == user]
 
-    def click(self, post: Post, action_id: str, user: str, at: datetime) -> Any:
+    def find(self, item: str, rule: str) -> Post:
+        """The message that carried nudge (item, rule)."""
+        found = [p for p in self.posts if (item, rule) in p.nudges]
+        assert len(found) == 1, f"{len(found)} messages carried {item} {rule}"
+        return found[0]
+
+    def click(self, post: Post, action_id: str, user: str, at: datetime, item: str | None = None) -> Any:
         """Press a button of a posted message, as Slack sends it (a signed block_actions)."""
-        button = post.button(action_id)
+        button = post.button(action_id, item)
         assert button is not None, f"no {action_id} button on {post.text!r}"
         self.bot.now = at
         payload = {

@@ -41,12 +41,12 @@ def check_posts(driver: Driver, expected: list[tuple[tuple[int, int, int], str, 
     posts = driver.channel_posts(CHANNEL)
     got = Counter()
     for p in posts:
-        assert p.nudge is not None, f"a channel post that is not a nudge: {p.text!r}"
+        assert p.nudges, f"a channel post that is not a nudge: {p.text!r}"
         local = p.local()
         assert local.weekday() < 5, f"posted on a weekend: {local} {p.text}"
         assert (local.hour, local.minute) == at_hour, f"posted at {local:%H:%M}, not 09:00: {p.text}"
-        item, rule = p.nudge
-        got[((local.year, local.month, local.day), item.split(":", 1)[1], rule)] += 1
+        for item, rule in p.nudges:
+            got[((local.year, local.month, local.day), item.split(":", 1)[1], rule)] += 1
     want = Counter((d, item, rule) for d, item, rule in expected)
     missing = want - got
     extra = got - want
@@ -75,10 +75,11 @@ def deadline(item: str, before14=None, before7=None, before2=None, morning=None,
 def escalations(driver: Driver, user: str) -> list[tuple[tuple[int, int, int], str]]:
     out = []
     for p in driver.dms(user):
-        if p.nudge and p.nudge[1] == "escalation":
-            local = p.local()
-            assert (local.hour, local.weekday() < 5) == (9, True)
-            out.append(((local.year, local.month, local.day), p.nudge[0].split(":", 1)[1]))
+        for item, rule in p.nudges:
+            if rule == "escalation":
+                local = p.local()
+                assert (local.hour, local.weekday() < 5) == (9, True)
+                out.append(((local.year, local.month, local.day), item.split(":", 1)[1]))
     return sorted(out)
 
 
@@ -109,7 +110,7 @@ def test_a_year_of_tsi_support_visits(year_bot):
             steps.set_schedule(tx, ref, nine(2021, 12, 14, 10), PRINCIPAL, bot.now)
 
     def mark_visit_2_held():
-        notes = [p for p in d.channel_posts(CHANNEL) if p.nudge and p.nudge[1] == "notes-prompt"]
+        notes = [p for p in d.channel_posts(CHANNEL) if any(r == "notes-prompt" for _, r in p.nudges)]
         assert len(notes) == 1 and "was held Tue Dec 14 2021" in notes[0].text
         visit_2_notes.append(d.click(notes[0], "nudge_done", PRINCIPAL, bot.now))
 
@@ -128,7 +129,7 @@ def test_a_year_of_tsi_support_visits(year_bot):
     # the overdue ones are escalated to the liaison by DM, the same morning
     assert escalations(d, LIAISON) == [((2021, 12, 1), f"{C}/visit-1"), ((2022, 3, 1), f"{C}/visit-3"), ((2022, 5, 2), f"{C}/visit-4"), ((2022, 8, 1), f"{C}/visit-5")]
     # the texts say the true time left and mention the owners
-    by = {(p.nudge[0].split(":", 1)[1], p.nudge[1]): p for p in d.channel_posts(CHANNEL)}
+    by = {(item.split(":", 1)[1], rule): p for p in d.channel_posts(CHANNEL) for item, rule in p.nudges}
     assert "window is open until Tue Nov 30 2021 (60 days left): schedule it" in by[(f"{C}/visit-1", "opens")].text
     assert "window closes in 4 days (Tue Nov 30 2021)" in by[(f"{C}/visit-1", "closing")].text
     assert "is tomorrow: Tue Dec 14 2021, 10:00 AM EST" in by[(f"{C}/visit-2", "day-before")].text
@@ -187,8 +188,8 @@ def test_a_year_of_planning_sessions_follows_the_reported_events(year_bot):
     check_posts(d, expected)
     assert escalations(d, LIAISON) == [((2024, 11, 20), f"{P}/session-1"), ((2025, 4, 1), f"{P}/session-3"),
                                        ((2025, 5, 1), f"{P}/session-4"), ((2025, 7, 1), f"{P}/session-5")]
-    notes = [p for p in d.channel_posts(CHANNEL) if p.nudge == ("2024-25:nysed-planning-sessions/session-4", "notes-prompt")]
-    assert "If it was held, mark it done" in notes[0].text
+    notes = d.find("2024-25:nysed-planning-sessions/session-4", "notes-prompt")
+    assert "If it was held, mark it done" in notes.text
     # sessions are the principal's: the principal is mentioned
     assert all(f"<@{PRINCIPAL}>" in p.text for p in d.channel_posts(CHANNEL))
 
@@ -239,9 +240,13 @@ def test_a_year_of_sezp_deadlines_draft_and_final(year_bot):
             steps.mark_done(tx, ref, "draft", TEAM, bot.now)
 
     def priority_levers_final_done():
-        post = next(p for p in d.channel_posts(CHANNEL) if p.nudge == ("2022-23:sezp-planning/priority-levers:final", "before-7"))
-        assert "is due Fri May 27 2022, 4:00 PM EDT (in 7 days)" in post.text
-        d.click(post, "nudge_done", TEAM, bot.now)
+        item = "2022-23:sezp-planning/priority-levers:final"
+        post = d.find(item, "before-7")
+        assert "Priority Levers Form (FINAL) is due Fri May 27 2022, 4:00 PM EDT (in 7 days)" in post.text
+        d.click(post, "nudge_done", TEAM, bot.now, item=item)
+        replaced = bot.fake.of("response_url")[-1].args
+        values = [e.get("value", "") for b in replaced["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "nudge_done"]
+        assert values and not any("priority-levers:final" in v for v in values)  # only that nudge lost its button
 
     def august_pd():
         with store.transaction(store.school_ids()[0]) as tx:
@@ -261,18 +266,23 @@ def test_a_year_of_sezp_deadlines_draft_and_final(year_bot):
         expected.remove(gone)
     check_posts(d, expected)
     # 4pm deadlines keep their local time across DST, and the text says so
-    sps = next(p for p in d.channel_posts(CHANNEL) if p.nudge == ("2022-23:sezp-planning/optional-services-sps:due", "before-14"))
+    sps = d.find("2022-23:sezp-planning/optional-services-sps:due", "before-14")
     assert "due Tue Mar 1 2022, 4:00 PM EST (in 14 days)" in sps.text
-    morning = next(p for p in d.channel_posts(CHANNEL) if p.nudge == ("2022-23:sezp-planning/priority-lever-goals:draft", "morning-of"))
-    assert "is due today at 4:00 PM EDT" in morning.text and "(DRAFT)" in morning.text
+    morning = d.find("2022-23:sezp-planning/priority-lever-goals:draft", "morning-of")
+    assert "Priority Lever Goals Form (DRAFT) is due today at 4:00 PM EDT" in morning.text
     # deliverables escalate to the liaison and the district admin; windows to the liaison only
     overdue = sorted((dd, item) for dd, item, rule in expected if rule == "overdue")
     kinds = {s.id: s.kind for s in bot.services.library.get(S).steps}
     assert escalations(d, LIAISON) == overdue
     assert escalations(d, DISTRICT) == [(dd, item) for dd, item in overdue if kinds[item.split("/")[1].split(":")[0]] == "deliverable"]
     # the team owns the TLT forms and is the one mentioned
-    lever = next(p for p in d.channel_posts(CHANNEL) if p.nudge == ("2022-23:sezp-planning/priority-levers:draft", "before-14"))
-    assert f"<@{TEAM}>" in lever.text and f"<@{PRINCIPAL}>" not in lever.text
+    lever = d.find("2022-23:sezp-planning/optional-services-sezp:due", "before-14")
+    assert f"<@{PRINCIPAL}>" in lever.text and f"<@{TEAM}>" not in lever.text  # the principal's decision
+    form = d.find("2022-23:sezp-planning/priority-levers:draft", "before-14")
+    assert f"<@{TEAM}>" in form.text  # the TLT's form
+    # nudges due together in one channel go out as one message, each with its own buttons
+    assert len(form.nudges) == 3 and form.text.startswith("3 reminders")
+    assert form.button("nudge_done", "2022-23:sezp-planning/calendars:draft")["value"].endswith("calendars:draft|before-14")
 
 
 # ---------------------------------------------------------------- seed 004: district review, 2021-22

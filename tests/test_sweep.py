@@ -49,7 +49,7 @@ def ledger(bot: Bot) -> dict:
 
 
 def nudges_of(posts) -> list[tuple[str, str]]:
-    return [p.nudge for p in posts if p.nudge]
+    return [n for p in posts for n in p.nudges]
 
 
 # ---------------------------------------------------------------- downtime
@@ -76,10 +76,10 @@ def test_a_restart_after_a_week_down_sends_what_still_means_something_once(tmp_p
     board = ("2022-23:sezp-planning/board-approval:due", "before-14")  # Tue May 24, for Tue Jun 7
     assert kinds == sorted([(f, "before-2") for f in finals] + [(dr, "overdue") for dr in drafts] + [board])
     # the text is true at the moment it is sent
-    lever = next(p for p in came if p.nudge == ("2022-23:sezp-planning/priority-levers:final", "before-2"))
-    assert "is due Fri May 27 2022, 4:00 PM EDT (tomorrow)" in lever.text
-    goals = next(p for p in came if p.nudge == ("2022-23:sezp-planning/priority-lever-goals:draft", "overdue"))
-    assert "was due Fri May 20 2022, 4:00 PM EDT (6 days ago)" in goals.text
+    text = "\n".join(p.text for p in came)
+    assert "Priority Levers Form (FINAL) is due Fri May 27 2022, 4:00 PM EDT (tomorrow)" in text
+    assert "Priority Lever Goals Form (DRAFT) was due Fri May 20 2022, 4:00 PM EDT (6 days ago)" in text
+    assert len(came) == 1  # one message with everything due for the channel, not a burst
     # recorded as skipped: superseded 7-days-before reminders, stale morning-of reminders
     skipped = {(d_.key.split("|")[1], d_.reason.split(":")[0].split(" by")[0]) for d_ in back.of("skipped") if d_.school}
     assert {(f"{f}/before-7", "superseded") for f in finals} <= skipped
@@ -87,7 +87,8 @@ def test_a_restart_after_a_week_down_sends_what_still_means_something_once(tmp_p
     led = ledger(bot)
     assert all(led[d_.key]["state"] == "skipped" for d_ in back.of("skipped") if d_.school)
     # the overdue notices are escalated too (liaison and district), and nothing is sent twice later
-    assert sorted(p.nudge for p in d2.dms(DISTRICT) if p.nudge) == sorted((dr, "escalation") for dr in drafts)
+    assert sorted(nudges_of(d2.dms(DISTRICT))) == sorted((dr, "escalation") for dr in drafts)
+    assert len(d2.dms(DISTRICT)) == 1 and d2.dms(DISTRICT)[0].text.startswith("3 things overdue in your schools")
     n = len(d2.posts)
     d2.run(utc("2022-05-26T16:00:00Z"), utc("2022-06-01T00:00:00Z"))
     later = nudges_of(p for p in d2.posts[n:] if p.channel == CHANNEL)
@@ -108,7 +109,7 @@ def test_downtime_longer_than_a_window_sends_nothing_stale(people, bot):
     assert not any(n[0].endswith("visit-1") for n in sent)
     stale = {x.key.split("|")[1] for x in report.of("skipped")}
     assert {"2021-22:nysed-tsi-visits/visit-1/midpoint", "2021-22:nysed-tsi-visits/visit-1/closing", "2021-22:nysed-tsi-visits/visit-1/overdue"} <= stale
-    opens = next(p for p in d.posts if p.nudge == ("2021-22:nysed-tsi-visits/visit-2", "opens"))
+    opens = d.find("2021-22:nysed-tsi-visits/visit-2", "opens")
     assert "until Fri Dec 31 2021 (22 days left)" in opens.text
 
 
@@ -198,15 +199,36 @@ def test_a_network_error_is_retried(people, bot):
 
 
 def test_posts_are_paced_to_one_a_second_per_channel(people, bot):
+    d = tsi(bot)
+    d.sweep(utc("2021-11-26T14:00:00Z"))
+    state = school_state(bot)
+    ref = steps.resolve(state, bot.services.library, bot.now, "visit 1")
+    with bot.services.store.transaction(state.school.school_id) as tx:
+        steps.set_schedule(tx, ref, nine(2021, 11, 30, 10), LIAISON, utc("2021-11-26T15:00:00Z"))
+    d.vt.sleeps.clear()
+    d.posts.clear()
+    # Wed Dec 1: visit 1's notes prompt (its own message, a thread for notes), and visit 1's
+    # overdue notice with visit 2's opening in one message: two posts, one second apart
+    d.sweep(utc("2021-12-01T14:00:00Z"))
+    channel = [p for p in d.posts if p.channel == CHANNEL]
+    assert sorted(sorted(r for _, r in p.nudges) for p in channel) == [["notes-prompt"], ["opens", "overdue"]]
+    assert d.vt.sleeps == [1.0]
+    assert [p.nudges for p in d.posts if p.channel == LIAISON] == [[("2021-22:nysed-tsi-visits/visit-1", "escalation")]]
+
+
+def test_a_busy_channel_gets_one_message_not_a_burst(people, bot):
     d = sezp(bot)
     d.sweep(utc("2022-05-26T14:00:00Z"))
     d.posts.clear()
-    d.vt.sleeps.clear()
-    d.sweep(utc("2022-05-27T13:00:00Z"))  # six nudges into one channel
+    d.sweep(utc("2022-05-27T13:00:00Z"))  # six FINAL deadlines today
     channel = [p for p in d.posts if p.channel == CHANNEL]
-    assert len(channel) == 6
-    assert d.vt.sleeps and all(abs(s - 1.0) < 1e-6 for s in d.vt.sleeps[:5])
-    assert len(d.vt.sleeps) == 5
+    assert len(channel) == 1 and len(channel[0].nudges) == 6
+    assert channel[0].text.startswith("6 reminders")
+    assert len([b for b in channel[0].blocks if b["type"] == "actions"]) == 6
+    # each keeps its own ledger entry, with the message's ts
+    led = ledger(bot)
+    entries = [led[f"{school_state(bot).school.school_id}|{item}/{rule}|2022-05-27T20:00:00+00:00"] for item, rule in channel[0].nudges]
+    assert {e["state"] for e in entries} == {"sent"} and len({e["ts"] for e in entries}) == 1
 
 
 @pytest.mark.parametrize("problem", ["is_archived", "channel_not_found", "not_in_channel"])
@@ -229,7 +251,7 @@ def test_a_channel_the_bot_cannot_post_in_is_recorded_and_told_once(people, bot,
     assert len([p for p in d.dms(LIAISON) if problem in p.text]) == 1
     # once the bot can post again, the problem is cleared
     d.sweep(utc("2021-11-26T14:00:00Z"))
-    assert d.posts[-1].nudge == ("2021-22:nysed-tsi-visits/visit-1", "closing")
+    assert ("2021-22:nysed-tsi-visits/visit-1", "closing") in d.posts[-1].nudges
     assert problem not in bot.command("schools").text
 
 
@@ -262,7 +284,7 @@ def test_mark_done_cancels_the_remaining_nudges(people, bot):
     after = nudges_of(p for p in d.posts[1:] if p.channel == CHANNEL)
     # no midpoint, closing or overdue for visit 1; the notes prompt the school day after it was held
     assert [n for n in after if n[0].endswith("visit-1")] == [("2021-22:nysed-tsi-visits/visit-1", "notes-prompt")]
-    notes = next(p for p in d.posts if p.nudge == ("2021-22:nysed-tsi-visits/visit-1", "notes-prompt"))
+    notes = d.find("2021-22:nysed-tsi-visits/visit-1", "notes-prompt")
     assert notes.local().date() == date(2021, 10, 21) and notes.call.args["blocks"]
     assert notes.button("nudge_done") is None  # it is done
     assert ("2021-22:nysed-tsi-visits/visit-2", "opens") in after
@@ -289,7 +311,7 @@ def test_snooze_comes_back_two_days_later_once_and_a_done_step_says_so(people, b
     assert answer["replace_original"] is True and "Mon Oct 4 2021, 9:00 AM EDT" in answer["text"]  # 2 days: Sunday -> Monday
     d.run(utc("2021-10-01T15:00:00Z"), utc("2021-10-06T00:00:00Z"))
     back = [p for p in d.posts[1:] if p.channel == CHANNEL]
-    assert len(back) == 1 and back[0].nudge == ("2021-22:nysed-tsi-visits/visit-1", "snoozed")
+    assert len(back) == 1 and back[0].nudges == [("2021-22:nysed-tsi-visits/visit-1", "snoozed")]
     assert back[0].local().isoformat().startswith("2021-10-04T09:00") and "Snoozed reminder" in back[0].text
     assert "(57 days left)" in back[0].text
     # mark it done from the snoozed reminder; snoozing again says it is done
@@ -304,9 +326,10 @@ def test_snooze_comes_back_two_days_later_once_and_a_done_step_says_so(people, b
 def test_open_checklist_shows_the_step_until_checklists_exist(people, bot):
     d = tsi(bot)
     d.sweep(utc("2021-12-01T14:00:00Z"))
-    post = next(p for p in d.posts if p.nudge == ("2021-22:nysed-tsi-visits/visit-2", "opens"))
-    assert post.button("open_checklist")["value"] == "2021-22:nysed-tsi-visits/visit-2"
-    d.click(post, "open_checklist", PRINCIPAL, utc("2021-12-01T15:00:00Z"))
+    item = "2021-22:nysed-tsi-visits/visit-2"
+    post = d.find(item, "opens")
+    assert post.button("open_checklist", item)["value"] == "2021-22:nysed-tsi-visits/visit-2"
+    d.click(post, "open_checklist", PRINCIPAL, utc("2021-12-01T15:00:00Z"), item=item)
     answer = bot.fake.of("response_url")[-1].args
     text = str(answer["blocks"])
     assert answer["response_type"] == "ephemeral"
@@ -316,7 +339,7 @@ def test_open_checklist_shows_the_step_until_checklists_exist(people, bot):
 def test_escalation_dm_has_a_mark_done_button_that_works_from_the_dm(people, bot):
     d = tsi(bot)
     d.sweep(utc("2021-12-01T14:00:00Z"))
-    dm = next(p for p in d.dms(LIAISON) if p.nudge and p.nudge[1] == "escalation")
+    dm = next(p for p in d.dms(LIAISON) if ("2021-22:nysed-tsi-visits/visit-1", "escalation") in p.nudges)
     assert "Lincoln Elementary" in dm.text and "visit" in dm.text.lower()
     d.click(dm, "nudge_done", LIAISON, utc("2021-12-01T15:00:00Z"))
     assert "marked done by" in bot.fake.of("response_url")[-1].args["text"]
@@ -342,14 +365,14 @@ def test_event_relative_sessions_wait_for_their_anchors(people, bot):
     give_roles(bot)
     d = Driver(bot)
     d.run(utc("2024-09-30T13:00:00Z"), utc("2024-12-01T13:00:00Z"), step=timedelta(hours=6))
-    assert not any(p.nudge and "session-1" in p.nudge[0] for p in d.posts)  # the typical window is not nudged
+    assert not any("session-1" in item for p in d.posts for item, _ in p.nudges)  # the typical window is not nudged
     store = bot.services.store
     bot.at("2024-12-02T14:00:00Z")
     with store.transaction(store.school_ids()[0]) as tx:
         steps.set_anchor(tx, SchoolYear.parse("2024-25"), "milestones-data", date(2024, 12, 4), PRINCIPAL, bot.now)
     d.run(utc("2024-12-02T15:00:00Z"), utc("2024-12-05T15:00:00Z"), step=timedelta(hours=1))
-    got = [p for p in d.posts if p.nudge and "session-1" in p.nudge[0]]
-    assert [p.nudge[1] for p in got] == ["opens"] and got[0].local().date() == date(2024, 12, 4)
+    got = [(p, rule) for p in d.posts for item, rule in p.nudges if "session-1" in item]
+    assert [r for _, r in got] == ["opens"] and got[0][0].local().date() == date(2024, 12, 4)
 
 
 def test_the_weekly_digest_lists_each_liaisons_schools(people, bot):
