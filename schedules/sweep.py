@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -50,7 +51,8 @@ LEDGER = "ledger"
 WORKSPACE = "workspace"  # pseudo-school id holding the workspace ledger
 CHANNEL_PROBLEMS = ("channel_not_found", "not_in_channel", "is_archived")
 BATCHED = ("nudge", "escalation")  # kinds posted together when several are due for one target
-MAX_BATCH_BLOCKS = 48
+MAX_BATCH_BLOCKS = 50
+FULL_ITEMS = 10  # nudges in one message that keep their own buttons; the rest are listed
 GONE_USERS = ("user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot", "messages_tab_disabled")
 RETRY_MAX = timedelta(minutes=30)
 FAR = datetime.max.replace(tzinfo=dates.UTC)
@@ -243,6 +245,17 @@ class Sweeper:
         self.cache: dict[str, _Entry] = {}
         self.workspace: _Entry | None = None
         self.lock = threading.Lock()
+        self.own: dict[str, int] = defaultdict(int)  # store revisions this sweeper caused, per school
+
+    @contextmanager
+    def _tx(self, sid: str):
+        """A store transaction that counts itself: the sweep's own ledger writes do not make a
+        school look changed (only other writers' changes do)."""
+        with self.services.store.transaction(sid) as tx:
+            yield tx
+        if tx.changed:
+            with self.lock:
+                self.own[sid] += 1
 
     # -- the pass
     def run(self, client, now: datetime, dry_run: bool = False) -> SweepReport:
@@ -261,11 +274,14 @@ class Sweeper:
             rev = store.revision(sid)
             rev_sum += rev
             entry = self.cache.get(sid)
-            if not dry_run and entry and entry.revision == rev and entry.signature == signature and entry.computed_at <= now < entry.next_at:
+            if not dry_run and entry and entry.revision + self.own[sid] == rev and entry.signature == signature and entry.computed_at <= now < entry.next_at:
                 if entry.state is not None:
                     states.append(entry.state)
                 continue
             report.computed += 1
+            if not dry_run:
+                with self.lock:
+                    self.own[sid] = 0
             view = store.view(sid)
             state = SchoolState.read(view)
             if state is None:
@@ -292,11 +308,10 @@ class Sweeper:
                     next_at = min(next_at, retry_at)
                 if ready:
                     due_now.append(o)
+            if not dry_run:
+                self.cache[sid] = _Entry(rev, signature, now, next_at, state)
             if due_now:
                 jobs.extend(self._claim(sid, state, due_now, now, dry_run, report))
-                next_at = min(next_at, now + timedelta(minutes=1))  # look again after recording
-            if not dry_run:
-                self.cache[sid] = _Entry(store.revision(sid), signature, now, next_at, state)
         # the workspace: digests to liaisons
         ws_sig = (rev_sum, report.schools, signature)
         ws = self.workspace
@@ -381,7 +396,7 @@ class Sweeper:
                     report.deliveries.append(Delivery(o.key, name, o.kind, _target(o), o.due_at, tz=tz, status="skipped", reason=reason))
             return jobs
         token = uuid.uuid4().hex
-        with store.transaction(sid) as tx:
+        with self._tx(sid) as tx:
             ledger = tx.all(LEDGER)
             decide(ledger)
             for o, status, reason in decisions:
@@ -408,7 +423,8 @@ class Sweeper:
             except Exception as exc:  # noqa: BLE001
                 log.exception("rendering %s failed", job.out.key)
                 if not dry_run:
-                    self._record(job, now, "failed", reason=f"could not render: {exc!r}", report=report)
+                    job.error = ("failed", f"could not render: {exc!r}", None)
+                    self._record(job.school_id, [job], now, report)
                 continue
             if dry_run:
                 o = job.out
@@ -447,20 +463,40 @@ class Sweeper:
                 order.append(queues[target].pop(0))
                 if not queues[target]:
                     del queues[target]
+        remaining: dict[int, int] = defaultdict(int)
+        for msg in order:
+            for job in msg.jobs:
+                remaining[id(job)] += 1
+        for job in live:
+            if remaining[id(job)] == 0:  # nobody left to send it to (every DM recipient left)
+                remaining[id(job)] = -1
+        self._finish(client, [j for j in live if remaining[id(j)] == -1], now, report)
         halted: str | None = None
         for msg in order:
             if halted:
                 for job in msg.jobs:
                     if job.error is None:
                         job.error = ("release", halted, now)
-                continue
-            halted = self._post(client, msg, now)
-        for job in live:
+            else:
+                halted = self._post(client, msg, now)
+            done = []
+            for job in msg.jobs:
+                remaining[id(job)] -= 1
+                if remaining[id(job)] == 0:
+                    done.append(job)
+            self._finish(client, done, now, report)
+
+    def _finish(self, client, jobs: list[_Job], now: datetime, report: SweepReport) -> None:
+        """Record what happened to jobs whose every message has been tried (one transaction per
+        school), then the follow-ups: people who left, a channel that works again."""
+        by_school: dict[str, list[_Job]] = defaultdict(list)
+        for job in jobs:
+            by_school[job.school_id].append(job)
+        for sid, group in by_school.items():
+            self._record(sid, group, now, report)
+        for job in jobs:
             if job.error is not None:
-                outcome, reason, retry_at = job.error
-                self._record(job, now, outcome, reason=reason, retry_at=retry_at, report=report, count=outcome != "release")
                 continue
-            self._record(job, now, "sent", ts=",".join(job.ts.values()), text=job.rendered[0], report=report, channel=job.out.channel)
             if job.left and job.state is not None:
                 self._tell_about_left(client, job, job.left, now)
             if job.out.channel and job.state is not None and job.state.school.extra.get("delivery_problem"):
@@ -508,31 +544,44 @@ class Sweeper:
                     j.sent_to.append(msg.target)
         return None
 
-    def _record(self, job: _Job, now: datetime, outcome: str, *, reason: str = "", ts: str = "", text: str = "", retry_at: datetime | None = None,
-                report: SweepReport, count: bool = True, channel: str | None = None) -> None:
-        o = job.out
-        name = job.state.school.name if job.state else ""
-        tz = job.state.school.tz if job.state else "UTC"
-        store = self.services.store
-        with store.transaction(job.school_id) as tx:
-            doc = tx.get(LEDGER, o.key) or {}
-            if doc.get("claim") != job.claim:
-                log.warning("ledger entry %s was taken over by another sweep; not recording %s", o.key, outcome)
-                return
-            base = {"due_at": iso(o.due_at), "kind": o.kind, "target": _target(o), "sent_to": job.sent_to}
-            attempts = job.attempts + (1 if count and outcome in ("retry", "failed") else 0)
-            if outcome == "sent":
-                tx.put(LEDGER, o.key, {**base, "state": "sent", "at": iso(now), "ts": ts, "channel": channel or "", "attempts": attempts})
-                if o.on_sent is not None:
-                    o.on_sent(tx, ts)
-            elif outcome == "retry" or outcome == "release":
-                if retry_at is None:
-                    retry_at = now + min(RETRY_MAX, timedelta(minutes=2 ** max(0, min(attempts - 1, 5))))
-                tx.put(LEDGER, o.key, {**base, "state": "retry", "at": iso(now), "retry_at": iso(retry_at), "reason": reason, "attempts": attempts})
-            else:
-                tx.put(LEDGER, o.key, {**base, "state": "failed", "at": iso(now), "reason": reason, "attempts": attempts})
-        status = {"release": "retry"}.get(outcome, outcome)
-        report.deliveries.append(Delivery(o.key, name, o.kind, _target(o), o.due_at, tz=tz, status=status, text=text, ts=ts, reason=reason))
+    def _record(self, sid: str, jobs: list[_Job], now: datetime, report: SweepReport) -> None:
+        """Write the outcome of ``jobs`` (all of school ``sid``) in one transaction."""
+        lines: list[Delivery] = []
+        with self._tx(sid) as tx:
+            for job in jobs:
+                o = job.out
+                doc = tx.get(LEDGER, o.key) or {}
+                if doc.get("claim") != job.claim:
+                    log.warning("ledger entry %s was taken over by another sweep; not recording it", o.key)
+                    continue
+                outcome, reason, retry_at = job.error or ("sent", "", None)
+                ts = ",".join(job.ts.values())
+                base = {"due_at": iso(o.due_at), "kind": o.kind, "target": _target(o), "sent_to": job.sent_to}
+                attempts = job.attempts + (1 if outcome in ("retry", "failed") else 0)
+                if outcome == "sent":
+                    tx.put(LEDGER, o.key, {**base, "state": "sent", "at": iso(now), "ts": ts, "channel": o.channel or "", "attempts": attempts})
+                    if o.on_sent is not None:
+                        o.on_sent(tx, ts)
+                elif outcome in ("retry", "release"):
+                    if outcome == "retry" and retry_at is None:
+                        retry_at = now + min(RETRY_MAX, timedelta(minutes=2 ** max(0, min(attempts - 1, 5))))
+                    retry_at = retry_at or now
+                    tx.put(LEDGER, o.key, {**base, "state": "retry", "at": iso(now), "retry_at": iso(retry_at), "reason": reason, "attempts": attempts})
+                    self._wake(sid, retry_at)
+                else:
+                    tx.put(LEDGER, o.key, {**base, "state": "failed", "at": iso(now), "reason": reason, "attempts": attempts})
+                name = job.state.school.name if job.state else ""
+                tz = job.state.school.tz if job.state else "UTC"
+                status = "retry" if outcome == "release" else outcome
+                lines.append(Delivery(o.key, name, o.kind, _target(o), o.due_at, tz=tz, status=status,
+                                      text=job.rendered[0] if job.rendered and outcome == "sent" else "", ts=ts, reason=reason))
+        report.deliveries.extend(lines)
+
+    def _wake(self, sid: str, at: datetime) -> None:
+        """Make sure the school (or the workspace) is looked at again by ``at`` (a retry)."""
+        entry = self.workspace if sid == WORKSPACE else self.cache.get(sid)
+        if entry is not None and at < entry.next_at:
+            entry.next_at = at
 
     # -- people
     def _person(self, client, uid: str) -> dict[str, Any] | None:
@@ -568,9 +617,8 @@ class Sweeper:
             return
         since = dates.fmt_local(now, school.tz, with_time=False)
         problem = f"{err}: I can't post nudges in the school's channel (since {since}). Invite @scep-bot to the channel, or link the school to another channel with /scep setup."
-        store = self.services.store
         first = False
-        with store.transaction(school.school_id) as tx:
+        with self._tx(school.school_id) as tx:
             doc = tx.get(*PROFILE)
             if doc is None:
                 return
@@ -591,8 +639,7 @@ class Sweeper:
         self._notice(client, school.school_id, key, school.roles.get("liaison") or school.roles.get("district") or [], text, now)
 
     def _clear_problem(self, job: _Job, now: datetime) -> None:
-        store = self.services.store
-        with store.transaction(job.school_id) as tx:
+        with self._tx(job.school_id) as tx:
             doc = tx.get(*PROFILE)
             if doc is None:
                 return
@@ -603,11 +650,10 @@ class Sweeper:
 
     def _notice(self, client, sid: str, key: str, users: list[str], text: str, now: datetime) -> None:
         """A DM to ``users``, once per ``key`` (claimed in the school's ledger like a nudge)."""
-        store = self.services.store
         if not users:
             log.warning("nobody to tell (%s): %s", key, text)
             return
-        with store.transaction(sid) as tx:
+        with self._tx(sid) as tx:
             if tx.get(LEDGER, key) is not None:
                 return
             tx.put(LEDGER, key, {"state": "claimed", "at": iso(now), "kind": "notice", "target": ",".join(users)})
@@ -619,7 +665,7 @@ class Sweeper:
                 sent.append(res.get("ts", ""))
             except Exception as exc:  # noqa: BLE001
                 errors.append(_slack_error(exc)[0] or repr(exc))
-        with store.transaction(sid) as tx:
+        with self._tx(sid) as tx:
             tx.put(LEDGER, key, {"state": "sent" if sent else "failed", "at": iso(now), "kind": "notice", "target": ",".join(users), "ts": ",".join(sent), "reason": ", ".join(errors)})
 
 
@@ -638,36 +684,52 @@ def _claimable(doc: dict[str, Any] | None, now: datetime) -> tuple[bool, datetim
 
 def _compose(msg: _Message, jobs: list[_Job]):
     """(text, blocks, jobs) per Slack message: a single job as rendered; a batch as one message
-    (or several, within Slack's 50 blocks) listing each nudge with its own buttons."""
+    listing each nudge: the first ``FULL_ITEMS`` with their buttons, the others as lines (a
+    district admin with a hundred overdue items gets one DM, not a hundred). Only a batch too big
+    for Slack's 50 blocks is split into several messages."""
     if not msg.batch or len(jobs) == 1:
         for j in jobs:
             yield j.rendered[0], j.rendered[1], [j]
         return
-    chunk: list[_Job] = []
-    size = 1
-    for j in jobs:
-        n = len(j.rendered[1]) + 1
-        if chunk and size + n > MAX_BATCH_BLOCKS:
-            yield _batch_message(chunk)
-            chunk, size = [], 1
-        chunk.append(j)
-        size += n
-    if chunk:
-        yield _batch_message(chunk)
+    rest = list(jobs)
+    while rest:
+        full: list[_Job] = []
+        blocks: list[dict[str, Any]] = [{}]  # the heading, filled in below
+        while rest and len(full) < FULL_ITEMS and len(blocks) + len(rest[0].rendered[1]) + 1 <= MAX_BATCH_BLOCKS - 2:
+            j = rest.pop(0)
+            if full:
+                blocks.append({"type": "divider"})
+            blocks.extend(j.rendered[1])
+            full.append(j)
+        brief: list[_Job] = []
+        lines: list[str] = []
+        while rest and len(blocks) < MAX_BATCH_BLOCKS - 1:
+            j = rest[0]
+            line = "• " + _headline(j)
+            if lines and sum(len(x) + 1 for x in lines) + len(line) > 2900:
+                blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+                lines = []
+                continue
+            lines.append(line[:2900])
+            brief.append(rest.pop(0))
+        if lines:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+        members = full + brief
+        dm = members[0].out.kind == "escalation"
+        head = f"{len(members)} things overdue in your schools" if dm else f"{len(members)} reminders"
+        if brief:
+            head += f" (buttons on the first {len(full)}; the others: `/scep next` in each school's channel)"
+        blocks[0] = {"type": "section", "text": {"type": "mrkdwn", "text": f"*{head}*"}}
+        text = head + ":\n" + "\n".join("• " + j.rendered[0] for j in members)
+        yield text[:39000], blocks, members
 
 
-def _batch_message(jobs: list[_Job]):
-    if len(jobs) == 1:
-        return jobs[0].rendered[0], jobs[0].rendered[1], jobs
-    dm = jobs[0].out.kind == "escalation"
-    head = f"{len(jobs)} things overdue in your schools" if dm else f"{len(jobs)} reminders"
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{head}*"}}]
-    for i, j in enumerate(jobs):
-        if i:
-            blocks.append({"type": "divider"})
-        blocks.extend(j.rendered[1])
-    text = head + ":\n" + "\n".join("• " + j.rendered[0] for j in jobs)
-    return text, blocks, jobs
+def _headline(job: _Job) -> str:
+    """The first section's text of a rendered nudge (its sentence)."""
+    for b in job.rendered[1]:
+        if b.get("type") == "section" and isinstance(b.get("text"), dict):
+            return b["text"]["text"]
+    return esc(job.rendered[0])
 
 
 def _target(o: Outgoing) -> str:

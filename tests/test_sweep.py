@@ -395,3 +395,25 @@ def test_the_weekly_digest_lists_each_liaisons_schools(people, bot):
     d.run(utc("2021-11-01T18:00:00Z"), utc("2021-11-08T14:00:00Z"), step=timedelta(hours=2))
     assert len([p for p in d.dms(LIAISON) if p.text.startswith("Your week")]) == 1
     assert store.view("workspace").all(LEDGER)
+
+
+def test_a_liaison_with_many_schools_gets_one_dm_for_the_mornings_overdue_items(people, bot):
+    bot.at("2021-07-01T12:00:00Z")
+    for n in range(15):
+        channel = f"C0MANY{n:03d}"
+        bot.setup(f"School {n:02d} model:TSI cycles:nysed-tsi-visits year:2021-22", channel=channel)
+        bot.command(f"roles liaison:<@{LIAISON}> principal:<@{PRINCIPAL}>", channel=channel)
+    d = Driver(bot)
+    d.sweep(utc("2021-12-01T14:00:00Z"))  # every school's visit 1 is overdue
+    dms = [p for p in d.dms(LIAISON) if p.nudges]
+    assert len(dms) == 1
+    dm = dms[0]
+    assert dm.text.startswith("15 things overdue in your schools (buttons on the first 10")
+    assert len(dm.nudges) == 10 and len([b for b in dm.blocks if b["type"] == "actions"]) == 10
+    assert all(f"School {n:02d}" in dm.text for n in range(15))
+    assert len(dm.blocks) <= 50
+    # each school recorded its escalation as sent, with that message's ts
+    store = bot.services.store
+    sent = [e for sid in store.school_ids() for k, e in store.view(sid).all(LEDGER).items() if "/escalation|" in k]
+    assert len(sent) == 15 and {e["state"] for e in sent} == {"sent"} and len({e["ts"] for e in sent}) == 1
+    assert d.vt.sleeps == []
