@@ -41,6 +41,7 @@ NUDGE_TIME = time(9, 0)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKEND = frozenset({5, 6})
 SNOOZE_DAYS = 2
+OPEN_STALE = timedelta(days=14)  # an opening nudge for a window whose end is not known yet
 NOTES_STALE = timedelta(days=5)  # a notes prompt later than this says the wrong thing
 OVERDUE_STALE = timedelta(days=7)  # the weekly digest covers what is overdue after that
 LOOKBACK = timedelta(days=30)  # after longer downtime, older nudges are not even recorded as skipped
@@ -307,7 +308,9 @@ def _step_templates(dated: DatedStep, rules: Rules, days: SchoolDays) -> list[_T
         if day is None:
             return
         due = days.instant(day)
-        if expires is not None and due >= expires:
+        if expires is None:
+            expires = due + OPEN_STALE  # a window with no known end: stale after two weeks
+        if due >= expires:
             return
         it = item if label is None else f"{item}:{label}"
         out.append(_Template(it, rule, series, basis, due, expires, label, audience, tuple(who), tuple(a for a in anchors if a), f"|{it}/{rule}|{iso(basis)}"))

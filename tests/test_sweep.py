@@ -417,3 +417,18 @@ def test_a_liaison_with_many_schools_gets_one_dm_for_the_mornings_overdue_items(
     sent = [e for sid in store.school_ids() for k, e in store.view(sid).all(LEDGER).items() if "/escalation|" in k]
     assert len(sent) == 15 and {e["state"] for e in sent} == {"sent"} and len({e["ts"] for e in sent}) == 1
     assert d.vt.sleeps == []
+
+
+def test_the_clock_is_one_apscheduler_job_that_never_drops_a_late_sweep(people, bot):
+    from schedules.sweep import start_scheduler
+
+    scheduler = start_scheduler(bot.services, bot.app.client)
+    try:
+        jobs = scheduler.get_jobs()
+        assert len(jobs) == 1
+        job = jobs[0]
+        assert (job.id, job.coalesce, job.max_instances, job.misfire_grace_time) == ("sweep", True, 1, None)
+        assert str(job.trigger) == "cron[second='0']"
+        assert type(scheduler).__name__ == "BackgroundScheduler"
+    finally:
+        scheduler.shutdown(wait=False)
