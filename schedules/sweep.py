@@ -6,9 +6,12 @@ each message's key in the school's ledger (store kind ``ledger``) inside a trans
 and records the Slack ``ts``. Nothing is scheduled per message: change the data and the next
 sweep sees the change.
 
-- **Fast when nothing is due.** Per school the sweep keeps the store revision it last read and
-  the next instant anything can fall due; a school whose revision has not moved is skipped until
-  that instant.
+- **Fast when nothing is due.** Per school the sweep keeps the store revision it last read (its
+  own ledger writes discounted) and the next instant anything can fall due; a school nobody has
+  changed is skipped until that instant.
+- **One message per channel.** Nudges due in the same sweep for one channel (and overdue
+  escalations for one person) go out as one message, each with its own buttons and its own
+  ledger entry; notes prompts always go alone (their thread collects the notes).
 - **Downtime.** A message whose ``expires_at`` has passed is recorded ``skipped`` (stale). Of
   several due messages of one series (``meta["series"]``: the reminders of one window or one
   deadline) only the latest is sent; the others are recorded ``skipped`` (superseded). Messages
@@ -311,7 +314,11 @@ class Sweeper:
             if not dry_run:
                 self.cache[sid] = _Entry(rev, signature, now, next_at, state)
             if due_now:
-                jobs.extend(self._claim(sid, state, due_now, now, dry_run, report))
+                try:
+                    jobs.extend(self._claim(sid, state, due_now, now, dry_run, report))
+                except Exception:  # noqa: BLE001 - nothing was claimed; the next sweep tries again
+                    log.exception("claiming what is due for school %s failed", sid)
+                    self.cache.pop(sid, None)
         # the workspace: digests to liaisons
         ws_sig = (rev_sum, report.schools, signature)
         ws = self.workspace

@@ -18,7 +18,7 @@ from bot import steps
 from bot.dates import SchoolYear
 from bot.schools import SchoolState
 from tests.harness import CHANNEL, Bot
-from tests.nudge_driver import DISTRICT, LIAISON, NY, PRINCIPAL, TEAM, Driver, add_people, give_roles, mondays, nine, utc
+from tests.nudge_driver import DISTRICT, LIAISON, PRINCIPAL, TEAM, Driver, add_people, give_roles, mondays, nine, utc
 
 
 @pytest.fixture

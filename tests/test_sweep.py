@@ -14,8 +14,8 @@ from bot.app import web_client
 from bot.dates import SchoolYear
 from bot.schools import SchoolState
 from schedules.sweep import LEDGER, Pacer, Sweeper, sweep
-from tests.harness import ADMIN, CHANNEL, Bot
-from tests.nudge_driver import DISTRICT, LIAISON, PRINCIPAL, TEAM, Driver, add_people, give_roles, nine, utc
+from tests.harness import CHANNEL, Bot
+from tests.nudge_driver import DISTRICT, LIAISON, PRINCIPAL, Driver, add_people, give_roles, nine, utc
 
 
 @pytest.fixture
