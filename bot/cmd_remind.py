@@ -339,7 +339,7 @@ def _step_view(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
 def parse_bool(key: str, value: str) -> bool:
     v = value.strip().lower()
     if v not in BOOL_WORDS:
-        raise UserError(f"`{key}:` is on or off, like `{key}:off` (not '{value}')")
+        raise UserError(f"`{key}:` is on or off, like `{key}:off` (not '{bk.esc(value)}')")
     return BOOL_WORDS[v]
 
 
@@ -354,7 +354,7 @@ def parse_days(key: str, value: str, *, many: bool) -> Any:
     out = []
     for p in parts:
         if not re.fullmatch(r"-?\d+", p):
-            raise UserError(f"'{p}' is not a number of days: write {form} (whole days from 1 to {MAX_NUDGE_DAYS}, or `{key}:off`)")
+            raise UserError(f"'{bk.esc(p)}' is not a number of days: write {form} (whole days from 1 to {MAX_NUDGE_DAYS}, or `{key}:off`)")
         n = int(p)
         if not 1 <= n <= MAX_NUDGE_DAYS:
             raise UserError(f"{n} days is out of range for `{key}:`: use whole days from 1 to {MAX_NUDGE_DAYS}, like {form} (or `{key}:off`)")
@@ -376,7 +376,7 @@ def parse_rules(opts: dict[str, str], ref: StepRef | None) -> dict[str, Any]:
             roles = [] if v in ("none", "off", "nobody") else [r for r in re.split(r"[,\s]+", v) if r]
             bad = [r for r in roles if r not in ROLES]
             if bad:
-                raise UserError(f"'{', '.join(bad)}' {'is' if len(bad) == 1 else 'are'} not a role: escalate to {', '.join(ROLES)}, like `escalate:liaison,district` (or `escalate:none`)")
+                raise UserError(f"'{bk.esc(', '.join(bad))}' {'is' if len(bad) == 1 else 'are'} not a role: escalate to {', '.join(ROLES)}, like `escalate:liaison,district` (or `escalate:none`)")
             out[name] = roles
         else:
             out[name] = parse_bool(key, value)
@@ -398,14 +398,14 @@ def parse_rules(opts: dict[str, str], ref: StepRef | None) -> dict[str, Any]:
 def parse_time(value: str) -> time:
     m = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", value.strip().lower())
     if not m:
-        raise UserError(f"'{value}' is not a time: write `time:09:00` (24-hour, between {EARLIEST:%H:%M} and {LATEST:%H:%M})")
+        raise UserError(f"'{bk.esc(value)}' is not a time: write `time:09:00` (24-hour, between {EARLIEST:%H:%M} and {LATEST:%H:%M})")
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
     if m.group(3) == "pm" and hour < 12:
         hour += 12
     if m.group(3) == "am" and hour == 12:
         hour = 0
     if hour > 23 or minute > 59:
-        raise UserError(f"'{value}' is not a time: write `time:09:00` (24-hour, between {EARLIEST:%H:%M} and {LATEST:%H:%M})")
+        raise UserError(f"'{bk.esc(value)}' is not a time: write `time:09:00` (24-hour, between {EARLIEST:%H:%M} and {LATEST:%H:%M})")
     at = time(hour, minute)
     if not EARLIEST <= at <= LATEST:
         raise UserError(f"{at:%H:%M} is outside school hours: nudges go out between {EARLIEST:%H:%M} and {LATEST:%H:%M}, like `time:09:00`")
@@ -425,7 +425,7 @@ def parse_quiet(value: str) -> list[str]:
         if part in ("sat", "saturday", "sun", "sunday"):
             continue  # always quiet
         if part not in _DAY_NAMES:
-            raise UserError(f"'{part}' is not a weekday: quiet days are mon, tue, wed, thu, fri (Saturday and Sunday are always quiet), like `quiet:fri` or `quiet:none`")
+            raise UserError(f"'{bk.esc(part)}' is not a weekday: quiet days are mon, tue, wed, thu, fri (Saturday and Sunday are always quiet), like `quiet:fri` or `quiet:none`")
         out.append(_DAY_NAMES[part])
     if len(set(out)) >= 5:
         raise UserError("That leaves no school day for nudges: keep at least one weekday, or turn nudges off with `/scep remind off`")
@@ -438,7 +438,7 @@ def parse_holiday_list(value: str) -> list[str]:
         try:
             first, last = nudges.parse_holiday(part)
         except ValueError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(bk.esc(str(exc))) from None
         out.append(first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}")
     if not out:
         raise UserError("Give a date like `holiday:2021-11-25` or a range like `holiday:2021-12-24..2022-01-02`")

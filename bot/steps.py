@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import progress
+from bot.blocks import esc
 from bot.command import UserError
 from bot.cycles import CycleLibrary, DatedStep
 from bot.dates import SchoolYear
@@ -83,8 +84,8 @@ def resolve(state: SchoolState, library: CycleLibrary, now: datetime, text: str)
     if len(pool) == 1:
         return StepRef(pool[0])
     if len(pool) > 1:
-        raise UserError(f"'{text}' could mean {len(pool)} steps: " + ", ".join(f"`{d.step.label}` ({d.step.id})" for d in pool[:10]) + ". Say which.")
-    raise UserError(f"This school has no step called '{text}'. Its steps: " + _list(steps))
+        raise UserError(f"'{esc(text)}' could mean {len(pool)} steps: " + ", ".join(f"`{d.step.label}` ({d.step.id})" for d in pool[:10]) + ". Say which.")
+    raise UserError(f"This school has no step called '{esc(text)}'. Its steps: " + _list(steps))
 
 
 def _contains(name: str, want: str) -> bool:

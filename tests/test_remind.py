@@ -172,3 +172,26 @@ def test_bad_nudges_in_a_cycle_file_name_the_file_line_step_and_field(cycle, ste
     with pytest.raises(CycleError) as err:
         parse_cycle(BASE.format(cycle=cycle, step=step), "x.yaml")
     assert message in str(err.value)
+
+
+def test_any_remind_text_gives_an_answer_never_a_traceback(school):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from bot.command import Ctx, dispatch
+    from tests.harness import TEAM_ID
+
+    words = st.sampled_from(["visit", "2", "all", "off", "on", "reset", "priority", "levers", "2021-22", "2021", "closing:", "before:",
+                             "midpoint:", "quiet:", "time:", "holiday:", "unholiday:", "escalate:", "day-before:", "notes-prompt:",
+                             "-3", "400", "fri", "funday", "08:30", "25:00", "2021-12-24..2022-01-02", "none", "<!channel>", ",", "\u201c"])
+    texts = st.lists(st.one_of(words, st.text(max_size=12)), max_size=6).map(lambda ws: "remind " + " ".join(ws).replace(": ", ":"))
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(texts)
+    def run(text):
+        ctx = Ctx(school.services.store, school.services.library, utc("2021-09-20T14:00:00Z"), TEAM_ID, CHANNEL, LIAISON)
+        reply = dispatch(ctx, text)
+        assert reply.text.strip()
+        assert "<!channel>" not in reply.text
+
+    run()
