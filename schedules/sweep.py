@@ -61,7 +61,7 @@ RETRY_MAX = timedelta(minutes=30)
 FAR = datetime.max.replace(tzinfo=dates.UTC)
 DIRECTORY_TTL = 3600.0
 LIST_RETRY = 60.0  # after users.list fails, ask again no sooner than this
-WORKSPACE_RECHECK = timedelta(hours=6)  # a liaison's new time zone is noticed within this
+WORKSPACE_RECHECK = timedelta(hours=12)  # a liaison's new time zone is noticed within this
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -380,7 +380,7 @@ class Sweeper:
                 if not ready:
                     continue  # another sweep took it meanwhile
                 if o.expires_at is not None and now > o.expires_at:
-                    decisions.append((o, "skipped", f"stale: it stopped meaning anything at {iso(o.expires_at)}"))
+                    decisions.append((o, "skipped", f"stale: it stopped meaning anything at {dates.fmt_local(o.expires_at, tz)}"))
                 else:
                     fresh.append(o)
             groups: dict[str, list[Outgoing]] = defaultdict(list)
