@@ -39,6 +39,7 @@ IN_CHANNEL: dict[str, set[str]] = {
     "history": {"admin", "liaison", "district"},
     "review": {"admin", "reviewer", "district"},
     "note": {"admin", "liaison", "team"},  # the note's author (the team member), the liaison, admins
+    "district_holidays": {"admin", "district"},  # holidays of every school
     "none": set(),
 }
 # acting from outside A's channel (App Home, a DM, a modal opened there): only roles count
@@ -146,6 +147,8 @@ COMMANDS: dict[str, list[tuple[str, str, str]]] = {
     "forget": [("visit 1", "forget", "write")],
     "export": [("year", "act", "upload"), ("summary visit 1 md", "act", "upload"), ("calendar", "act", "upload")],
     "history": [("", "history", "read")],
+    "remind": [("", "anyone", "read"), ("visit 2", "anyone", "read"), ("visit 2 opens:off", "setup", "write"), ("time:08:30", "setup", "write"),
+               ("district-holiday:2021-11-25", "district_holidays", "write")],
 }
 COMMAND_CASES = [(name, text, who, kind) for name, rows in COMMANDS.items() for text, who, kind in rows]
 
@@ -263,6 +266,11 @@ ACTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]], Callable[[World
                     lambda w, s: bool((w.store.view(w.a).get("notes", w.note_key) or {}).get("redacted")), CONTEXTS),
     "note_keep": ("note", lambda w: {"action_id": "note_keep", "value": json.dumps({"s": w.a, "k": w.note_key})},
                   lambda w, s: bool((w.store.view(w.a).get("notes", w.note_key) or {}).get("kept")), CONTEXTS),
+    # the nudges' buttons (in the school's channel, or a DM to the liaison or the district admin)
+    "nudge_done": ("act", lambda w: {"action_id": "nudge_done", "value": f"{w.a}|{w.key('visit 1')}|closing"},
+                   lambda w, s: "held" in (w.step_doc("visit 1").get("done") or {}), CONTEXTS),
+    "nudge_snooze": ("act", lambda w: {"action_id": "nudge_snooze", "value": f"{w.a}|{w.key('visit 1')}|closing"},
+                     lambda w, s: bool(w.step_doc("visit 1").get("snooze")), CONTEXTS),
 }
 
 
@@ -278,7 +286,7 @@ def _where(world: World, context: str, action_id: str) -> dict[str, Any]:
     if action_id.startswith("ck_"):  # the checklist in a modal opened from App Home
         return {"where": None, "view": {"type": "modal", "callback_id": "scep_checklist", "private_metadata": f"{world.a}|{world.key('visit 1')}|",
                                         "blocks": world.checklist["blocks"]}}
-    if action_id.startswith(("rv_", "note_")):  # the reviewer's DM, the author's warning: a DM channel
+    if action_id.startswith(("rv_", "note_", "nudge_")):  # the reviewer's DM, the author's warning, an escalation: a DM
         return {"where": "D0DIRECT1"}
     return {"where": None}
 
