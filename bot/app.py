@@ -30,9 +30,10 @@ class ConfigError(ValueError):
 
 @dataclass
 class Settings:
-    bot_token: str | None = None
-    signing_secret: str | None = None
-    app_token: str | None = None
+    # secrets stay out of repr(): a Settings printed or logged shows no token
+    bot_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
     api_url: str = DEFAULT_API_URL
     data_dir: Path = field(default_factory=lambda: default_data_dir())
 
@@ -72,6 +73,10 @@ class Settings:
             return "socket"
         if self.bot_token and self.signing_secret:
             return "http"
+        if self.bot_token:
+            # a bot token alone would answer unverified requests in HTTP mode: never guess
+            raise ConfigError("SLACK_BOT_TOKEN is set, but neither SLACK_SIGNING_SECRET (HTTP mode) nor SLACK_APP_TOKEN "
+                              "(Socket Mode): set one of them, or unset SLACK_BOT_TOKEN for the local console")
         return "console"
 
 

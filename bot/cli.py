@@ -56,9 +56,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("slack_bolt", "slack_sdk", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # LOG_LEVEL=DEBUG shows the libraries' debug lines too (they redact tokens)
+        for noisy in ("slack_bolt", "slack_sdk", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,7 +135,11 @@ def _serve(settings: Settings, host: str, port: int) -> int:
 
 
 def make_wsgi(app, services):
-    """POST /slack/events to Bolt; GET /healthz; everything else 404."""
+    """POST /slack/events to Bolt; GET /healthz; everything else 404.
+
+    Refuses an app that does not verify Slack's signatures: over HTTP anyone can post."""
+    if getattr(app, "scep_verifier", None) is None:
+        raise ConfigError("HTTP mode needs SLACK_SIGNING_SECRET: without it anyone could send the bot commands")
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     from bot.app import safe_dispatch

@@ -479,7 +479,7 @@ def save_from_shortcut(ctx: Ctx, msg: dict[str, Any], school_id: str, step_value
     out = notes.save_message(ctx.store, school_id, StepRef(dated), commitment, msg, ctx.user_id, ctx.now,
                              permalink=permalink, author_name=author_name, team_id=ctx.team_id)
     where = f"C{commitment} {state.school.commitments[commitment - 1]}" if commitment else "general notes"
-    verb = "Re-filed" if out.action == "updated" else "Saved"
+    verb = {"updated": "Re-filed", "unchanged": "Already saved"}.get(out.action, "Saved")
     text = f":{notes.SAVED_REACTION}: {verb} as a note of {bk.esc(dated.step.title)} ({dated.year}) for *{bk.esc(state.school.name)}*, under {bk.esc(where)}."
     reply = Reply(text=text, blocks=[bk.section(text)])
     reply.effects.append(("notes.outcome", {"outcome": out}))

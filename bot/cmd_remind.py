@@ -497,8 +497,13 @@ def _without_buttons(blocks: list[dict[str, Any]] | None, drop: tuple[str, ...],
     about = value.rsplit("|", 1)[0] + "|"
     out = []
     for b in blocks or []:
+        # a nudge message has sections, context lines and buttons: anything else in what the click
+        # sent back is not the bot's, and is not sent to Slack again
+        if not isinstance(b, dict) or b.get("type") not in ("section", "context", "divider", "header", "actions"):
+            continue
         if b.get("type") == "actions":
-            kept = [e for e in b.get("elements", []) if not (e.get("action_id") in drop and str(e.get("value", "")).startswith(about))]
+            kept = [e for e in b.get("elements") or [] if isinstance(e, dict) and e.get("type") == "button"
+                    and not (e.get("action_id") in drop and str(e.get("value", "")).startswith(about))]
             if not kept:
                 continue
             b = {**b, "elements": kept}

@@ -557,6 +557,9 @@ def save_message(
             prompt_key = note_key(channel, msg["thread_ts"])
     with store.transaction(school_id) as tx:
         existing = tx.get(NOTE_KIND, note_key(channel, msg["ts"]))
+        if (existing and (existing["step"], existing["year"], existing.get("commitment") or 0) == (ref.key, ref.year.name, commitment or 0)
+                and existing.get("hash") == text_hash(str(msg.get("text") or "")[:MAX_NOTE_CHARS]) and existing.get("files") == files_of(msg)):
+            return Outcome("unchanged", school_id, existing and note_key(channel, msg["ts"]), existing)  # the same form sent twice
         if existing and (existing["step"], existing["year"]) != (ref.key, ref.year.name):
             tx.delete(NOTE_KIND, note_key(channel, msg["ts"]))
             recount(tx, existing["step"], existing["year"])

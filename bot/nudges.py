@@ -822,6 +822,8 @@ def snooze(tx, dated: DatedStep, label: str | None, rule: str, school: School, w
     doc = tx.get(STEP_KIND, key) or {}
     series = series_of(rule, label)
     snoozes = dict(doc.get("snooze") or {})
+    if (snoozes.get(series) or {}).get("until") == iso(until):
+        return until  # the same click again (delivered twice, or a second person): snoozed once
     snoozes[series] = {"until": iso(until), "at": iso(now), "by": who, "rule": rule, "label": label}
     doc["snooze"] = snoozes
     tx.put(STEP_KIND, key, doc)

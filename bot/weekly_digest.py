@@ -102,7 +102,7 @@ def digest_message(states: list[SchoolState], library: CycleLibrary, now: dateti
         problem = state.school.extra.get("delivery_problem")
         warn = f"\n:warning: {bk.esc(problem)}" if problem else ""
         blocks.append(bk.section(f"*{name}* · <#{state.school.channel_id}>{warn}\n" + "\n".join(shown) + more))
-        lines.append(f"{state.school.name}: {len(overdue)} overdue, {len(soon)} due within two weeks, {len(unscheduled)} open windows without a visit")
+        lines.append(f"{name}: {len(overdue)} overdue, {len(soon)} due within two weeks, {len(unscheduled)} open windows without a visit")
     if quiet:
         blocks.append(bk.context("Nothing overdue or due within two weeks: " + ", ".join(quiet)))
         lines.append("Nothing due: " + ", ".join(quiet))

@@ -31,7 +31,8 @@ CASES = {"commands": 3000, "actions": 3000, "views": 2000, "events": 1500, "shor
 TOTAL_AT_LEAST = 10_000
 
 ACTION_IDS = ["ck_toggle_0", "ck_toggle_1", "ck_toggle_99", "ck_done", "sched_open", "open_checklist", "home_checklist", "ck_current",
-              "home_page", "home_page_prev", "rv_submit", "rv_approve", "rv_changes", "roles_edit", "note_school", "note_redact", "note_keep"]
+              "home_page", "home_page_prev", "rv_submit", "rv_approve", "rv_changes", "roles_edit", "note_school", "note_redact", "note_keep",
+              "nudge_done", "nudge_snooze"]
 CALLBACKS = {  # form -> the block ids of its inputs (field errors must name one of them)
     "scep_setup": {"name", "model", "cycles", "year", "tz"},
     "scep_roles": {"liaison", "principal", "team", "reviewer", "district"},
@@ -145,7 +146,10 @@ WORDS = ["setup", "next", "timeline", "schools", "cycles", "roles", "help", "che
          "visit", "session", "1", "2", "5", "7", "v2", "s1", "priority", "levers", "draft", "final", "plan", "all", "clear", "cancel",
          "milestones", "benchmarks", "year-end", "ready", "fall", "winter", "august-pd", "Dec", "14", "10am", "tomorrow", "next", "Tuesday",
          "2021-22", "2099-00", "model:TSI", "model:", "cycles:", "cycles:sezp-planning", "year:", "tz:", "tz:America/Chicago", "tz:Mars/Base",
-         "liaison:", "team:<@U0TEAM001>", "team:none", "reviewer:<@U0EVIL001>", "docx", "md", "off", "on", "2d", "every", "before"]
+         "liaison:", "team:<@U0TEAM001>", "team:none", "reviewer:<@U0EVIL001>", "docx", "md", "off", "on", "2d", "every", "before",
+         "opens:off", "midpoint:on", "closing:3", "before:14,7,2", "before:", "before:999", "morning-of:off", "overdue:on", "escalate:liaison,district",
+         "escalate:nobody", "time:08:30", "time:25:00", "time:", "quiet:sat,sun", "quiet:", "holiday:2021-11-25", "holiday:2021-12-24..2022-01-02",
+         "holiday:2021-02-30", "unholiday:2021-11-25", "district-holiday:2021-11-25", "district-unholiday:2021-11-25", "reset", "notes-prompt:off"]
 
 # light strategies: generating a case must cost less than running it
 text = st.one_of(st.sampled_from(WEIRD), st.text(max_size=30), st.text(alphabet=st.characters(codec="utf-8"), max_size=120))
@@ -162,8 +166,10 @@ def ids(world) -> st.SearchStrategy[str]:
     """Values shaped like the bot's own: school ids, step keys, labels, rounds, JSON."""
     school = st.sampled_from([world.a, world.b, "s000000000000", "", "../x", "<!channel>"])
     key = st.sampled_from([W.VISIT.format(1), W.VISIT.format(2), "2021-22:sezp-planning/priority-levers", "2021-22:sezp-planning/calendars",
-                           "2021-22:nosuch/step", "1999-00:nysed-tsi-visits/visit-1", "nysed-tsi-visits/visit-1", "", "x:y/z"])
-    tail = st.sampled_from(["held", "draft", "final", "due", "plan", "1", "2", "0", "99999999999999999999", "²", "", "x"])
+                           "2021-22:nosuch/step", "1999-00:nysed-tsi-visits/visit-1", "nysed-tsi-visits/visit-1", "", "x:y/z",
+                           "2021-22:sezp-planning/priority-levers:draft", "2021-22:sezp-planning/priority-levers:nope", "2021-22:district-plan-review/first-draft:due"])
+    tail = st.sampled_from(["held", "draft", "final", "due", "plan", "1", "2", "0", "99999999999999999999", "²", "", "x",
+                            "closing", "opens", "overdue", "escalation", "snoozed", "day-before", "notes-prompt"])
     parts = st.lists(st.one_of(school, key, tail, text), min_size=0, max_size=6).map("|".join)
     structured = st.tuples(school, key, tail).map("|".join)
     js = st.one_of(st.builds(lambda s, k: json.dumps({"s": s, "k": k}), school, st.one_of(st.just(world.note_key), text)),
