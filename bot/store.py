@@ -387,6 +387,8 @@ class TinyStore:
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {self.root}: {exc.strerror}; set SCEP_DATA_DIR") from None
         self._lock_fh = self._acquire_process_lock()
+        if self._lock_fh is not None:
+            self._remove_temp_files()
         self._index_lock = threading.RLock()
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
@@ -422,6 +424,16 @@ class TinyStore:
         fh.write(f"pid {os.getpid()}\n")
         fh.flush()
         return fh
+
+    def _remove_temp_files(self) -> None:
+        """Temp files left by a process killed in the middle of ``atomic_write`` (never the data:
+        the file they were to replace is whole). Only the lock holder may do this."""
+        for folder in (self.root, self.root / SCHOOLS_DIR):
+            for tmp in folder.glob(".*.tmp"):
+                try:
+                    tmp.unlink()
+                except OSError:
+                    pass
 
     def close(self) -> None:
         if self._lock_fh is not None:
