@@ -400,11 +400,18 @@ def refresh(ctx: Ctx, state: SchoolState, ref: StepRef, *, also: tuple[str, str]
     if also and also not in msgs:
         msgs.append(also)
     store, sid = ctx.store, state.school.school_id
+    now = ctx.now
 
     def gone(channel: str, ts: str):
         return lambda: forget_message(store, sid, cl.key, channel, ts)
 
-    return [MessageUpdate(c, t, text, blocks, on_gone=gone(c, t)) for c, t in msgs]
+    def rerender() -> tuple[str, list[dict[str, Any]]]:
+        fresh = SchoolState.read(store.view(sid))
+        if fresh is None:
+            return text, blocks
+        return render(fresh, for_ref(fresh, ref), fresh.step_state(ref.year, ref.key), now, banner=banner)
+
+    return [MessageUpdate(c, t, text, blocks, on_gone=gone(c, t), rerender=rerender) for c, t in msgs]
 
 
 def _stale_outcome(ctx: Ctx, reason: str, message: tuple[str, str] | None, state: SchoolState | None = None,
