@@ -488,8 +488,24 @@ def capture(
         except Exception:  # noqa: BLE001 - a name is a nicety; the note is saved without it
             author_name = None
     with store.transaction(sid) as tx:
-        return _apply_message(tx, name, msg, step=step, year=year, prompt_key=prompt_key, commitments=commitments, now=now,
-                              permalink=link, author_name=author_name, source="thread", event_id=event_id, edit=edit)
+        out = _apply_message(tx, name, msg, step=step, year=year, prompt_key=prompt_key, commitments=commitments, now=now,
+                             permalink=link, author_name=author_name, source="thread", event_id=event_id, edit=edit)
+        audit_note(tx, out, now)
+        return out
+
+
+def audit_note(tx: SchoolTx, out: Outcome, now: datetime, via: str = "thread reply") -> None:
+    """The audit entry of a note saved, edited or removed from Slack (never its text: notes may
+    name students; the entry says whose note, which step and which message)."""
+    note = out.note or {}
+    what = {"saved": "note saved", "updated": "note edited", "removed": "note deleted"}.get(out.action)
+    if what is None:
+        return
+    detail = {"note": out.key, "step": note.get("step"), "year": note.get("year"), "commitment": note.get("commitment")}
+    if out.action == "removed":  # Slack's deletion event does not say who deleted the message
+        audit(tx, "slack", now, what, author=note.get("author"), via="message deleted in Slack", **detail)
+    else:
+        audit(tx, note.get("author") or "?", now, what, via=via, **detail)
 
 
 def _school_name(store: Store, sid: str) -> str:
@@ -513,7 +529,9 @@ def remove(store: Store, team_id: str, channel: str, ts: str, thread_ts: str | N
             return Outcome("ignored", sid, reason="already removed")
         tx.delete(NOTE_KIND, note_key(channel, ts))
         recount(tx, note["step"], note["year"])
-    return Outcome("removed", sid, note_key(channel, ts), note)
+        out = Outcome("removed", sid, note_key(channel, ts), note)
+        audit_note(tx, out, now)
+    return out
 
 
 def redact(store: Store, school_id: str, key: str, who: str, now: datetime, *, may: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
@@ -662,6 +680,7 @@ def ingest_thread(
                 res.saved.append(out)
             elif out.action == "updated":
                 res.updated += 1
+            audit_note(tx, out, now, via="read back from the thread")
         # Slack always lists the thread's parent: without it the listing is not to be trusted
         complete = complete and any(m.get("ts") == thread_ts for m in messages)
         if complete:
@@ -669,6 +688,7 @@ def ingest_thread(
                 if key not in seen and note.get("source") in ("thread", "backfill"):
                     tx.delete(NOTE_KIND, key)
                     res.removed += 1
+                    audit_note(tx, Outcome("removed", school_id, key, note), now)
             if res.removed:
                 recount(tx, current["step"], current["year"])
     return res
