@@ -5,6 +5,7 @@ This is the only module that imports ``handlers`` and ``schedules``.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import re
@@ -36,6 +37,7 @@ class Settings:
     app_token: str | None = None
     api_url: str = DEFAULT_API_URL
     data_dir: Path = field(default_factory=lambda: default_data_dir())
+    slack_timeout: float = 10.0  # seconds to wait for a Web API answer (SLACK_API_TIMEOUT)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -52,6 +54,14 @@ class Settings:
             api_url=get("SLACK_API_URL") or DEFAULT_API_URL,
             data_dir=Path(get("SCEP_DATA_DIR") or default_data_dir()).expanduser(),
         )
+        timeout = get("SLACK_API_TIMEOUT")
+        if timeout is not None:
+            try:
+                s.slack_timeout = float(timeout)
+            except ValueError:
+                raise ConfigError(f"SLACK_API_TIMEOUT '{timeout}' is not a number of seconds (default 10)") from None
+            if not 0.1 <= s.slack_timeout <= 120:
+                raise ConfigError("SLACK_API_TIMEOUT must be between 0.1 and 120 seconds (default 10)")
         s.validate()
         return s
 
@@ -151,6 +161,9 @@ class SlackAuth:
             self.refusals += 1
             return False
 
+    def probe_due(self) -> bool:
+        return self.error is not None and not self._probing and time.monotonic() >= self._next_probe
+
     def refused(self, method: str, error: str) -> None:
         with self._lock:
             first = self.error is None
@@ -185,7 +198,7 @@ class SlackAuth:
                 "slack_calls_refused": self.refusals}
 
 
-def web_client(token: str, api_url: str, auth: SlackAuth | None = None):
+def web_client(token: str, api_url: str, auth: SlackAuth | None = None, timeout: float = 10.0):
     """The Web API client: ``SLACK_API_URL``, a 10 s timeout, 429s waited out (Retry-After),
     5xx retried for idempotent methods only, and the token guard (``SlackAuth``)."""
     from slack_sdk import WebClient
@@ -210,6 +223,13 @@ def web_client(token: str, api_url: str, auth: SlackAuth | None = None):
                                                   data=data, headers={}, status_code=200))
             try:
                 res = super().api_call(api_method, **kwargs)
+            except (TimeoutError, OSError, http.client.HTTPException) as exc:
+                # no answer (a timeout, a dropped connection): one kind of error for every caller,
+                # which handles SlackApiError; status None = unknown whether Slack acted on it
+                err = "timeout" if isinstance(exc, TimeoutError) or "timed out" in str(exc) else "slack_unreachable"
+                raise SlackApiError(f"{api_method}: no answer from Slack ({type(exc).__name__}: {exc})",
+                                    SlackResponse(client=self, http_verb="POST", api_url=self.base_url + api_method, req_args={},
+                                                  data={"ok": False, "error": err}, headers={}, status_code=None)) from exc
             except SlackApiError as exc:
                 err = exc.response.get("error") if exc.response is not None else None
                 if err in AUTH_ERRORS:
@@ -223,7 +243,7 @@ def web_client(token: str, api_url: str, auth: SlackAuth | None = None):
     return GuardedWebClient(
         token=token,
         base_url=api_url,
-        timeout=10,
+        timeout=timeout,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(max_retry_count=2),
                         ServerErrorRetry(max_retry_count=1)],
     )
@@ -245,13 +265,20 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
 
     auth = services.extras.setdefault("slack_auth", SlackAuth())
     app = App(
-        client=web_client(token, services.settings.api_url, auth),
+        client=web_client(token, services.settings.api_url, auth, services.settings.slack_timeout),
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         signing_secret=signing_secret,
         token_verification_enabled=False,
         process_before_response=process_before_response,
         request_verification_enabled=signing_secret is not None,
     )
+    @app.middleware
+    def one_guarded_client(context, next):  # noqa: ANN001 - Bolt's signature
+        # Bolt gives each request a plain WebClient; use the app's, so that every call shares the
+        # token guard, the retry rules and the timeout
+        context["client"] = app.client
+        return next()
+
     handlers.register_all(app, services)
     if background:
         from handlers.notes_events import start_backfill

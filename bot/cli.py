@@ -141,6 +141,11 @@ def make_wsgi(app, services):
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
             auth = services.extras.get("slack_auth")
+            if auth is not None and auth.probe_due():
+                try:  # Slack refused the token earlier: is it accepted again? (one call per probe interval)
+                    app.client.auth_test()
+                except Exception:  # noqa: BLE001 - SlackApiError: still refused, or Slack unreachable
+                    pass
             ok = auth is None or auth.ok
             info = {"ok": ok, "schools": len(services.store.school_ids()), **(auth.health() if auth is not None else {})}
             body = json.dumps(info).encode()
