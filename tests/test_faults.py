@@ -206,8 +206,8 @@ def test_a_slow_slack_never_stalls_the_acks_of_other_requests(tmp_path, fake):
         ans = b.command("next")
         took = time.monotonic() - t0
         assert ans.status == 200 and "Lincoln Elementary" in ans.text
-        assert took < 1.0, took
-        assert all(status == 200 and t < 1.0 for status, t in answers), answers
+        assert took < 2.0, took  # with 5 listener threads it is not answered at all (3 s: Slack gives up)
+        assert all(status == 200 and t < 2.0 for status, t in answers), answers
         assert len(fake.wait_for("reactions.add", 12, timeout=10)) == 12  # and every note got its reaction in the end
     finally:
         b.close()
