@@ -228,6 +228,9 @@ class FakeSlack:
             if method == "chat.postEphemeral":
                 return {**ok, "message_ts": ts}
             message = {"type": "message", "text": args.get("text"), "ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID}
+            if args.get("metadata"):
+                meta = args["metadata"]
+                message["metadata"] = json.loads(meta) if isinstance(meta, str) else meta
             if args.get("thread_ts"):
                 message["thread_ts"] = args["thread_ts"]
             with self.lock:

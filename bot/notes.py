@@ -192,6 +192,45 @@ def record_prompt(tx: SchoolTx, channel: str, ts: str, step_key_: str, year: str
     return doc
 
 
+PROMPT_EVENT = "scep_notes_prompt"  # Slack message metadata event type carried by every prompt the bot posts
+
+
+def prompt_metadata(school_id: str, step_key_: str, year: str, title: str, commitments: list[str], who: str) -> dict[str, Any]:
+    """What a prompt carries in Slack (message metadata), so that a prompt posted but never
+    recorded (the bot was killed, or Slack's answer to the post was lost) is recognised when its
+    first reply comes in (``recover_prompt``)."""
+    return {"event_type": PROMPT_EVENT, "event_payload": {
+        "school_id": school_id, "step": step_key_, "year": year, "title": title[:200], "commitments": list(commitments), "by": who}}
+
+
+def recover_prompt(store: Store, team_id: str, channel: str, parent: dict[str, Any], now: datetime, *, bot_user_id: str | None,
+                   bot_id: str | None = None) -> tuple[str, dict[str, Any]] | None:
+    """Record a prompt the bot posted but did not record, from its message in Slack (``parent``,
+    as ``conversations.replies`` lists it with its metadata). Only the bot's own message in the
+    school's own channel counts. Returns (school id, prompt) or None."""
+    meta = parent.get("metadata") or {}
+    payload = meta.get("event_payload") or {}
+    ts = parent.get("ts") or ""
+    if meta.get("event_type") != PROMPT_EVENT or not ts:
+        return None
+    if not (parent.get("user") and parent.get("user") == bot_user_id) and not (bot_id and parent.get("bot_id") == bot_id):
+        return None
+    sid = payload.get("school_id")
+    if not sid or store.school_for_channel(team_id, channel) != sid:
+        return None
+    step, year = str(payload.get("step") or ""), str(payload.get("year") or "")
+    if not step or not year:
+        return None
+    with store.transaction(sid) as tx:
+        existing = tx.get(PROMPT_KIND, note_key(channel, ts))
+        if existing is not None:
+            return sid, existing
+        posted = message_time(ts)
+        doc = record_prompt(tx, channel, ts, step, year, str(payload.get("title") or step), [str(c) for c in payload.get("commitments") or []],
+                            str(payload.get("by") or "bot"), posted, "recovered")
+    return sid, doc
+
+
 @provider("notes-prompt")
 def due_prompts(state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoing]:
     """The notes prompt of every visit or session held (scheduled time passed, or marked

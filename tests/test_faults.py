@@ -211,3 +211,38 @@ def test_a_slow_slack_never_stalls_the_acks_of_other_requests(tmp_path, fake):
         assert len(fake.wait_for("reactions.add", 12, timeout=10)) == 12  # and every note got its reaction in the end
     finally:
         b.close()
+
+
+def test_a_prompt_posted_but_not_recorded_is_recovered_from_its_metadata_at_the_first_reply(bot):
+    """Slack posts the notes prompt but its answer comes too late (or the bot dies before writing
+    it down): the prompt carries its step in Slack's message metadata, so the first reply in its
+    thread records it, saves the reply and reads back the replies written before it."""
+    import time
+
+    fake = bot.fake
+    fake.add_user(TEACHER, "tess")
+    bot.setup("Lincoln Elementary model:TSI")
+    sid = bot.services.store.school_for_channel("T0DEMO001", CHANNEL)
+    bot.app.client.timeout = 0.3
+    fake.fail_next("chat.postMessage", delay=0.8)  # Slack posts it, but answers after the bot gave up
+    bot.command("notes start visit 1")
+    assert "did not confirm my post" in bot.last_response_text()
+    end = time.monotonic() + 5
+    while not fake.posted and time.monotonic() < end:
+        time.sleep(0.02)
+    (channel, thread), = [k for k, m in fake.posted.items() if "Notes for" in (m.get("text") or "")]
+    assert bot.services.store.view(sid).all("prompts") == {}  # not recorded
+    earlier = fake.add_reply(CHANNEL, thread, TEACHER, "written first", ts="1635870000.000001")
+    ans = reply(bot, "C1: written second", thread_ts=thread, ts="1635870001.000001", parent_user_id="UBOT0001")
+    assert ans.status == 200
+    view = bot.services.store.view(sid)
+    assert f"{CHANNEL}:{thread}" in view.all("prompts")
+    assert set(view.all("notes")) == {f"{CHANNEL}:{earlier['ts']}", f"{CHANNEL}:1635870001.000001"}
+    assert {c.args["timestamp"] for c in fake.of("reactions.add")} == {earlier["ts"], "1635870001.000001"}
+    # a reply under any other message of the bot's is looked at once, and not taken as a note
+    bot.command("checklist visit 2")
+    ck = [k for k, m in fake.posted.items() if "Checklist" in (m.get("text") or "")][0][1]
+    for n in range(3):
+        reply(bot, f"chat {n}", thread_ts=ck, ts=f"1635870100.00000{n}", parent_user_id="UBOT0001")
+    assert len([c for c in fake.of("conversations.replies") if c.args.get("ts") == ck]) == 1
+    assert len(bot.services.store.view(sid).all("notes")) == 2
