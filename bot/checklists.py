@@ -310,7 +310,7 @@ def modal_view(state: SchoolState, cl: Checklist, doc: dict[str, Any], now: date
         "type": "modal",
         "callback_id": MODAL_CALLBACK,
         "private_metadata": f"{state.school.school_id}|{cl.key}|{origin_channel}",
-        "title": {"type": "plain_text", "text": "Checklist"},
+        "title": {"type": "plain_text", "text": f"{cl.dated.step.label}: checklist"[:24]},
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": blocks,
     }

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 from bot import dates
-from bot.app import ConfigError, check_files_in_background, Settings, build_app, build_services, real_clock, warm_up
+from bot.app import ConfigError, Settings, build_app, build_services, check_files_in_background, real_clock, start_clock, warm_up
 from bot.cycles import CycleError, load_cycle_file
-from bot.store import StoreError
+from bot.store import StoreError, StoreLocked
 
 log = logging.getLogger("scep-bot")
 
@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
         e.add_argument("--year", help="school year like 2021-22 (default: each cycle's current year)")
         e.add_argument("-o", "--output", help="file to write (default: a name in the current directory; - for stdout)")
         e.add_argument("--now", help=argparse.SUPPRESS)
+    sw = sub.add_parser("sweep", help="run one sweep of the nudges as of an instant, and print what it posted")
+    sw.add_argument("--at", required=True, help="the instant (ISO-8601, e.g. 2021-11-01T09:00-04:00)")
+    sw.add_argument("--dry-run", action="store_true", help="claim and post nothing: print what would be sent")
+    nu = sub.add_parser("nudges", help="print a school's whole nudge calendar in its local time")
+    nu.add_argument("--school", required=True, help="the school's name (or a unique part of it), or its id")
+    nu.add_argument("--year", help="a school year like 2021-22 (default: the cycles' current years)")
     return p
 
 
@@ -75,6 +81,10 @@ def _run(args) -> int:
         return _cycles(args)
     if args.cmd == "export":
         return _export(args)
+    if args.cmd == "sweep":
+        return _sweep(args)
+    if args.cmd == "nudges":
+        return _nudges(args)
     settings = Settings.from_env()
     cmd = args.cmd
     if cmd is None:
@@ -123,10 +133,12 @@ def _serve(settings: Settings, host: str, port: int, now_text: str | None = None
     wsgi = make_wsgi(app, services)
     import waitress
 
+    clock = start_clock(services, app.client)
     log.info("scep-bot HTTP mode on %s:%s (POST /slack/events, GET /healthz), ready in %.2fs", host, port, time.monotonic() - started)
     try:
         waitress.serve(wsgi, host=host, port=port, threads=8, ident="scep-bot", _quiet=True)
     finally:
+        clock.stop()
         services.store.close()
     return 0
 
@@ -168,10 +180,12 @@ def _socket(settings: Settings) -> int:
     check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=None)
     warm_up()
+    clock = start_clock(services, app.client)
     log.info("scep-bot Socket Mode: connecting")
     try:
         SocketModeHandler(app, settings.app_token).start()
     finally:
+        clock.stop()
         services.store.close()
     return 0
 
@@ -193,7 +207,12 @@ def _console(settings: Settings, now_text: str | None) -> int:
         settings.api_url = fake.url
         return build_app(services, token="xoxb-console", signing_secret=SIGNING_SECRET, process_before_response=True)
 
-    console = Console(build, clock_box)
+    def sweeper(client, dry_run: bool) -> list[str]:
+        from bot.app import run_sweep
+
+        return run_sweep(services, client, None, dry_run).lines()
+
+    console = Console(build, clock_box, sweeper=sweeper)
     try:
         return console.run(sys.stdin)
     finally:
@@ -224,6 +243,111 @@ def _doctor() -> int:
     for line in report:
         print(line)
     return 1 if any(line.startswith("cannot restore") for line in report) else 0
+def _sweep(args) -> int:
+    """``scep-bot sweep --at ISO [--dry-run]``: here if the data directory is free, else by the
+    running bot's admin endpoint."""
+    from bot.admin import AdminUnavailable, BadRequest, call
+
+    try:
+        at = dates.parse_instant(args.at)
+    except dates.DateError as exc:
+        print(f"scep-bot sweep: {exc}", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    try:
+        services = build_services(settings)
+    except StoreLocked as exc:
+        try:
+            report = call(settings.data_dir, "/sweep", {"at": at.isoformat(), "dry_run": args.dry_run})
+        except BadRequest as bad:
+            print(f"scep-bot sweep: {bad}", file=sys.stderr)
+            return 2
+        except AdminUnavailable as why:
+            print(f"scep-bot sweep: {exc}. It does not take admin requests ({why}): stop it and run this again, or run "
+                  "`scep-bot sweep` where that bot runs (serve and socket modes hand the sweep over themselves).", file=sys.stderr)
+            return 2
+        print("(handed to the running bot)")
+        _print_report(report)
+        return 0
+    try:
+        if not settings.bot_token and not args.dry_run:
+            raise ConfigError("SLACK_BOT_TOKEN must be set to post nudges (or add --dry-run to see what would be sent)")
+        client = None
+        if settings.bot_token:
+            from bot.app import web_client
+
+            client = web_client(settings.bot_token, settings.api_url, timeout=settings.slack_timeout)
+        from bot.app import run_sweep
+
+        _print_report(run_sweep(services, client, at, args.dry_run).as_dict())
+    finally:
+        services.store.close()
+    return 0
+
+
+def _print_report(report: dict) -> None:
+    sent = [d for d in report["deliveries"] if d["status"] == "sent"]
+    would = [d for d in report["deliveries"] if d["status"] == "would send"]
+    others = [d for d in report["deliveries"] if d["status"] not in ("sent", "would send")]
+    mode = " (dry run: nothing claimed or posted)" if report.get("dry_run") else ""
+    print(f"sweep as of {report['at']}{mode}: {report['schools']} schools, {len(sent)} posted, {len(would)} would be posted, "
+          f"{len(others)} other, {report['seconds']:.3f}s")
+    for d in report["deliveries"]:
+        text = d["text"].replace("\n", " ")[:160]
+        why = f" ({d['reason']})" if d.get("reason") else ""
+        ts = f" ts={d['ts']}" if d.get("ts") else ""
+        print(f"  {d['status']:<10} {d['school'] or '(workspace)'} -> {d['target']} [{d['kind']}] {text}{why}{ts}")
+
+
+def _nudges(args) -> int:
+    """``scep-bot nudges --school NAME [--year Y]``: read-only, without the process lock."""
+    from bot import nudges as N
+    from bot.cmd_remind import calendar_rows
+    from bot.command import load_features
+    from bot.cycles import CycleLibrary
+    from bot.schools import SchoolState
+    from bot.store import INDEX_FILE, ReadOnlyStore
+
+    settings = Settings.from_env()
+    if not (settings.data_dir / INDEX_FILE).exists():
+        print(f"scep-bot nudges: no scep-bot data in {settings.data_dir}: set SCEP_DATA_DIR", file=sys.stderr)
+        return 2
+    year = None
+    if args.year:
+        try:
+            year = dates.SchoolYear.parse(args.year)
+        except dates.DateError as exc:
+            print(f"scep-bot nudges: {exc}", file=sys.stderr)
+            return 2
+    load_features()
+    store = ReadOnlyStore(settings.data_dir)
+    library = CycleLibrary.load(settings.data_dir / "cycles")
+    want = args.school.strip().lower()
+    entries = [e for e in (store.index_entry(s) for s in store.school_ids()) if e]
+    exact = [e for e in entries if e["name"].lower() == want or e["school_id"] == args.school.strip()]
+    found = exact or [e for e in entries if want in e["name"].lower()]
+    if len(found) != 1:
+        names = ", ".join(sorted(e["name"] for e in (found or entries)))[:2000]
+        print(f"scep-bot nudges: {'no school' if not found else str(len(found)) + ' schools'} called '{args.school}'. "
+              f"{'Matches' if found else 'Schools'}: {names or 'none'}", file=sys.stderr)
+        return 2
+    sid = found[0]["school_id"]
+    view = store.view(sid)
+    state = SchoolState.read(view)
+    if state is None:
+        print(f"scep-bot nudges: the school file of '{found[0]['name']}' has no profile", file=sys.stderr)
+        return 2
+    N.attach_district(state, store.get_setting(N.DISTRICT_HOLIDAYS_SETTING, []))
+    now = real_clock()
+    days = N.school_days(state.school)
+    print(f"{state.school.name} ({sid}) · channel {state.school.channel_id} · {state.school.tz} · nudges at {days.at:%H:%M} on school days "
+          f"(quiet: {', '.join(N.WEEKDAYS[d] for d in sorted(days.quiet))}; holidays: {len(days.holidays)} days)"
+          + (" · NUDGES OFF" if N.school_policy(state.school).get("enabled") is False else ""))
+    rows = calendar_rows(state, library, now, year, view.all("ledger"), plain=True)
+    print(f"{len(rows)} nudges ({year.name if year else 'current cycle years'}), local time:")
+    for row in rows:
+        print("  " + row)
+    return 0
 
 
 def _cycles(args) -> int:

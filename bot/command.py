@@ -21,7 +21,7 @@ from bot.store import Store, StoreError
 
 log = logging.getLogger("scep-bot")
 
-FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles", "bot.cmd_history", "bot.cmd_notes", "bot.cmd_steps"]
+FEATURE_MODULES = ["bot.cmd_school", "bot.cmd_roles", "bot.cmd_history", "bot.cmd_notes", "bot.cmd_steps", "bot.cmd_remind"]
 
 MAX_COMMAND_TEXT = 4000
 

@@ -3,7 +3,8 @@
 Each ``/scep ...`` line becomes a signed slash-command request dispatched into the Bolt app, whose
 Web API client talks to a local Slack emulator on 127.0.0.1; what the bot answered or posted is
 printed as text. Lines that are not slash commands: ``channel <name>`` switches the channel,
-``user <name>`` the person, ``now <ISO-8601>`` the clock, ``help``, ``quit``.
+``user <name>`` the person, ``now <ISO-8601>`` the clock, ``sweep [dry-run]`` sends the nudges due
+at the console's clock, ``help``, ``quit``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def mrkdwn_to_text(text: str, names: dict[str, str]) -> str:
 
 ICONS = {
     "red_circle": "[!]", "large_green_circle": "[open]", "white_circle": "[ ]", "hourglass_flowing_sand": "[wait]",
-    "white_check_mark": "[x]", "black_small_square": "[-]", "grey_question": "[?]", "warning": "(!)", "calendar": "@",
+    "white_check_mark": "[x]", "black_small_square": "[-]", "grey_question": "[?]", "warning": "(!)", "calendar": "[cal]",
     "hourglass": "...", "school": "", "face_with_head_bandage": "",
 }
 
@@ -77,7 +78,8 @@ def render_blocks(blocks: list[dict[str, Any]] | None, fallback: str, names: dic
 class Console:
     """Drives the Bolt app like Slack would, one command at a time."""
 
-    def __init__(self, build: Callable[[FakeSlack], Any], clock_box: list[datetime | None], out: TextIO = sys.stdout) -> None:
+    def __init__(self, build: Callable[[FakeSlack], Any], clock_box: list[datetime | None], out: TextIO = sys.stdout,
+                 sweeper: Callable[[Any, bool], list[str]] | None = None) -> None:
         self.fake = FakeSlack().start()
         self.fake.add_user(DEMO_USER[0], DEMO_USER[1], admin=True)
         self.names = {DEMO_CHANNEL[0]: DEMO_CHANNEL[1], DEMO_USER[0]: DEMO_USER[1]}
@@ -87,6 +89,7 @@ class Console:
         self.out = out
         self.app = build(self.fake)
         self.seq = 0
+        self.sweeper = sweeper
 
     def close(self) -> None:
         self.fake.stop()
@@ -112,7 +115,15 @@ class Console:
         if word in ("quit", "exit", ":q"):
             return False
         if word == "help":
-            self.say("Type /scep commands (try `/scep help`). Also: `channel <name>`, `user <name>`, `now <ISO-8601>|real`, `quit`.")
+            self.say("Type /scep commands (try `/scep help`). Also: `channel <name>`, `user <name>`, `now <ISO-8601>|real`, "
+                     "`sweep [dry-run]` (send the nudges due at the console's clock), `quit`.")
+            return True
+        if word == "sweep" and self.sweeper is not None:
+            before = len(self.fake.calls)
+            lines = self.sweeper(self.app.client, rest.strip() in ("dry-run", "--dry-run", "dry"))
+            for call in self.fake.calls[before:]:
+                self.show(call)
+            self.say("\n".join([lines[0], *(line for line in lines[1:] if not line.startswith("sent"))]))
             return True
         if word == "channel" and rest:
             self.channel = (self.channel_id(rest), rest.strip().lstrip("#"))
@@ -173,7 +184,8 @@ class Console:
         if call.method == "response_url":
             self.say(render_blocks(a.get("blocks"), a.get("text", ""), self.names))
         elif call.method in ("chat.postMessage", "chat.update"):
-            where = "#" + self.names.get(a.get("channel", ""), a.get("channel", ""))
+            ch = a.get("channel", "")
+            where = ("DM @" if ch[:1] in ("U", "W") else "#") + self.names.get(ch, ch)
             self.say(f"[{where}{' (updated)' if call.method == 'chat.update' else ''}]\n" + render_blocks(a.get("blocks"), a.get("text", ""), self.names))
         elif call.method == "chat.postEphemeral":
             self.say(render_blocks(a.get("blocks"), a.get("text", ""), self.names))

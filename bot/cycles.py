@@ -137,6 +137,67 @@ class AnchorDef(BaseModel):
     hint: str = ""
 
 
+MAX_NUDGE_DAYS = 60
+NUDGE_KEYS = ("default", *KINDS)
+
+
+class NudgeRules(BaseModel):
+    """Which nudges a step gets, as data (``nudges:`` of a cycle's kinds or of one step).
+
+    A key left out inherits (built-in defaults per step kind, then the cycle's ``default``, the
+    cycle's entry for the step's kind, the step's own, then the school's overrides). Windows:
+    ``opens``, ``midpoint`` (if unscheduled), ``closing`` (days before the window closes, if not
+    held), ``day-before`` (a scheduled visit), ``notes-prompt`` (the day after a held visit),
+    ``overdue`` (after the window closes). Deadlines: ``before`` (days before each DRAFT/FINAL/
+    due deadline), ``morning-of``, ``overdue`` (the next morning). ``escalate``: the roles told
+    by DM when something is overdue. ``enabled: false`` turns a step's nudges off.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    enabled: bool | None = None
+    opens: bool | None = None
+    midpoint: bool | None = None
+    closing: int | None = None
+    day_before: bool | None = Field(default=None, alias="day-before")
+    notes_prompt: bool | None = Field(default=None, alias="notes-prompt")
+    before: list[int] | None = None
+    morning_of: bool | None = Field(default=None, alias="morning-of")
+    overdue: bool | None = None
+    escalate: list[Literal["liaison", "principal", "team", "district"]] | None = None
+
+    @field_validator("closing", mode="before")
+    @classmethod
+    def _closing(cls, value: Any) -> Any:
+        if value is False:
+            return 0  # off
+        if value is True or not isinstance(value, int) or not 0 <= value <= MAX_NUDGE_DAYS:
+            raise ValueError(f"write the days before the window closes, a whole number from 1 to {MAX_NUDGE_DAYS} (or false for none)")
+        return value
+
+    @field_validator("before", mode="before")
+    @classmethod
+    def _before(cls, value: Any) -> Any:
+        if value is False or value is None:
+            return [] if value is False else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_NUDGE_DAYS for v in value):
+            raise ValueError(f"write the days before each deadline as a list of whole numbers from 1 to {MAX_NUDGE_DAYS}, like [14, 7, 2] (or false for none)")
+        return sorted(set(value), reverse=True)
+
+    def given(self) -> dict[str, Any]:
+        """Only the keys that were set, by their Python names."""
+        return self.model_dump(exclude_none=True)
+
+
+def _nudge_map(value: Any) -> Any:
+    if isinstance(value, dict):
+        for key in value:
+            if key not in NUDGE_KEYS:
+                raise ValueError(f"'{key}' is not a step kind: nudges are set for {', '.join(NUDGE_KEYS)}")
+    return value
+
+
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=_SLUG)
@@ -161,7 +222,7 @@ class Step(BaseModel):
     reporting: bool = True
     tips: list[str] = []
     notes: str = ""
-    nudges: dict[str, Any] | None = None
+    nudges: NudgeRules | None = None
     # anchors (data the school reports) the step needs without moving its window: shown in
     # its checklist, and scheduling before them is warned about (visit 5 needs year-end data)
     needs: list[str] = []
@@ -196,8 +257,13 @@ class Cycle(BaseModel):
     carry: Literal["same-date", "same-weekday"] = "same-date"
     defaults_note: str = ""
     anchors: dict[str, AnchorDef] = {}
-    nudges: dict[str, Any] = {}
+    nudges: dict[str, NudgeRules] = {}
     steps: list[Step] = Field(min_length=1)
+
+    @field_validator("nudges", mode="before")
+    @classmethod
+    def _nudge_kinds(cls, value: Any) -> Any:
+        return _nudge_map(value)
 
     @field_validator("reference_year", mode="before")
     @classmethod

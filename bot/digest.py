@@ -22,8 +22,7 @@ from bot import dates, notes, progress
 from bot.cycles import CycleLibrary
 from bot.dates import SchoolYear
 from bot.outbox import Outgoing, provider, workspace_provider
-from bot.schools import PROFILE, School, SchoolState, iso
-from bot.store import Store
+from bot.schools import School, SchoolState, iso
 
 DIGEST_AT = time(9, 0)
 DIGEST_EXPIRES = timedelta(days=7)
@@ -64,7 +63,8 @@ class MonthReport:
 
     @property
     def empty(self) -> bool:
-        return not self.done and not self.coming
+        """Nothing was recorded in the month: no digest (what is coming alone is the nudges' job)."""
+        return not self.done
 
     def sentence(self) -> str:
         """"In November: ...; .... Coming in December: ...; ...." (user text escaped)."""
@@ -224,41 +224,32 @@ def due_digest(state: SchoolState, library: CycleLibrary, now: datetime) -> list
 
 
 @workspace_provider("liaison-digest")
-def due_rollups(store: Store, library: CycleLibrary, now: datetime) -> list[Outgoing]:
+def due_rollups(schools: list[SchoolState], library: CycleLibrary, now: datetime, people=None) -> list[Outgoing]:
     """Each liaison's roll-up DM of their schools, due with the digest of their first school
-    (by id), recorded in that school's ledger."""
-    by_liaison: dict[str, list[School]] = {}
-    for sid in sorted(store.school_ids()):
-        doc = store.view(sid).get(*PROFILE)
-        if not doc:
-            continue
-        school = School.from_doc(doc)
-        for uid in school.roles.get("liaison") or []:
-            by_liaison.setdefault(uid, []).append(school)
+    (by id); claimed in the workspace ledger like every workspace message."""
+    by_liaison: dict[str, list[SchoolState]] = {}
+    for state in sorted(schools, key=lambda s: s.school.school_id):
+        for uid in state.school.roles.get("liaison") or []:
+            by_liaison.setdefault(uid, []).append(state)
     out = []
-    for uid, schools in sorted(by_liaison.items()):
-        anchor = schools[0]
+    for uid, states in sorted(by_liaison.items()):
+        anchor = states[0].school
         this_month = _current_month(anchor, now)
         due = due_instant(anchor, this_month)
         if now < due or now > due + DIGEST_EXPIRES:
             continue
-        reports = []
-        for school in schools:
-            state = SchoolState.read(store.view(school.school_id))
-            if state is None:
-                continue
-            reports.append(month_report(state, library, now, previous_month(_current_month(school, now))))
+        reports = [month_report(st, library, now, previous_month(_current_month(st.school, now))) for st in states]
         if all(r.empty for r in reports):
             continue
         out.append(Outgoing(
-            key=f"{anchor.school_id}|liaison-digest|{uid}|{this_month:%Y-%m}",
-            school_id=anchor.school_id,
+            key=f"liaison-digest|{uid}|{this_month:%Y-%m}|{iso(due)}",
+            school_id="",
             due_at=due,
             render=lambda at, reports=reports, month=previous_month(this_month): render_rollup(reports, month),
             dm_users=[uid],
             expires_at=due + DIGEST_EXPIRES,
             kind="liaison-digest",
-            meta={"liaison": uid, "schools": [s.school_id for s in schools]},
+            meta={"liaison": uid, "schools": [st.school.school_id for st in states]},
         ))
     return out
 

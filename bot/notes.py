@@ -31,10 +31,10 @@ from typing import Any, Callable
 from bot import blocks as bk
 from bot import dates, privacy
 from bot.command import UserError
-from bot.cycles import CycleLibrary, DatedStep
-from bot.outbox import Outgoing, provider
+from bot.cycles import DatedStep
+from bot.outbox import Outgoing
 from bot.schools import PROFILE, STEP_KIND, School, SchoolState, iso, step_key
-from bot.steps import StepRef, audit, school_steps
+from bot.steps import StepRef, audit
 from bot.store import SchoolTx, SchoolView, Store
 
 NOTE_KIND = "notes"
@@ -231,29 +231,10 @@ def recover_prompt(store: Store, team_id: str, channel: str, parent: dict[str, A
     return sid, doc
 
 
-@provider("notes-prompt")
-def due_prompts(state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoing]:
-    """The notes prompt of every visit or session held (scheduled time passed, or marked
-    done) and not prompted yet; once per step and year (the key has no instant, so moving the
-    visit after the prompt went out never brings a second one)."""
-    school = state.school
-    if not school.channel_id:
-        return []
-    out = []
-    for dated in school_steps(state, library, now):
-        if dated.step.kind not in PROMPT_KINDS:
-            continue
-        st = state.step_state(dated.year, dated.key)
-        if st.get("prompt"):
-            continue
-        when = held_at(dated, st)
-        if when is None or when > now:
-            continue
-        out.append(_prompt_outgoing(state, dated, when, now))
-    return out
-
-
-def _prompt_outgoing(state: SchoolState, dated: DatedStep, due: datetime, now: datetime) -> Outgoing:
+def prompt_outgoing(state: SchoolState, dated: DatedStep, due: datetime, now: datetime) -> Outgoing:
+    """The notes prompt of ``dated`` as a message for the sweep; posting it registers its thread.
+    When it is due is the nudge calendar's business (``bot.nudges``: the day after the visit is
+    held, at the school's nudge hour on a school day)."""
     school = state.school
     commitments = list(school.commitments)
     st = state.step_state(dated.year, dated.key)
@@ -844,5 +825,5 @@ def step_key_of(year: str, step: str) -> str:
 __all__ = [
     "NOTE_KIND", "PROMPT_KIND", "Outcome", "SyncResult", "capture", "remove", "redact", "keep", "save_message",
     "ingest_thread", "open_prompts", "forget", "notes_of", "grouped", "export_text", "slack_plain", "prompt_message",
-    "record_prompt", "due_prompts", "parse_tag", "step_key", "held_at",
+    "record_prompt", "parse_tag", "step_key", "held_at",
 ]

@@ -4,12 +4,21 @@ Features register *providers*; the sweep (``schedules/``) asks every provider, a
 which messages are due for a school, claims each message's stable ``key`` in the school's
 ledger before posting, and records the Slack ``ts`` after. A provider never sends anything
 itself and keeps no job of its own: change the data and the next sweep sees the change.
+
+Providers may (and should) also return what falls due *later*: the sweep holds such a message
+until its ``due_at`` and, between changes to a school's data, asks the providers again only at
+the earliest ``due_at`` it has seen (that is how a sweep over thousands of schools with nothing
+due stays fast). A provider whose messages cannot be known ahead registers with ``every=`` (a
+``timedelta``): the sweep then asks it at least that often.
+
+Workspace providers (``@workspace_provider``) see every school at once (a weekly digest to each
+liaison); their messages carry ``school_id=""`` and are claimed in the workspace ledger.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from bot.cycles import CycleLibrary
@@ -43,41 +52,31 @@ class Outgoing:
 Provider = Callable[[SchoolState, CycleLibrary, datetime], list[Outgoing]]
 
 PROVIDERS: dict[str, Provider] = {}
+EVERY: dict[str, timedelta] = {}
+
+# (schools, library, now, people) -> [Outgoing]; ``people(user_id)`` gives what the workspace
+# knows of a user ({"tz": ..., "deleted": ...}) or None.
+WorkspaceProvider = Callable[[list[SchoolState], CycleLibrary, datetime, Callable[[str], dict[str, Any] | None]], list[Outgoing]]
+WORKSPACE_PROVIDERS: dict[str, WorkspaceProvider] = {}
 
 
-def provider(name: str):
-    """Register a function ``(state, library, now) -> [Outgoing]`` under ``name``."""
+def provider(name: str, *, every: timedelta | None = None):
+    """Register a function ``(state, library, now) -> [Outgoing]`` under ``name``; ``every``:
+    ask it at least this often even when nothing it returned falls due sooner."""
 
     def wrap(fn: Provider) -> Provider:
         PROVIDERS[name] = fn
+        if every is not None:
+            EVERY[name] = every
+        else:
+            EVERY.pop(name, None)
         return fn
 
     return wrap
 
 
-def due(state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoing]:
-    """Everything every provider says is due for this school at ``now`` (not yet filtered by
-    the ledger: the sweep does that)."""
-    out: list[Outgoing] = []
-    for fn in PROVIDERS.values():
-        out.extend(fn(state, library, now))
-    return out
-
-
-# ---------------------------------------------------------------- workspace-wide providers
-#
-# Some messages are about several schools at once (a liaison's roll-up of their schools). A
-# workspace provider ``(store, library, now) -> [Outgoing]`` is asked once per sweep; each of
-# its messages names the school whose ledger records it (``Outgoing.school_id``), so it is
-# claimed, sent and recorded exactly like a school's own.
-
-WorkspaceProvider = Callable[[Any, CycleLibrary, datetime], list[Outgoing]]
-
-WORKSPACE_PROVIDERS: dict[str, WorkspaceProvider] = {}
-
-
 def workspace_provider(name: str):
-    """Register a function ``(store, library, now) -> [Outgoing]`` under ``name``."""
+    """Register a function ``(schools, library, now, people) -> [Outgoing]`` under ``name``."""
 
     def wrap(fn: WorkspaceProvider) -> WorkspaceProvider:
         WORKSPACE_PROVIDERS[name] = fn
@@ -86,9 +85,22 @@ def workspace_provider(name: str):
     return wrap
 
 
-def due_workspace(store: Any, library: CycleLibrary, now: datetime) -> list[Outgoing]:
-    """Everything the workspace providers say is due at ``now`` (not filtered by the ledgers)."""
+def due(state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoing]:
+    """Everything every provider says is due for this school at ``now`` or later (not yet
+    filtered by the ledger, nor by ``due_at``: the sweep does that)."""
+    out: list[Outgoing] = []
+    for fn in PROVIDERS.values():
+        out.extend(fn(state, library, now))
+    return out
+
+
+def max_sleep() -> timedelta | None:
+    """The longest the sweep may go without asking a school's providers again (None: no limit)."""
+    return min(EVERY.values()) if EVERY else None
+
+
+def workspace_due(schools: list[SchoolState], library: CycleLibrary, now: datetime, people) -> list[Outgoing]:
     out: list[Outgoing] = []
     for fn in WORKSPACE_PROVIDERS.values():
-        out.extend(fn(store, library, now))
+        out.extend(fn(schools, library, now, people))
     return out

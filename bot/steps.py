@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import progress
+from bot.blocks import esc
 from bot.command import UserError
 from bot.cycles import CycleLibrary, DatedStep
 from bot.dates import SchoolYear
@@ -104,7 +105,7 @@ def resolve(state: SchoolState, library: CycleLibrary, now: datetime, text: str)
 
 def resolve_in(steps: list[DatedStep], text: str) -> StepRef:
     """``resolve`` over a list of dated steps already computed."""
-    shown = " ".join(str(text or "").split())[:80]
+    shown = esc(" ".join(str(text or "").split())[:80])
     want = normalize(str(text or "")[:MAX_REF])
     if not want:
         raise UnknownStep("Name a step, like `visit 2`: " + _list(steps))
@@ -287,8 +288,10 @@ def set_schedule(tx: SchoolTx, ref: StepRef, at: datetime | None, who: str, now:
         return False
     if at is None:
         doc.pop("scheduled_at", None)
+        doc.pop("scheduled_on", None)
     else:
         doc["scheduled_at"] = iso(at)
+        doc["scheduled_on"] = iso(now)  # nudges due before this were not known yet
     tx.put(STEP_KIND, ref.state_key, doc)
     audit(tx, who, now, "scheduled" if at else "unscheduled", step=ref.key, year=ref.year.name, before=before, after=doc.get("scheduled_at"))
     return True

@@ -30,3 +30,13 @@ def bot(tmp_path, fake):
     b = Bot(tmp_path / "data", fake, dates.parse_instant("2021-11-02T13:00:00Z"))
     yield b
     b.close()
+
+
+@pytest.fixture
+def nudges_only(monkeypatch):
+    """Only the nudges feature sends: the monthly digests (another feature, tested on their own)
+    are left out of sweeps that test the nudge calendar message by message."""
+    from bot import digest, outbox  # noqa: F401 - imported so that their registration is undone
+
+    monkeypatch.delitem(outbox.PROVIDERS, "monthly-digest", raising=False)
+    monkeypatch.delitem(outbox.WORKSPACE_PROVIDERS, "liaison-digest", raising=False)

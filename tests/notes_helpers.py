@@ -73,32 +73,11 @@ def notes_in_store(bot: Bot, sid: str) -> dict[str, dict[str, Any]]:
     return bot.services.store.view(sid).all("notes")
 
 
-def sweep(bot: Bot, now: datetime | None = None) -> list[outbox.Outgoing]:
-    """What the sweep does with the outbox: every due message is claimed in its school's ledger,
-    posted (a channel, or a DM via conversations.open), and its ts recorded with on_sent."""
-    store, library = bot.services.store, bot.services.library
-    now = now or bot.now
-    client = bot.app.client
-    due: list[outbox.Outgoing] = []
-    for sid in store.school_ids():
-        state = SchoolState.read(store.view(sid))
-        if state is not None:
-            due.extend(outbox.due(state, library, now))
-    due.extend(outbox.due_workspace(store, library, now))
-    sent = []
-    for o in due:
-        if o.due_at > now or (o.expires_at and now > o.expires_at):
-            continue
-        with store.transaction(o.school_id) as tx:
-            if tx.get(LEDGER, o.key):
-                continue
-            tx.put(LEDGER, o.key, {"claimed_at": iso(now)})
-        text, blocks = o.render(now)
-        channel = o.channel or client.conversations_open(users=",".join(o.dm_users))["channel"]["id"]
-        res = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-        with store.transaction(o.school_id) as tx:
-            tx.put(LEDGER, o.key, {"claimed_at": iso(now), "ts": res["ts"], "channel": channel})
-            if o.on_sent:
-                o.on_sent(tx, res["ts"])
-        sent.append(o)
-    return sent
+def sweep(bot: Bot, now: datetime | None = None):
+    """One real sweep (schedules.sweep) at ``now``; the deliveries it sent."""
+    from schedules.sweep import sweep as run_sweep
+
+    report = run_sweep(bot.services, bot.app.client, now or bot.now)
+    return report.of("sent")
+
+

@@ -120,4 +120,4 @@ def test_checklist_from_home(bot):
     btn = next(e for b in view["blocks"] for e in b.get("elements", []) or [] if e.get("action_id") == "home_checklist")
     bot.interactive(view_click(view, {**btn, "block_id": "home"}, user=LIA))
     modal = bot.fake.of("views.open")[-1].args["view"]
-    assert modal["callback_id"] == "scep_checklist" and modal["title"]["text"] == "Checklist"
+    assert modal["callback_id"] == "scep_checklist" and modal["title"]["text"] == "Session 1: checklist"
