@@ -256,6 +256,9 @@ def prompt_outgoing(state: SchoolState, dated: DatedStep, due: datetime, now: da
         kind="notes-prompt",
         on_sent=on_sent,
         meta={"step": dated.key, "year": dated.year.name},
+        # a crash between the post and the ledger's record leaves the prompt unrecorded: its
+        # first reply brings it back from this (handlers.notes_events.recover_prompt)
+        slack_metadata=prompt_metadata(school.school_id, dated.key, dated.year.name, dated.step.title, commitments, "bot"),
     )
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot import dates
 from bot.cli import make_wsgi
+from bot.emulator import FakeSlack
 from tests.harness import ADMIN, CHANNEL
 from tests.notes_helpers import TEACHER, reply, start_prompt
 from tests.slack import checkbox_blocks, tick
@@ -246,3 +247,87 @@ def test_a_prompt_posted_but_not_recorded_is_recovered_from_its_metadata_at_the_
         reply(bot, f"chat {n}", thread_ts=ck, ts=f"1635870100.00000{n}", parent_user_id="UBOT0001")
     assert len([c for c in fake.of("conversations.replies") if c.args.get("ts") == ck]) == 1
     assert len(bot.services.store.view(sid).all("notes")) == 2
+
+
+# ---------------------------------------------------------------- the sweep
+
+
+def test_the_sweep_stops_at_a_refused_token_loses_no_nudge_and_posts_it_once_when_fixed(fake, bot, caplog, nudges_only):
+    from tests.nudge_driver import Driver, add_people, give_roles, utc
+
+    caplog.set_level(logging.INFO)
+    add_people(fake)
+    bot.at("2021-07-01T12:00:00Z").setup("Lincoln Elementary model:TSI cycles:nysed-tsi-visits year:2021-22")
+    give_roles(bot)
+    d = Driver(bot)
+    auth = bot.services.extras["slack_auth"]
+    fake.fail_next("*", error="invalid_auth", times=1000)  # the token was revoked
+    calls = len(fake.calls)
+    first = d.sweep(utc("2021-10-01T13:00:00Z"))
+    assert first.of("sent") == [] and first.of("failed") == []  # released, not given up
+    for m in range(1, 30):  # a sweep a minute: Slack is left alone
+        d.sweep(utc("2021-10-01T13:00:00Z") + timedelta(minutes=m))
+    assert len(fake.calls) - calls == 1
+    assert len(critical_lines(caplog)) == 1
+    store = bot.services.store
+    entries = store.view(store.school_ids()[0]).all("ledger")
+    assert entries and all(e["state"] == "retry" for e in entries.values())
+    # fixed: the next sweep after the probe interval posts what was due, once
+    fake.faults.clear()
+    auth._next_probe = 0.0
+    d.sweep(utc("2021-10-01T13:31:00Z"))
+    d.sweep(utc("2021-10-01T13:32:00Z"))
+    posts = [c for c in fake.of("chat.postMessage") if c.response]
+    assert posts and len({(c.args["channel"], c.args["text"]) for c in posts}) == len(posts)
+    assert all(e["state"] == "sent" for e in store.view(store.school_ids()[0]).all("ledger").values())
+    assert len(critical_lines(caplog)) == 1
+    assert [r for r in caplog.records if "accepts the bot token again" in r.getMessage()]
+
+
+def _term_of_sweeps(bot, fake, faults: random.Random | None):
+    from tests.nudge_driver import Driver, add_people, give_roles, utc
+
+    add_people(fake)
+    bot.at("2021-07-01T12:00:00Z").setup("Lincoln Elementary model:TSI cycles:nysed-tsi-visits year:2021-22")
+    give_roles(bot)
+    bot.app.client.timeout = 0.3
+    bot.services.extras["slack_auth"].probe_after = 0.0
+    d = Driver(bot)
+    t = utc("2021-10-01T12:00:00Z")
+    while t < utc("2022-01-01T12:00:00Z"):
+        r = faults.random() if faults else 1.0
+        if r < 0.08:
+            fake.fail_next("chat.postMessage", status=429, retry_after=0, times=3)
+        elif r < 0.16:
+            fake.fail_next("chat.postMessage", status=500)
+        elif r < 0.20:
+            fake.fail_next("chat.postMessage", error="invalid_auth")
+        bot.now = t
+        d.sweep(t)
+        fake.faults.clear()
+        t += timedelta(hours=2)
+    store = bot.services.store
+    return store.view(store.school_ids()[0]).all("ledger")
+
+
+def test_random_faults_during_a_term_of_sweeps_post_each_nudge_once(tmp_path, fake, bot, nudges_only):
+    """A term of sweeps (every 2 hours, Oct-Dec) with Slack failing at random (429 that persists,
+    500, invalid_auth): every nudge the same term sends without faults is posted, once; none is
+    given up or left claimed."""
+    from tests.harness import Bot
+
+    ledger = _term_of_sweeps(bot, fake, random.Random(11))
+    posts = [c for c in fake.of("chat.postMessage") if c.response and c.response.get("ok")]
+    keys = [(c.args["channel"], c.args["text"]) for c in posts]
+    assert posts and len(keys) == len(set(keys))  # nothing posted twice
+    states = {e["state"] for e in ledger.values()}
+    assert states <= {"sent", "skipped"}, states
+    clean_fake = FakeSlack().start()
+    clean = Bot(tmp_path / "clean", clean_fake, dates.parse_instant("2021-07-01T12:00:00Z"))
+    try:
+        expected = _term_of_sweeps(clean, clean_fake, None)
+    finally:
+        clean.close()
+        clean_fake.stop()
+    sent = {k.split("|", 1)[1] for k, e in ledger.items() if e["state"] == "sent"}  # keys without the school id
+    assert len(sent) >= 5 and sent == {k.split("|", 1)[1] for k, e in expected.items() if e["state"] == "sent"}
