@@ -32,7 +32,7 @@ def describe(entry: dict[str, Any], tz: str | None = None) -> str:
     if step:
         bits.append(f"`{bk.esc(step)}`" + (f" ({bk.esc(entry['year'])})" if entry.get("year") else ""))
     for key in ("label", "labels", "anchor", "date", "after", "before", "fields", "changes", "commitment", "ticked_items",
-                "unticked_items", "round", "notes", "prompts_closed", "flags", "author", "via"):
+                "unticked_items", "round", "notes", "prompts_closed", "flags", "holidays", "until", "author", "via"):
         value = entry.get(key)
         if value in (None, "", [], {}):
             continue
@@ -42,6 +42,12 @@ def describe(entry: dict[str, Any], tz: str | None = None) -> str:
                     bits.append("now " + (" ".join(f"C{i} “{bk.esc(c)}”" for i, c in enumerate(value, 1)) if isinstance(value, list) else bk.esc(value)))
                 continue
             bits.append(("for " if key == "after" else "was ") + bk.esc(_when(value, tz)))
+        elif key == "until":
+            bits.append("until " + bk.esc(_when(value, tz)))
+        elif key == "changes" and isinstance(value, list):  # /scep remind: what changed, in words
+            bits.append("; ".join(bk.esc(str(v)) for v in value))
+        elif isinstance(value, list) and key not in ("ticked_items", "unticked_items"):
+            bits.append(f"{key} " + (", ".join(bk.esc(str(v)) for v in value)))
         elif key == "changes" and isinstance(value, dict):
             bits.append("roles " + ", ".join(f"{bk.esc(r)}: {' '.join(f'<@{bk.esc(u)}>' for u in people) or 'nobody'}" for r, people in value.items()))
         elif key == "fields" and isinstance(value, dict):

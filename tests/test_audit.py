@@ -55,6 +55,8 @@ def test_every_kind_of_change_is_in_the_history_with_who_when_and_what(bot):
     bot.at("2021-10-12T14:40:00Z")
     delete(bot, thread_ts=thread, ts=other_ts)
     bot.at("2021-10-13T14:00:00Z").command("forget visit 1", user=LIAISON)
+    bot.at("2021-10-13T15:00:00Z").command("remind visit 2 closing:5 midpoint:off", user=LIAISON)
+    bot.at("2021-10-13T15:10:00Z").command("remind holiday:2021-12-24..2021-12-31", user=LIAISON)
 
     rows = history_rows(bot.at("2021-10-14T14:00:00Z"))
     # who · when (Central time: the school's zone after the change) · what
@@ -74,6 +76,9 @@ def test_every_kind_of_change_is_in_the_history_with_who_when_and_what(bot):
     assert row(rows, f"<@{TEACHER}>", "9:20 AM CDT", "note edited")
     assert row(rows, "slack", "9:40 AM CDT", "note deleted", f"written by <@{TEACHER}>", "(message deleted in Slack)")
     assert row(rows, f"<@{LIAISON}>", "notes forgotten", "1 notes deleted")
+    assert row(rows, f"<@{LIAISON}>", "Wed Oct 13 2021, 10:00 AM CDT", "nudges", "closing")
+    assert row(rows, f"<@{LIAISON}>", "nudges", "school holidays: + 2021-12-24")
+    assert not any("['" in r for r in rows)  # lists are shown as words, not Python
     # the note's words are never copied into the audit log (notes may name students)
     assert not any("literacy night" in r or "grandparents" in r for r in rows)
     # a step's history keeps only its own entries
