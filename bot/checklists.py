@@ -346,8 +346,9 @@ def forget_message(store: Store, school_id: str, key: str, channel: str, ts: str
             tx.put(STEP_KIND, key, doc)
 
 
-def apply_ticks(tx, ref: StepRef, changes: dict[str, bool], who: str, now: datetime) -> tuple[list[str], list[str]]:
-    """Tick (True) or untick (False) boxes; returns (ticked, unticked) ids that really changed."""
+def apply_ticks(tx, ref: StepRef, changes: dict[str, bool], who: str, now: datetime, labels: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """Tick (True) or untick (False) boxes; returns (ticked, unticked) ids that really changed.
+    ``labels`` (item id -> text) puts the items' words in the audit entry."""
     doc = get_step_state(tx, ref)
     ck = dict(doc.get(KEY) or {})
     ticks = dict(ck.get("ticks") or {})
@@ -363,7 +364,9 @@ def apply_ticks(tx, ref: StepRef, changes: dict[str, bool], who: str, now: datet
         ck["ticks"] = ticks
         doc[KEY] = ck
         tx.put(STEP_KIND, ref.state_key, doc)
-        audit(tx, who, now, "checklist", step=ref.key, year=ref.year.name, ticked=ticked, unticked=unticked)
+        names = labels or {}
+        audit(tx, who, now, "checklist", step=ref.key, year=ref.year.name, ticked=ticked, unticked=unticked,
+              ticked_items=[names.get(i, i)[:120] for i in ticked], unticked_items=[names.get(i, i)[:120] for i in unticked])
     return ticked, unticked
 
 
@@ -401,11 +404,18 @@ def refresh(ctx: Ctx, state: SchoolState, ref: StepRef, *, also: tuple[str, str]
     if also and also not in msgs:
         msgs.append(also)
     store, sid = ctx.store, state.school.school_id
+    now = ctx.now
 
     def gone(channel: str, ts: str):
         return lambda: forget_message(store, sid, cl.key, channel, ts)
 
-    return [MessageUpdate(c, t, text, blocks, on_gone=gone(c, t)) for c, t in msgs]
+    def rerender() -> tuple[str, list[dict[str, Any]]]:
+        fresh = SchoolState.read(store.view(sid))
+        if fresh is None:
+            return text, blocks
+        return render(fresh, for_ref(fresh, ref), fresh.step_state(ref.year, ref.key), now, banner=banner)
+
+    return [MessageUpdate(c, t, text, blocks, on_gone=gone(c, t), rerender=rerender) for c, t in msgs]
 
 
 def _stale_outcome(ctx: Ctx, reason: str, message: tuple[str, str] | None, state: SchoolState | None = None,
@@ -471,7 +481,7 @@ def toggle(ctx: Ctx, block: str, selected: list[str], shown: list[str] | None, *
         current = ticks_of(tx.get(STEP_KIND, ref.state_key) or {})
         before = {v for v in shown if v in ids} if shown is not None else {i for i in ids if i in current}
         changes = {i: (i in chosen) for i in ids if (i in chosen) != (i in before)}
-        apply_ticks(tx, ref, changes, ctx.user_id, ctx.now)
+        apply_ticks(tx, ref, changes, ctx.user_id, ctx.now, {i.id: i.text for i in groups[n][1]})
     state = _state(ctx, school_id)
     out = Outcome(updates=refresh(ctx, state, ref, also=message), refresh_home=[ctx.user_id] if in_modal else [])
     if in_modal:

@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
     s.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    s.add_argument("--now", help=argparse.SUPPRESS)  # staging and benchmarks: the clock starts at this instant and runs on
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
     sub.add_parser("doctor", help="check every data file and restore damaged ones from their last good copy (bot stopped)")
     c = sub.add_parser("console", help="a local demo workspace in this terminal")
@@ -101,7 +102,7 @@ def _run(args) -> int:
     if cmd == "console":
         return _console(settings, getattr(args, "now", None))
     if cmd == "serve":
-        return _serve(settings, args.host, args.port)
+        return _serve(settings, args.host, args.port, getattr(args, "now", None))
     if cmd == "socket":
         return _socket(settings)
     raise AssertionError(cmd)
@@ -114,10 +115,20 @@ def _require(settings: Settings, *names: str) -> None:
         raise ConfigError(f"{' and '.join(missing)} must be set for this mode (see the README's Slack set-up)")
 
 
-def _serve(settings: Settings, host: str, port: int) -> int:
+def running_clock(start_text: str | None):
+    """The real clock, or (``--now``) one that starts at that instant and runs at the real pace."""
+    if not start_text:
+        return real_clock
+    from datetime import timedelta
+
+    start, t0 = dates.parse_instant(start_text), time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - t0)
+
+
+def _serve(settings: Settings, host: str, port: int, now_text: str | None = None) -> int:
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     started = time.monotonic()
-    services = build_services(settings)
+    services = build_services(settings, clock=running_clock(now_text))
     check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=settings.signing_secret)
     warm_up()
@@ -153,8 +164,17 @@ def make_wsgi(app, services):
     def wsgi(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-            body = json.dumps({"ok": True, "schools": len(services.store.school_ids())}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            auth = services.extras.get("slack_auth")
+            if auth is not None and auth.probe_due():
+                try:  # Slack refused the token earlier: is it accepted again? (one call per probe interval)
+                    app.client.auth_test()
+                except Exception:  # noqa: BLE001 - SlackApiError: still refused, or Slack unreachable
+                    pass
+            ok = auth is None or auth.ok
+            info = {"ok": ok, "schools": len(services.store.school_ids()), **(auth.health() if auth is not None else {})}
+            body = json.dumps(info).encode()
+            # 503 while Slack refuses the token: monitors alert; restarting does not help (fix the token)
+            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/slack/events":
             return bolt(environ, start_response)
@@ -268,7 +288,7 @@ def _sweep(args) -> int:
         if settings.bot_token:
             from bot.app import web_client
 
-            client = web_client(settings.bot_token, settings.api_url)
+            client = web_client(settings.bot_token, settings.api_url, timeout=settings.slack_timeout)
         from bot.app import run_sweep
 
         _print_report(run_sweep(services, client, at, args.dry_run).as_dict())

@@ -156,14 +156,16 @@ def start_prompt(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
 
     def on_posted(ts: str) -> None:
         with store.transaction(school.school_id) as tx:
-            notes.record_prompt(tx, channel, ts, ref.key, ref.year.name, ref.dated.step.title, commitments, who, now, "manual")
+            if tx.get(notes.PROMPT_KIND, notes.note_key(channel, ts)) is None:  # not already recovered from a reply
+                notes.record_prompt(tx, channel, ts, ref.key, ref.year.name, ref.dated.step.title, commitments, who, now, "manual")
         if store.school_for_channel(ctx.team_id, channel) != school.school_id:
             notes.remember_thread(store, channel, ts, school.school_id)
 
     earlier = notes.prompts_of(store.view(school.school_id), ref.key, ref.year.name)
     extra = f" (there {'is' if len(earlier) == 1 else 'are'} {len(earlier)} earlier; replies in every one are saved)" if earlier else ""
+    meta = notes.prompt_metadata(school.school_id, ref.key, ref.year.name, ref.dated.step.title, commitments, who)
     return Reply(text=f"Posted the notes prompt for {bk.esc(ref.dated.step.title)} ({ref.year}) in this channel{extra}.",
-                 posts=[Post(channel=channel, text=text, blocks=blocks, on_posted=on_posted)])
+                 posts=[Post(channel=channel, text=text, blocks=blocks, on_posted=on_posted, metadata=meta)])
 
 
 def notes_reply(ctx: Ctx, state: SchoolState, view, step: str, year: str) -> Reply:

@@ -40,6 +40,7 @@ class Post:
     thread_ts: str | None = None
     on_posted: Callable[[str], None] | None = None
     on_sent: Callable[[str, str], None] | None = None  # (channel id as Slack gives it, ts): a DM's D... id
+    metadata: dict[str, Any] | None = None  # Slack message metadata ({"event_type", "event_payload"}) carried by the post
 
 
 @dataclass

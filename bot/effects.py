@@ -23,6 +23,9 @@ class MessageUpdate:
     text: str
     blocks: list[dict[str, Any]]
     on_gone: Callable[[], None] | None = None
+    # renders (text, blocks) afresh from the store just before the update is sent, so that of two
+    # updates racing for one message the last one sent shows the latest state, not a stale one
+    rerender: Callable[[], tuple[str, list[dict[str, Any]]]] | None = None
 
 
 @dataclass

@@ -73,6 +73,9 @@ class FakeSlack:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                if len(raw) < length:  # the caller died mid-request (crash tests): Slack would not act on it
+                    self.close_connection = True
+                    return
                 status, body, headers = state.handle(self.path, raw, self.headers)
                 data = json.dumps(body).encode()
                 self.send_response(status)
@@ -81,7 +84,10 @@ class FakeSlack:
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the caller died (crash tests kill it)
+                    self.close_connection = True
 
             do_GET = do_POST
 
@@ -226,6 +232,9 @@ class FakeSlack:
             if method == "chat.postEphemeral":
                 return {**ok, "message_ts": ts}
             message = {"type": "message", "text": args.get("text"), "ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID}
+            if args.get("metadata"):
+                meta = args["metadata"]
+                message["metadata"] = json.loads(meta) if isinstance(meta, str) else meta
             if args.get("thread_ts"):
                 message["thread_ts"] = args["thread_ts"]
             with self.lock:

@@ -192,6 +192,45 @@ def record_prompt(tx: SchoolTx, channel: str, ts: str, step_key_: str, year: str
     return doc
 
 
+PROMPT_EVENT = "scep_notes_prompt"  # Slack message metadata event type carried by every prompt the bot posts
+
+
+def prompt_metadata(school_id: str, step_key_: str, year: str, title: str, commitments: list[str], who: str) -> dict[str, Any]:
+    """What a prompt carries in Slack (message metadata), so that a prompt posted but never
+    recorded (the bot was killed, or Slack's answer to the post was lost) is recognised when its
+    first reply comes in (``recover_prompt``)."""
+    return {"event_type": PROMPT_EVENT, "event_payload": {
+        "school_id": school_id, "step": step_key_, "year": year, "title": title[:200], "commitments": list(commitments), "by": who}}
+
+
+def recover_prompt(store: Store, team_id: str, channel: str, parent: dict[str, Any], now: datetime, *, bot_user_id: str | None,
+                   bot_id: str | None = None) -> tuple[str, dict[str, Any]] | None:
+    """Record a prompt the bot posted but did not record, from its message in Slack (``parent``,
+    as ``conversations.replies`` lists it with its metadata). Only the bot's own message in the
+    school's own channel counts. Returns (school id, prompt) or None."""
+    meta = parent.get("metadata") or {}
+    payload = meta.get("event_payload") or {}
+    ts = parent.get("ts") or ""
+    if meta.get("event_type") != PROMPT_EVENT or not ts:
+        return None
+    if not (parent.get("user") and parent.get("user") == bot_user_id) and not (bot_id and parent.get("bot_id") == bot_id):
+        return None
+    sid = payload.get("school_id")
+    if not sid or store.school_for_channel(team_id, channel) != sid:
+        return None
+    step, year = str(payload.get("step") or ""), str(payload.get("year") or "")
+    if not step or not year:
+        return None
+    with store.transaction(sid) as tx:
+        existing = tx.get(PROMPT_KIND, note_key(channel, ts))
+        if existing is not None:
+            return sid, existing
+        posted = message_time(ts)
+        doc = record_prompt(tx, channel, ts, step, year, str(payload.get("title") or step), [str(c) for c in payload.get("commitments") or []],
+                            str(payload.get("by") or "bot"), posted, "recovered")
+    return sid, doc
+
+
 def prompt_outgoing(state: SchoolState, dated: DatedStep, due: datetime, now: datetime) -> Outgoing:
     """The notes prompt of ``dated`` as a message for the sweep; posting it registers its thread.
     When it is due is the nudge calendar's business (``bot.nudges``: the day after the visit is
@@ -217,6 +256,9 @@ def prompt_outgoing(state: SchoolState, dated: DatedStep, due: datetime, now: da
         kind="notes-prompt",
         on_sent=on_sent,
         meta={"step": dated.key, "year": dated.year.name},
+        # a crash between the post and the ledger's record leaves the prompt unrecorded: its
+        # first reply brings it back from this (handlers.notes_events.recover_prompt)
+        slack_metadata=prompt_metadata(school.school_id, dated.key, dated.year.name, dated.step.title, commitments, "bot"),
     )
 
 
@@ -469,8 +511,24 @@ def capture(
         except Exception:  # noqa: BLE001 - a name is a nicety; the note is saved without it
             author_name = None
     with store.transaction(sid) as tx:
-        return _apply_message(tx, name, msg, step=step, year=year, prompt_key=prompt_key, commitments=commitments, now=now,
-                              permalink=link, author_name=author_name, source="thread", event_id=event_id, edit=edit)
+        out = _apply_message(tx, name, msg, step=step, year=year, prompt_key=prompt_key, commitments=commitments, now=now,
+                             permalink=link, author_name=author_name, source="thread", event_id=event_id, edit=edit)
+        audit_note(tx, out, now)
+        return out
+
+
+def audit_note(tx: SchoolTx, out: Outcome, now: datetime, via: str = "thread reply") -> None:
+    """The audit entry of a note saved, edited or removed from Slack (never its text: notes may
+    name students; the entry says whose note, which step and which message)."""
+    note = out.note or {}
+    what = {"saved": "note saved", "updated": "note edited", "removed": "note deleted"}.get(out.action)
+    if what is None:
+        return
+    detail = {"note": out.key, "step": note.get("step"), "year": note.get("year"), "commitment": note.get("commitment")}
+    if out.action == "removed":  # Slack's deletion event does not say who deleted the message
+        audit(tx, "slack", now, what, author=note.get("author"), via="message deleted in Slack", **detail)
+    else:
+        audit(tx, note.get("author") or "?", now, what, via=via, **detail)
 
 
 def _school_name(store: Store, sid: str) -> str:
@@ -494,7 +552,9 @@ def remove(store: Store, team_id: str, channel: str, ts: str, thread_ts: str | N
             return Outcome("ignored", sid, reason="already removed")
         tx.delete(NOTE_KIND, note_key(channel, ts))
         recount(tx, note["step"], note["year"])
-    return Outcome("removed", sid, note_key(channel, ts), note)
+        out = Outcome("removed", sid, note_key(channel, ts), note)
+        audit_note(tx, out, now)
+    return out
 
 
 def redact(store: Store, school_id: str, key: str, who: str, now: datetime, *, may: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
@@ -646,6 +706,7 @@ def ingest_thread(
                 res.saved.append(out)
             elif out.action == "updated":
                 res.updated += 1
+            audit_note(tx, out, now, via="read back from the thread")
         # Slack always lists the thread's parent: without it the listing is not to be trusted
         complete = complete and any(m.get("ts") == thread_ts for m in messages)
         if complete:
@@ -653,6 +714,7 @@ def ingest_thread(
                 if key not in seen and note.get("source") in ("thread", "backfill"):
                     tx.delete(NOTE_KIND, key)
                     res.removed += 1
+                    audit_note(tx, Outcome("removed", school_id, key, note), now)
             if res.removed:
                 recount(tx, current["step"], current["year"])
     return res

@@ -47,6 +47,7 @@ class Outgoing:
     kind: str = "nudge"
     on_sent: Callable[[Any, str], None] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    slack_metadata: dict[str, Any] | None = None  # Slack message metadata posted with it (a lone message only)
 
 
 Provider = Callable[[SchoolState, CycleLibrary, datetime], list[Outgoing]]

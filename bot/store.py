@@ -309,9 +309,11 @@ def check_file(path: Path) -> str | None:
     """Why ``path`` is not a sound data file, or None: it must parse as JSON and open as a
     TinyDB database whose tables all read."""
     try:
-        _load_json(path)
+        data = _load_json(path)
     except StoreError as exc:
         return str(exc)
+    if path.name == INDEX_FILE or path.name.startswith(f".{INDEX_FILE}."):
+        return _index_problem(path, data)  # the index is plain JSON, not a TinyDB database
     from tinydb import TinyDB
     from tinydb.storages import JSONStorage
 
@@ -321,6 +323,16 @@ def check_file(path: Path) -> str | None:
                 db.table(name).all()
     except Exception as exc:  # noqa: BLE001 - any failure means TinyDB cannot read it
         return f"{path} is not a TinyDB database TinyDB can read ({exc.__class__.__name__}: {exc})"
+    return None
+
+
+def _index_problem(path: Path, data: dict[str, Any]) -> str | None:
+    schools, settings = data.get("schools", {}), data.get("settings", {})
+    if not isinstance(schools, dict) or not isinstance(settings, dict):
+        return f"{path} is not a scep-bot index (schools and settings must be JSON objects)"
+    for sid, entry in schools.items():
+        if not isinstance(entry, dict) or entry.get("school_id") != sid:
+            return f"{path} is not a sound scep-bot index (the entry of school '{sid}' is malformed)"
     return None
 
 
@@ -387,6 +399,8 @@ class TinyStore:
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {self.root}: {exc.strerror}; set SCEP_DATA_DIR") from None
         self._lock_fh = self._acquire_process_lock()
+        if self._lock_fh is not None:
+            self._remove_temp_files()
         self._index_lock = threading.RLock()
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
@@ -422,6 +436,16 @@ class TinyStore:
         fh.write(f"pid {os.getpid()}\n")
         fh.flush()
         return fh
+
+    def _remove_temp_files(self) -> None:
+        """Temp files left by a process killed in the middle of ``atomic_write`` (never the data:
+        the file they were to replace is whole). Only the lock holder may do this."""
+        for folder in (self.root, self.root / SCHOOLS_DIR):
+            for tmp in folder.glob(".*.tmp"):
+                try:
+                    tmp.unlink()
+                except OSError:
+                    pass
 
     def close(self) -> None:
         if self._lock_fh is not None:

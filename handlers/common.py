@@ -84,11 +84,16 @@ def deliver_posts(reply: Reply, client, respond=None) -> None:
     """Post a reply's channel messages; a channel the bot can't post in is told to the user."""
     for post in reply.posts:
         try:
-            res = client.chat_postMessage(channel=post.channel, text=post.text[:39000], blocks=post.blocks, thread_ts=post.thread_ts)
+            extra = {"metadata": post.metadata} if post.metadata else {}
+            res = client.chat_postMessage(channel=post.channel, text=post.text[:39000], blocks=post.blocks, thread_ts=post.thread_ts, **extra)
         except SlackApiError as exc:
             err = exc.response.get("error")
             log.warning("chat.postMessage to %s failed: %s", post.channel, err)
             if respond is not None:
+                if err in ("timeout", "slack_unreachable"):
+                    respond(text=f":warning: Slack did not confirm my post in <#{post.channel}> in time: if it doesn't show up there, try again.",
+                            response_type="ephemeral")
+                    continue
                 hint = " Invite me first: `/invite @scep-bot`." if err in ("not_in_channel", "channel_not_found") else ""
                 respond(text=f":warning: I couldn't post in <#{post.channel}> ({err}).{hint}", response_type="ephemeral")
             continue

@@ -4,6 +4,7 @@ App Home refreshes. A Slack error on one part is logged and does not stop the ot
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -15,10 +16,23 @@ from handlers.common import deliver_posts, log, safely
 GONE = ("message_not_found", "channel_not_found", "cant_update_message", "is_archived")
 
 
+_UPDATE_LOCKS = [threading.Lock() for _ in range(64)]
+
+
 def apply_updates(updates: list[MessageUpdate], client) -> None:
+    """``chat.update`` each message. Updates of one message are sent one at a time, each rendered
+    (``rerender``) under that message's lock: two clicks at once never leave the older render last."""
     for u in updates:
+        lock = _UPDATE_LOCKS[hash((u.channel, u.ts)) % len(_UPDATE_LOCKS)]
         try:
-            client.chat_update(channel=u.channel, ts=u.ts, text=u.text[:39000], blocks=u.blocks)
+            with lock:
+                text, blocks = u.text, u.blocks
+                if u.rerender is not None:
+                    try:
+                        text, blocks = u.rerender()
+                    except Exception:  # noqa: BLE001 - the render made with the change is still right
+                        log.exception("re-rendering %s/%s failed; sending the first render", u.channel, u.ts)
+                client.chat_update(channel=u.channel, ts=u.ts, text=text[:39000], blocks=blocks)
         except SlackApiError as exc:
             err = exc.response.get("error")
             log.warning("chat.update %s/%s failed: %s", u.channel, u.ts, err)

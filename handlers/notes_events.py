@@ -62,6 +62,7 @@ def _extras(services) -> dict[str, Any]:
     ex = services.extras
     ex.setdefault("notes_seen", SeenEvents())
     ex.setdefault("notes_reacted", SeenEvents())  # (channel:ts) reacted to by this process
+    ex.setdefault("notes_not_prompts", SeenEvents(5_000))  # bot threads looked at that are not prompts
     ex.setdefault("notes_pending", {})
     ex.setdefault("notes_lock", threading.Lock())
     return ex
@@ -75,6 +76,7 @@ def base_url(services, client) -> str | None:
             res = client.auth_test()
             ex["team_url"] = res.get("url") or None
             ex["bot_user_id"] = res.get("user_id")
+            ex["bot_id"] = res.get("bot_id")
         except SlackApiError as exc:
             log.warning("auth.test failed (%s): permalinks will be asked for one by one", exc.response.get("error"))
             return None
@@ -162,6 +164,15 @@ def handle_message(services, client, body: dict[str, Any]) -> notes.Outcome | No
         else:
             msg = dict(event)
             out = notes.capture(store, team, msg, now, base_url=base, name_of=name_of, bot_user_id=bot_uid, event_id=event_id)
+            if out.reason == "not a prompt's thread" and bot_uid and event.get("parent_user_id") == bot_uid:
+                sid = recover_prompt(services, client, team, channel, event.get("thread_ts") or "", now)
+                if sid is not None:
+                    out = notes.capture(store, team, msg, now, base_url=base, name_of=name_of, bot_user_id=bot_uid, event_id=event_id)
+                    carry_out(client, out, ex["notes_reacted"])
+                    backfill(services, client, [sid])  # the replies written before this one
+                    if event_id:
+                        seen.done(event_id)
+                    return out
         if out.action != "ignored":
             carry_out(client, out, ex["notes_reacted"])
         if event_id:
@@ -171,6 +182,30 @@ def handle_message(services, client, body: dict[str, Any]) -> notes.Outcome | No
         if event_id:
             seen.fail(event_id)
         raise
+
+
+def recover_prompt(services, client, team: str, channel: str, thread_ts: str, now) -> str | None:
+    """A reply in a thread of the bot's that is no known prompt: if the thread's parent is a prompt
+    the bot posted but never recorded (killed between the post and the write, or Slack's answer
+    lost), record it from the message's metadata. Each thread is looked at once (per process)."""
+    ex = _extras(services)
+    key = notes.note_key(channel, thread_ts)
+    if not thread_ts or not ex["notes_not_prompts"].start(key):
+        return None
+    try:
+        res = client.conversations_replies(channel=channel, ts=thread_ts, limit=1, include_all_metadata=True)
+    except SlackApiError as exc:
+        ex["notes_not_prompts"].fail(key)  # look again at the next reply
+        log.warning("conversations.replies %s failed: %s", key, exc.response.get("error"))
+        return None
+    parent = next((m for m in res.get("messages") or [] if m.get("ts") == thread_ts), None)
+    if parent is None:
+        return None
+    hit = notes.recover_prompt(services.store, team, channel, parent, now, bot_user_id=ex.get("bot_user_id"), bot_id=ex.get("bot_id"))
+    if hit is None:
+        return None
+    log.warning("notes prompt %s was posted but not recorded (a crash or a lost answer from Slack): recovered from its metadata", key)
+    return hit[0]
 
 
 # ---------------------------------------------------------------- backfill

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from bot.app import AUTH_ERRORS
 from bot import dates, digest, nudges, outbox, weekly_digest  # noqa: F401 - importing registers the providers
 from bot.blocks import esc
 from bot.outbox import Outgoing
@@ -266,6 +267,11 @@ class Sweeper:
         store = self.services.store
         library = self.services.library
         report = SweepReport(at=now, dry_run=dry_run)
+        auth = self.services.extras.get("slack_auth")
+        if not dry_run and auth is not None and not auth.ok and not auth.probe_due():
+            # Slack refuses the token (logged once, CRITICAL): claim nothing, post nothing, wait
+            # for the next probe; what is due stays due
+            return report
         district = store.get_setting(nudges.DISTRICT_HOLIDAYS_SETTING, []) or []
         signature = (id(library), tuple(district), tuple(outbox.PROVIDERS), tuple(outbox.WORKSPACE_PROVIDERS))
         sleep_cap = outbox.max_sleep()
@@ -517,10 +523,15 @@ class Sweeper:
             return None
         for text, blocks, members in _compose(msg, pending):
             self.pacer.wait(msg.target)
+            extra = {"metadata": members[0].out.slack_metadata} if len(members) == 1 and members[0].out.slack_metadata else {}
             try:
-                res = client.chat_postMessage(channel=msg.target, text=text[:39000], blocks=blocks, unfurl_links=False, unfurl_media=False)
+                res = client.chat_postMessage(channel=msg.target, text=text[:39000], blocks=blocks, unfurl_links=False, unfurl_media=False, **extra)
             except Exception as exc:  # noqa: BLE001 - classified below
                 err, status, retry_after = _slack_error(exc)
+                if err in AUTH_ERRORS:  # the token is refused: nothing is lost, everything waits for it
+                    for j in members:
+                        j.error = ("release", f"Slack refused the bot token ({err})", now)
+                    return f"Slack refused the bot token ({err})"
                 if status == 429 or err == "ratelimited":
                     wait = timedelta(seconds=max(1, retry_after or 60))
                     for j in members:

@@ -69,7 +69,7 @@ def payloads(bot, answers: list) -> Iterator[tuple[str, Any]]:
 
 
 def unescaped(bot, answers: list) -> list[str]:
-    users = set(PEOPLE.values()) | {"UBOT0001"}
+    users = set(PEOPLE.values()) | {"UBOT0001", "U0MALLORY"}  # people the bot knows (Mallory's name is hostile, her id is not)
     channels = {A_CHANNEL, B_CHANNEL, W.ELSEWHERE}
     bad = []
     for method, payload in payloads(bot, answers):

@@ -168,3 +168,27 @@ def test_a_damaged_file_gets_a_clear_answer_in_slack_not_an_apology(bot, tmp_pat
         assert "a data file is damaged" in text and "scep-bot doctor" in text
     finally:
         fresh.close()
+
+
+def test_the_index_of_a_store_with_schools_is_sound_and_a_damaged_one_is_restored(tmp_path):
+    """The index is plain JSON keyed by school id (not a TinyDB database): the start-up check and
+    doctor accept it, and restore it from its copy when it is damaged."""
+    from bot.store import doctor
+
+    s = TinyStore(tmp_path / "data")
+    for n in range(2):
+        sid = s.new_school_id()
+        s.bind(sid, name=f"School {n}", team_id="T1", channel_id=f"C{n}")
+    assert s.check_files() == []
+    s.close()
+    assert doctor(tmp_path / "data") == []
+    index = tmp_path / "data" / "index.json"
+    index.write_text(index.read_text()[:-5])
+    report = doctor(tmp_path / "data")
+    assert len(report) == 1 and report[0].startswith(f"restored {index}")
+    s = TinyStore(tmp_path / "data")
+    try:
+        assert s.school_for_channel("T1", "C0")  # the copy before the last write (doctor says later changes are lost)
+        assert s.check_files() == []
+    finally:
+        s.close()
