@@ -118,6 +118,10 @@ class World:
                 for key, doc in saved[kind].items():
                     if tx.get(kind, key) != doc:
                         tx.put(kind, key, doc)
+        profile = saved["school"].get("profile") or {}
+        entry = self.store.index_entry(self.a) or {}
+        if profile and entry.get("name") != profile.get("name"):  # a setup renamed it in the index too
+            self.store.bind(self.a, name=profile["name"], team_id=profile.get("team_id", ""), channel_id=profile["channel_id"])
 
     def reset_step(self, *steps: str) -> None:
         with self.store.transaction(self.a) as tx:
