@@ -367,11 +367,15 @@ def warm_up() -> None:
         dateparser.parse("tomorrow 3pm", languages=["en"])
 
 
-def check_files_in_background(services: Services) -> None:
-    """Check every data file once at start, off the request path; log each damaged one loudly."""
+def check_files_in_background(services: Services, delay: float = 5.0) -> None:
+    """Check every data file once, ``delay`` seconds after start (so that reading thousands of
+    files does not hold up the first requests), off the request path; log each damaged one
+    loudly. A request that meets a damaged file is told so at once either way."""
     import threading
+    import time
 
     def run() -> None:
+        time.sleep(delay)
         for problem in services.store.check_files():
             log.error("DAMAGED DATA FILE: %s", problem)
 
