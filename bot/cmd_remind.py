@@ -217,23 +217,8 @@ def cmd_remind(ctx: Ctx, args: list[str]) -> Reply:
         if "quiet" in school_opts:
             pol["quiet"] = parse_quiet(school_opts["quiet"])
             changes.append("quiet days: " + (", ".join(["sat", "sun", *pol["quiet"]])))
-        holidays = list(school.holidays or [])
-        if "holiday" in school_opts:
-            value = school_opts["holiday"].strip().lower()
-            if value in ("none", "-"):
-                holidays = []
-                changes.append("no school holidays")
-            else:
-                added = parse_holiday_list(value)
-                holidays = sorted(set(holidays) | set(added))
-                changes.append("school holidays: + " + ", ".join(added))
-        if "unholiday" in school_opts:
-            gone = parse_holiday_list(school_opts["unholiday"])
-            missing = [g for g in gone if g not in holidays]
-            if missing:
-                raise UserError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not among this school's holidays ({', '.join(holidays) or 'none'}): remove one exactly as listed")
-            holidays = [h for h in holidays if h not in gone]
-            changes.append("school holidays: − " + ", ".join(gone))
+        holidays, said = edit_holidays(list(school.holidays or []), school_opts.get("holiday"), school_opts.get("unholiday"), "school", "this school's")
+        changes.extend(said)
         school.holidays = holidays
         school.extra[nudges.POLICY_KEY] = pol
         school.extra.pop(nudges.DISTRICT_KEY, None)
@@ -447,27 +432,34 @@ def parse_holiday_list(value: str) -> list[str]:
     return out
 
 
-def _district_holidays(ctx: Ctx, state: SchoolState, opts: dict[str, str]) -> str:
-    if not (R.is_workspace_admin(ctx) or ctx.user_id in (state.school.roles.get("district") or [])):
-        raise UserError("Only workspace admins and the district admin can change the district's holidays.")
-    current = list(ctx.store.get_setting(nudges.DISTRICT_HOLIDAYS_SETTING, []) or [])
-    said = []
-    if "district-holiday" in opts:
-        value = opts["district-holiday"].strip().lower()
+def edit_holidays(current: list[str], add: str | None, remove: str | None, who: str, whose: str) -> tuple[list[str], list[str]]:
+    """Holidays after ``holiday:`` (add; ``none`` clears) and ``unholiday:`` (remove), and what
+    changed in words. ``who``/``whose`` name the owner in messages ("school", "this school's")."""
+    said: list[str] = []
+    if add is not None:
+        value = add.strip().lower()
         if value in ("none", "-"):
             current = []
-            said.append("no district holidays")
+            said.append(f"no {who} holidays")
         else:
             added = parse_holiday_list(value)
             current = sorted(set(current) | set(added))
-            said.append("district holidays: + " + ", ".join(added))
-    if "district-unholiday" in opts:
-        gone = parse_holiday_list(opts["district-unholiday"])
+            said.append(f"{who} holidays: + " + ", ".join(added))
+    if remove is not None:
+        gone = parse_holiday_list(remove)
         missing = [g for g in gone if g not in current]
         if missing:
-            raise UserError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not among the district's holidays ({', '.join(current) or 'none'})")
+            raise UserError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not among {whose} holidays ({', '.join(current) or 'none'}): remove one exactly as listed")
         current = [h for h in current if h not in gone]
-        said.append("district holidays: − " + ", ".join(gone))
+        said.append(f"{who} holidays: − " + ", ".join(gone))
+    return current, said
+
+
+def _district_holidays(ctx: Ctx, state: SchoolState, opts: dict[str, str]) -> str:
+    if not (R.is_workspace_admin(ctx) or ctx.user_id in (state.school.roles.get("district") or [])):
+        raise UserError("Only workspace admins and the district admin can change the district's holidays.")
+    current, said = edit_holidays(list(ctx.store.get_setting(nudges.DISTRICT_HOLIDAYS_SETTING, []) or []),
+                                  opts.get("district-holiday"), opts.get("district-unholiday"), "district", "the district's")
     ctx.store.set_setting(nudges.DISTRICT_HOLIDAYS_SETTING, current)
     with ctx.store.transaction(state.school.school_id) as tx:
         audit(tx, ctx.user_id, ctx.now, "district holidays", holidays=current)

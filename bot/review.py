@@ -320,9 +320,11 @@ def _dm_updates(ctx: Ctx, state: SchoolState, ref: StepRef, rnd: int, outcome: s
     return [MessageUpdate(c, t, text, blocks) for c, t in targets]
 
 
-def approve_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) -> Outcome:
+def _pending_or_refusal(ctx: Ctx, value: str, message: tuple[str, str] | None):
+    """``_check_pending``'s (state, ref, review, round), or the Outcome that refuses the click
+    (a stale button's message is rewritten to say why)."""
     try:
-        state, ref, rv, rnd = _check_pending(ctx, value)
+        return _check_pending(ctx, value)
     except StaleStep as exc:
         out = failed(str(exc))
         if message:
@@ -330,6 +332,13 @@ def approve_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) 
         return out
     except UserError as exc:
         return failed(str(exc))
+
+
+def approve_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) -> Outcome:
+    pending = _pending_or_refusal(ctx, value, message)
+    if isinstance(pending, Outcome):
+        return pending
+    state, ref, rv, rnd = pending
     if rv.get("status") == "changes_requested":
         return failed(f"<@{rv.get('by')}> requested changes on this version: wait for the school's resubmission.")
     school = state.school
@@ -359,15 +368,10 @@ def approve_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) 
 
 def changes_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) -> Outcome:
     """"Request changes": check it still waits for review, then the feedback modal."""
-    try:
-        state, ref, rv, rnd = _check_pending(ctx, value)
-    except StaleStep as exc:
-        out = failed(str(exc))
-        if message:
-            out.updates.append(MessageUpdate(message[0], message[1], str(exc), [bk.section(f":information_source: {exc}")]))
-        return out
-    except UserError as exc:
-        return failed(str(exc))
+    pending = _pending_or_refusal(ctx, value, message)
+    if isinstance(pending, Outcome):
+        return pending
+    state, ref, rv, rnd = pending
     thing = what(ref.dated, rv.get("label") or "")
     meta = f"{state.school.school_id}|{ref.state_key}|{rnd}|{message[0] if message else ''}|{message[1] if message else ''}"
     view = {

@@ -27,21 +27,20 @@ def register(app, services) -> None:
         out = run(lambda: review.submit_click(ctx, value), "submit for review button")
         apply(out, ctx, services, body, client, respond)
 
-    @app.action(review.APPROVE_ACTION)
-    def approve(ack, body, client, respond):
-        ack()
-        ctx = make_ctx(services, body, client)
-        value = body["actions"][0].get("value", "")
-        out = run(lambda: review.approve_click(ctx, value, _message(body)), "approve button")
-        apply(out, ctx, services, body, client, respond)
+    def reviewer_button(core, what: str):
+        """A reviewer's button (Approve, Request changes): the core decides, ``apply`` carries it out."""
 
-    @app.action(review.CHANGES_ACTION)
-    def request_changes(ack, body, client, respond):
-        ack()
-        ctx = make_ctx(services, body, client)
-        value = body["actions"][0].get("value", "")
-        out = run(lambda: review.changes_click(ctx, value, _message(body)), "request changes button")
-        apply(out, ctx, services, body, client, respond)
+        def listener(ack, body, client, respond):
+            ack()
+            ctx = make_ctx(services, body, client)
+            value = body["actions"][0].get("value", "")
+            out = run(lambda: core(ctx, value, _message(body)), what)
+            apply(out, ctx, services, body, client, respond)
+
+        return listener
+
+    app.action(review.APPROVE_ACTION)(reviewer_button(review.approve_click, "approve button"))
+    app.action(review.CHANGES_ACTION)(reviewer_button(review.changes_click, "request changes button"))
 
     @app.view(review.FEEDBACK_CALLBACK)
     def feedback(ack, body, view, client):
