@@ -16,10 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import dates, nlp_dates  # noqa: E402
-from bot.emulator import FakeSlack  # noqa: E402
+from bot.calendar import dates
+from bot.calendar import nlp_dates  # noqa: E402
+from bot.root.emulator import FakeSlack  # noqa: E402
 from benchmarks.seed import seed  # noqa: E402
-from bot.steps import resolve  # noqa: E402
+from bot.core.steps import resolve  # noqa: E402
 from tests.harness import Bot  # noqa: E402
 from tests.slack import app_home_opened, options_of, tick  # noqa: E402
 
@@ -86,7 +87,7 @@ def main() -> None:
         phrases = ["Dec 14 10am", "next Tuesday at 2pm", "tomorrow 3pm", "the 6th at 10am", "January", "2021-12-14 10:00"]
         show("nlp_dates.parse (6 phrases)", timed(lambda: [_safe(lambda p=p: nlp_dates.parse(p, now, "America/New_York")) for p in phrases], 100))
         st = bot.services.store
-        from bot.schools import SchoolState
+        from bot.core.schools import SchoolState
 
         school_state = SchoolState.read(st.view("s000000000000"))
         show("steps.resolve('visit 2')", timed(lambda: resolve(school_state, bot.services.library, now, "visit 2"), 200))

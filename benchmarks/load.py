@@ -37,9 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import dates  # noqa: E402
-from bot.emulator import FakeSlack  # noqa: E402
-from bot.store import ReadOnlyStore  # noqa: E402
+from bot.calendar import dates  # noqa: E402
+from bot.root.emulator import FakeSlack  # noqa: E402
+from bot.store.tinydb_store import ReadOnlyStore  # noqa: E402
 from benchmarks.seed import seed  # noqa: E402
 from benchmarks.slackdriver import ADMIN, TEACHER, Server, reply_event  # noqa: E402
 
@@ -67,7 +67,7 @@ def rss_mb(pid: int) -> float | None:
 
 def trigger_sweep(data_dir: Path, at: str) -> dict:
     """A sweep as of ``at`` handed to the running bot (what ``scep-bot sweep --at`` does)."""
-    from bot.admin import call  # the nudges' admin endpoint
+    from bot.root.admin import call  # the nudges' admin endpoint
 
     return call(data_dir, "/sweep", {"at": at, "dry_run": False}, timeout=120)
 

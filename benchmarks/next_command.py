@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 from slack_bolt.request import BoltRequest  # noqa: E402
 
 from benchmarks.seed import seed  # noqa: E402
-from bot import dates  # noqa: E402
-from bot.app import Settings, build_app, build_services  # noqa: E402
-from bot.emulator import TEAM_ID, FakeSlack  # noqa: E402
+from bot.calendar import dates  # noqa: E402
+from bot.root.app import Settings, build_app, build_services  # noqa: E402
+from bot.root.emulator import TEAM_ID, FakeSlack  # noqa: E402
 from tests.harness import SECRET, signed_headers  # noqa: E402
 
 
@@ -88,7 +88,7 @@ def startup(data: Path) -> float:
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.url,
            "SCEP_DATA_DIR": str(data), "PYTHONPATH": str(ROOT)}
     exe = Path(sys.executable).with_name("scep-bot")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.root.cli"]
     b = body("/scep", "next", "C000000001", fake)
     t0 = time.perf_counter()
     proc = subprocess.Popen([*cmd, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

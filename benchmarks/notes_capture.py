@@ -28,10 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import dates, notes  # noqa: E402
-from bot.emulator import TEAM_ID, FakeSlack  # noqa: E402
-from bot.schools import PROFILE, School, iso  # noqa: E402
-from bot.store import TinyStore  # noqa: E402
+from bot.calendar import dates
+from bot.notes import notes  # noqa: E402
+from bot.root.emulator import TEAM_ID, FakeSlack  # noqa: E402
+from bot.core.schools import PROFILE, School, iso  # noqa: E402
+from bot.store.tinydb_store import TinyStore  # noqa: E402
 
 STEP = "nysed-tsi-visits/visit-1"
 YEAR = "2021-22"
@@ -82,7 +83,7 @@ def pct(values: list[float]) -> str:
 
 
 def bench_store(data_dir: Path, schools: int, replies: int) -> None:
-    import bot.store as store_mod
+    import bot.store.tinydb_store as store_mod
 
     disk: list[float] = []
     real_write = store_mod.atomic_write
@@ -119,7 +120,7 @@ def bench_store(data_dir: Path, schools: int, replies: int) -> None:
 
 
 def bench_end_to_end(data_dir: Path, schools: int, replies: int) -> None:
-    from bot.app import Settings, build_app, build_services
+    from bot.root.app import Settings, build_app, build_services
     from tests.harness import SECRET, signed_headers
     from slack_bolt.request import BoltRequest
 

@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from bot.emulator import TEAM_ID
+from bot.root.emulator import TEAM_ID
 
 CYCLE_SETS = [
     ["nysed-tsi-visits", "nysed-planning-sessions"],

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.emulator import TEAM_ID, FakeSlack
+from bot.root.emulator import TEAM_ID, FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchsigningsecret0123456789abcdef"
@@ -40,7 +40,7 @@ def free_port() -> int:
 
 def scep_bot() -> list[str]:
     exe = Path(sys.executable).with_name("scep-bot")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.root.cli"]
 
 
 def signed(body: str, content_type: str) -> dict[str, str]:

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot import dates  # noqa: E402
-from bot.app import Settings, build_services, web_client  # noqa: E402
-from bot.emulator import TEAM_ID, FakeSlack  # noqa: E402
+from bot.calendar import dates  # noqa: E402
+from bot.root.app import Settings, build_services, web_client  # noqa: E402
+from bot.root.emulator import TEAM_ID, FakeSlack  # noqa: E402
 from schedules.sweep import sweep, sweeper_for  # noqa: E402
 
 CYCLES = ["nysed-tsi-visits", "nysed-planning-sessions", "sezp-planning", "district-plan-review"]

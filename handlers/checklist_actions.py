@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot import checklists
-from bot.cmd_steps import schedule_view
-from bot.effects import failed
-from bot.steps import resolve
+from bot.checklists import checklists
+from bot.scheduling.commands import schedule_view
+from bot.core.result import failed
+from bot.core.steps import resolve
 from handlers.common import make_ctx
 from handlers.effects import apply, run
 
@@ -107,7 +107,7 @@ def register(app, services) -> None:
 
 
 def _user_errors(fn):
-    from bot.command import UserError
+    from bot.core.command import UserError
 
     try:
         return fn()

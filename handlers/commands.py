@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.command import UserError, dispatch, lookup, parse
+from bot.core.command import UserError, dispatch, lookup, parse
 from handlers.common import deliver_posts, deliver_uploads, make_ctx, open_view, payload, run_effects, safely
 
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from slack_sdk.errors import SlackApiError
 
-from bot.command import Ctx, Reply
+from bot.core.command import Ctx, Reply
 
 log = logging.getLogger("scep-bot")
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.command import Ctx, Reply
-from bot.effects import MessageUpdate, Outcome
+from bot.core.command import Ctx, Reply
+from bot.core.result import MessageUpdate, Outcome
 from handlers.common import deliver_posts, log, safely
 
 GONE = ("message_not_found", "channel_not_found", "cant_update_message", "is_archived")
@@ -100,7 +100,7 @@ def apply(out: Outcome, ctx: Ctx, services, body: dict[str, Any], client, respon
 
 
 def publish_home(ctx: Ctx, client, page: int = 1) -> None:
-    from bot.home import home_view
+    from bot.home.view import home_view
 
     holder: dict[str, Any] = {}
 

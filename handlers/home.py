@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.home import PAGE_ACTION, PREV_ACTION
-from bot.command import small_int
+from bot.home.view import PAGE_ACTION, PREV_ACTION
+from bot.core.command import small_int
 from handlers.common import make_ctx
 from handlers.effects import publish_home
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.cmd_roles import EDIT_ACTION, ROLES_CALLBACK, roles_submitted, roles_view
-from bot.cmd_steps import SCHEDULE_CALLBACK, schedule_submitted
+from bot.setup.roles import EDIT_ACTION, ROLES_CALLBACK, roles_submitted, roles_view
+from bot.scheduling.commands import SCHEDULE_CALLBACK, schedule_submitted
 from handlers.common import make_ctx
 from handlers.effects import apply, run
 
@@ -45,7 +45,7 @@ def submit_modal(ack, body, client, ctx, services, fn, what: str) -> None:
     def check():
         errors, _ = fn(True)
         holder["errors"] = errors
-        from bot.effects import Outcome
+        from bot.core.result import Outcome
 
         return Outcome()
 
@@ -62,7 +62,7 @@ def submit_modal(ack, body, client, ctx, services, fn, what: str) -> None:
     def save():
         errors, out = fn(False)
         if errors:
-            from bot.effects import failed
+            from bot.core.result import failed
 
             return failed(" ".join(errors.values()))
         return out

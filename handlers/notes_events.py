@@ -21,8 +21,9 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import cmd_notes, notes
-from bot.command import Reply, UserError, error_reply
+from bot.notes import commands as cmd_notes
+from bot.notes import notes
+from bot.core.command import Reply, UserError, error_reply
 from handlers.common import EFFECTS, make_ctx, run_effects, safely, user_lookup
 
 log = logging.getLogger("scep-bot")
@@ -418,7 +419,7 @@ def register(app, services) -> None:
         ack()
 
         def run() -> Reply:
-            from bot import roles as R
+            from bot.core import permissions as R
 
             state = ctx.state()
             R.require(ctx, state.school, "commitments")

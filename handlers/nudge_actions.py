@@ -6,8 +6,8 @@ feature's own action (``handlers/checklist_actions.py``).
 
 from __future__ import annotations
 
-from bot.cmd_remind import button_done, button_snooze
-from bot.command import UserError, error_reply
+from bot.nudges.commands import button_done, button_snooze
+from bot.core.command import UserError, error_reply
 from handlers.common import log, make_ctx, safely
 
 

@@ -3,7 +3,7 @@ changes" buttons, and the feedback modal."""
 
 from __future__ import annotations
 
-from bot import review
+from bot.review import review
 from handlers.common import make_ctx
 from handlers.effects import apply, run  # noqa: F401
 

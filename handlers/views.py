@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.cmd_school import SETUP_CALLBACK, apply_setup, setup_fields_from_view, setup_view_errors
-from bot.command import UserError
+from bot.timeline.commands import SETUP_CALLBACK, apply_setup, setup_fields_from_view, setup_view_errors
+from bot.core.command import UserError
 from handlers.common import log, make_ctx, safely
 
 
@@ -23,7 +23,7 @@ def register(app, services) -> None:
             try:
                 return apply_setup(ctx, fields)
             except UserError as exc:
-                from bot.command import error_reply
+                from bot.core.command import error_reply
 
                 return error_reply(str(exc))
 

@@ -16,9 +16,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from bot.emulator import TEAM_ID
-from bot.schools import PROFILE, STEP_KIND
-from bot.steps import resolve
+from bot.root.emulator import TEAM_ID
+from bot.core.schools import PROFILE, STEP_KIND
+from bot.core.steps import resolve
 from tests.harness import ADMIN, CHANNEL, Answer, Bot
 from tests.notes_helpers import reply, ts_at
 
@@ -76,7 +76,7 @@ class World:
     def key(self, step: str) -> str:
         """The state key (``<year>:<cycle>/<step>``) of a step of school A, as people name it."""
         if step not in self.keys:
-            from bot.schools import SchoolState
+            from bot.core.schools import SchoolState
 
             state = SchoolState.read(self.store.view(self.a))
             self.keys[step] = resolve(state, self.bot.services.library, self.bot.now, step).state_key
@@ -184,8 +184,8 @@ def module_world(tmp_path_factory, name: str):
     cleans up. Tests put school A back with ``reset_all`` between their rows."""
     import shutil
 
-    from bot import dates
-    from bot.emulator import FakeSlack
+    from bot.calendar import dates
+    from bot.root.emulator import FakeSlack
 
     fake = FakeSlack().start()
     fake.add_user(ADMIN, "ada.admin", admin=True)

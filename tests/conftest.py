@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot import dates  # noqa: E402
-from bot.emulator import FakeSlack  # noqa: E402
+from bot.calendar import dates  # noqa: E402
+from bot.root.emulator import FakeSlack  # noqa: E402
 from tests.harness import Bot  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -36,7 +36,8 @@ def bot(tmp_path, fake):
 def nudges_only(monkeypatch):
     """Only the nudges feature sends: the monthly digests (another feature, tested on their own)
     are left out of sweeps that test the nudge calendar message by message."""
-    from bot import digest, outbox  # noqa: F401 - imported so that their registration is undone
+    from bot.digests import monthly as digest
+    from bot.core import outbox  # noqa: F401 - imported so that their registration is undone
 
     monkeypatch.delitem(outbox.PROVIDERS, "monthly-digest", raising=False)
     monkeypatch.delitem(outbox.WORKSPACE_PROVIDERS, "liaison-digest", raising=False)

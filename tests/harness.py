@@ -16,9 +16,9 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot import dates
-from bot.app import Services, Settings, build_app, build_services, safe_dispatch
-from bot.emulator import TEAM_ID, FakeSlack
+from bot.calendar import dates
+from bot.root.app import Services, Settings, build_app, build_services, safe_dispatch
+from bot.root.emulator import TEAM_ID, FakeSlack
 
 SECRET = "testsigningsecret0123456789abcdef"
 CHANNEL = "C0SCHOOL1"

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot import dates, outbox
-from bot.schools import SchoolState, iso
+from bot.calendar import dates
+from bot.core import outbox
+from bot.core.schools import SchoolState, iso
 from tests.harness import CHANNEL, Bot
 
 TEACHER = "U0TEACH01"

@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from bot import dates
-from bot.emulator import TEAM_ID, Call
+from bot.calendar import dates
+from bot.root.emulator import TEAM_ID, Call
 from schedules.sweep import Pacer, Sweeper, SweepReport, sweep
 from tests.harness import Bot
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bot.emulator import TEAM_ID
+from bot.root.emulator import TEAM_ID
 from tests.harness import ADMIN, CHANNEL
 
 

@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 import pytest
 
-from bot import command
-from bot.app import Settings, build_services
+from bot.core import command
+from bot.root.app import Settings, build_services
 from tests import authz_world as W
 from tests.authz_world import A_CHANNEL, A_NAME, B_CHANNEL, IN_A_CHANNEL, PEOPLE, Seen, World, observe
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import shutil
 
-from bot.cycles import BUILTIN_DIR, CycleLibrary
-from bot.schools import PROFILE, STEP_KIND
+from bot.calendar.cycles import BUILTIN_DIR, CycleLibrary
+from bot.core.schools import PROFILE, STEP_KIND
 from tests.harness import ADMIN, CHANNEL
 from tests.slack import button, checkbox_blocks, initial_of, message_click, options_of, tick, view_click
 

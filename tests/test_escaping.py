@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any, Iterator
 
-from bot.emulator import TEAM_ID
+from bot.root.emulator import TEAM_ID
 from tests import authz_world as W
 from tests.authz_world import A_CHANNEL, B_CHANNEL, PEOPLE
 from tests.notes_helpers import reply, ts_at

@@ -10,9 +10,9 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import dates
-from bot.cli import make_wsgi
-from bot.emulator import FakeSlack
+from bot.calendar import dates
+from bot.root.cli import make_wsgi
+from bot.root.emulator import FakeSlack
 from tests.harness import ADMIN, CHANNEL
 from tests.notes_helpers import TEACHER, reply, start_prompt
 from tests.slack import checkbox_blocks, tick

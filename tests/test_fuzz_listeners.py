@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.emulator import TEAM_ID
+from bot.root.emulator import TEAM_ID
 from tests import authz_world as W
 from tests.authz_world import A_CHANNEL, B_CHANNEL, PEOPLE
 from tests.blockkit import call_problems

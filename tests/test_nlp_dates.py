@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import dates
-from bot.nlp_dates import When, WhenError, at_local, parse
+from bot.calendar import dates
+from bot.calendar.nlp_dates import When, WhenError, at_local, parse
 
 NY = "America/New_York"
 # Tuesday November 2 2021, 9:00 AM EDT: five days before clocks fall back (Sun Nov 7)

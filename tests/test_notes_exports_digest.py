@@ -11,10 +11,11 @@ import pytest
 from docx import Document
 from icalendar import Calendar
 
-from bot import dates, outbox
-from bot.cli import main as cli_main
-from bot.schools import PROFILE, SchoolState
-from bot.steps import mark_done, resolve, set_schedule
+from bot.calendar import dates
+from bot.core import outbox
+from bot.root.cli import main as cli_main
+from bot.core.schools import PROFILE, SchoolState
+from bot.core.steps import mark_done, resolve, set_schedule
 from tests.harness import ADMIN, CHANNEL
 from tests.notes_helpers import LIAISON, PRINCIPAL, TEACHER, reply, school, start_prompt, sweep, ts_at
 

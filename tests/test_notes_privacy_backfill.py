@@ -8,8 +8,9 @@ from datetime import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import dates, privacy
-from bot.notes import parse_tag
+from bot.calendar import dates
+from bot.notes import privacy
+from bot.notes.notes import parse_tag
 from tests.harness import ADMIN, CHANNEL, Bot, blocks_text
 from tests.notes_helpers import LIAISON, TEACHER, edit, notes_in_store, reply, school, start_prompt, ts_at
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import start_admin
-from bot.cli import main
+from bot.root.app import start_admin
+from bot.root.cli import main
 from tests.harness import CHANNEL, SECRET, Bot
 from tests.nudge_driver import Driver, add_people, give_roles, utc
 
@@ -153,14 +153,14 @@ def test_scep_bot_serve_takes_a_sweep_from_another_process(data, fake):
     port = _free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}, "SCEP_DATA_DIR": str(data), "PYTHONPATH": str(ROOT),
            "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.url, "HOME": str(data.parent)}
-    serve = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
+    serve = subprocess.Popen([sys.executable, "-m", "bot.root.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not (data / "admin.json").exists():
             assert serve.poll() is None, serve.stdout.read()
             time.sleep(0.05)
-        done = subprocess.run([sys.executable, "-m", "bot.cli", "sweep", "--at", "2021-10-01T09:00-04:00"], env=env, cwd=ROOT,
+        done = subprocess.run([sys.executable, "-m", "bot.root.cli", "sweep", "--at", "2021-10-01T09:00-04:00"], env=env, cwd=ROOT,
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         assert "(handed to the running bot)" in done.stdout and "SCEP Support Visit 1" in done.stdout

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot import steps
-from bot.dates import SchoolYear
-from bot.schools import SchoolState
+from bot.core import steps
+from bot.calendar.dates import SchoolYear
+from bot.core.schools import SchoolState
 from tests.harness import CHANNEL, Bot
 from tests.nudge_driver import DISTRICT, LIAISON, PRINCIPAL, TEAM, Driver, add_people, give_roles, mondays, nine, utc
 

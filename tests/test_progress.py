@@ -6,10 +6,11 @@ from datetime import date
 
 import pytest
 
-from bot import dates, progress
-from bot.cycles import CycleLibrary
-from bot.dates import SchoolYear
-from bot.schools import School, SchoolState, step_key
+from bot.calendar import dates
+from bot.core import progress
+from bot.calendar.cycles import CycleLibrary
+from bot.calendar.dates import SchoolYear
+from bot.core.schools import School, SchoolState, step_key
 
 
 @pytest.fixture(scope="module")

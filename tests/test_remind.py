@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cycles import CycleError, parse_cycle
+from bot.calendar.cycles import CycleError, parse_cycle
 from tests.harness import ADMIN, CHANNEL
 from tests.nudge_driver import LIAISON, PRINCIPAL, Driver, add_people, give_roles, utc
 
@@ -152,7 +152,7 @@ reference_year: 2021-22
 
 
 def test_cycle_and_step_nudges_are_read_and_applied():
-    from bot import nudges
+    from bot.nudges import nudges
 
     cycle = parse_cycle(BASE.format(cycle="nudges:\n  visit: {closing: 5, midpoint: false}\n", step="    nudges: {overdue: false, escalate: [liaison, district]}\n"), "x.yaml")
     rules, changed = nudges.effective_rules(cycle, "visit-a", {})
@@ -180,7 +180,7 @@ def test_any_remind_text_gives_an_answer_never_a_traceback(school):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from bot.command import Ctx, dispatch
+    from bot.core.command import Ctx, dispatch
     from tests.harness import TEAM_ID
 
     words = st.sampled_from(["visit", "2", "all", "off", "on", "reset", "priority", "levers", "2021-22", "2021", "closing:", "before:",

@@ -8,7 +8,7 @@ import json
 import shutil
 from urllib.parse import urlencode
 
-from bot.emulator import TEAM_ID
+from bot.root.emulator import TEAM_ID
 from tests import authz_world as W
 from tests.authz_world import A_CHANNEL, World
 from tests.harness import Bot, signed_headers

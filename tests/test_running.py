@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def scep_bot() -> list[str]:
     """The installed `scep-bot` script next to this Python, else the module."""
     exe = Path(sys.executable).with_name("scep-bot")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.root.cli"]
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -173,7 +173,7 @@ def test_a_district_cycle_file_in_the_data_directory_replaces_the_builtin(tmp_pa
 
 
 def test_socket_mode_runs_the_same_listeners(tmp_path, fake):
-    from bot.emulator import FakeSocketMode
+    from bot.root.emulator import FakeSocketMode
 
     ws = FakeSocketMode()
     fake.socket_mode_url = ws.url

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from bot.app import ConfigError, Settings, build_app, build_services
+from bot.root.app import ConfigError, Settings, build_app, build_services
 from tests.test_running import command_body, env_for, free_port, post, run_cli, scep_bot, signed_headers
 
 BOT_TOKEN = "xoxb-4242-SECRETBOTTOKENVALUE"
@@ -35,7 +35,7 @@ def test_http_mode_refuses_to_start_without_a_signing_secret(tmp_path):
 
 
 def test_the_http_entry_point_refuses_an_app_that_does_not_verify_signatures(tmp_path):
-    from bot.cli import make_wsgi
+    from bot.root.cli import make_wsgi
 
     services = build_services(Settings(data_dir=tmp_path / "d"))
     try:
@@ -91,7 +91,7 @@ def test_http_mode_with_debug_logging_never_logs_tokens(tmp_path, fake):
 
 
 def test_socket_mode_with_debug_logging_never_logs_tokens(tmp_path, fake):
-    from bot.emulator import FakeSocketMode
+    from bot.root.emulator import FakeSocketMode
 
     ws = FakeSocketMode()
     fake.socket_mode_url = ws.url + "?ticket=abc"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.nlp_dates import parse
-from bot.schools import ANCHOR_KIND, STEP_KIND
+from bot.calendar.nlp_dates import parse
+from bot.core.schools import ANCHOR_KIND, STEP_KIND
 from tests.test_nlp_dates import NOW, NY
 
 

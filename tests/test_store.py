@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import StoreError, StoreLocked, TinyStore
+from bot.store.tinydb_store import StoreError, StoreLocked, TinyStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,7 +85,7 @@ def test_a_view_is_a_snapshot_and_read_only(store):
 
 
 def test_a_second_process_on_the_same_data_directory_is_refused(store, tmp_path):
-    code = "from bot.store import TinyStore; import sys; TinyStore(sys.argv[1])"
+    code = "from bot.store.tinydb_store import TinyStore; import sys; TinyStore(sys.argv[1])"
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "data")], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode != 0
     assert "StoreLocked" in proc.stderr and "in use by a running scep-bot" in proc.stderr
@@ -121,7 +121,7 @@ def test_the_index_binds_one_school_per_channel(store):
 
 
 def test_every_write_keeps_earlier_versions_and_doctor_restores_the_last_good_one(tmp_path):
-    from bot.store import backup_path, doctor
+    from bot.store.tinydb_store import backup_path, doctor
 
     s = TinyStore(tmp_path / "data")
     sid = s.new_school_id()
@@ -149,7 +149,7 @@ def test_every_write_keeps_earlier_versions_and_doctor_restores_the_last_good_on
 
 
 def test_doctor_refuses_while_the_bot_holds_the_directory(store, tmp_path):
-    from bot.store import doctor
+    from bot.store.tinydb_store import doctor
 
     with pytest.raises(StoreLocked):
         doctor(tmp_path / "data")
@@ -173,7 +173,7 @@ def test_a_damaged_file_gets_a_clear_answer_in_slack_not_an_apology(bot, tmp_pat
 def test_the_index_of_a_store_with_schools_is_sound_and_a_damaged_one_is_restored(tmp_path):
     """The index is plain JSON keyed by school id (not a TinyDB database): the start-up check and
     doctor accept it, and restore it from its copy when it is damaged."""
-    from bot.store import doctor
+    from bot.store.tinydb_store import doctor
 
     s = TinyStore(tmp_path / "data")
     for n in range(2):

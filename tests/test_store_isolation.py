@@ -7,7 +7,7 @@ import json
 import pytest
 from tinydb import TinyDB
 
-from bot.store import ReadOnlyStore, StoreError, StoreLocked, TinyStore
+from bot.store.tinydb_store import ReadOnlyStore, StoreError, StoreLocked, TinyStore
 
 
 def test_transaction_commits_once_and_views_are_snapshots(tmp_path):

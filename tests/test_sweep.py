@@ -10,10 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot import steps
-from bot.app import web_client
-from bot.dates import SchoolYear
-from bot.schools import SchoolState
+from bot.core import steps
+from bot.root.app import web_client
+from bot.calendar.dates import SchoolYear
+from bot.core.schools import SchoolState
 from schedules.sweep import LEDGER, Pacer, Sweeper, sweep
 from tests.harness import CHANNEL, Bot
 from tests.nudge_driver import DISTRICT, LIAISON, PRINCIPAL, Driver, add_people, give_roles, nine, utc

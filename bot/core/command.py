@@ -1,0 +1,229 @@
+"""The ``/scep`` command, free of Slack: parse the text, find the subcommand, run it, return a Reply.
+
+Listeners in ``handlers/`` turn a Slack request into a ``Ctx``, call ``dispatch`` and carry out
+the ``Reply`` (respond, open a modal, post). Feature modules register subcommands with
+``@subcommand``; ``load_features()`` imports them all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from bot.calendar.cycles import CycleLibrary
+from bot.core.schools import SchoolState
+from bot.store.tinydb_store import Store, StoreError
+
+log = logging.getLogger("scep-bot")
+
+FEATURE_MODULES = ["bot.timeline.commands", "bot.setup.roles", "bot.history.commands", "bot.notes.commands", "bot.scheduling.commands", "bot.nudges.commands"]
+
+MAX_COMMAND_TEXT = 4000
+
+
+class UserError(ValueError):
+    """Bad input from a person; the message says what to type instead."""
+
+
+@dataclass
+class Post:
+    """A message to post in a channel; ``on_posted(ts)`` is called with its ts afterwards."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    thread_ts: str | None = None
+    on_posted: Callable[[str], None] | None = None
+    on_sent: Callable[[str, str], None] | None = None  # (channel id as Slack gives it, ts): a DM's D... id
+    metadata: dict[str, Any] | None = None  # Slack message metadata ({"event_type", "event_payload"}) carried by the post
+
+
+@dataclass
+class Upload:
+    """A file to upload to a channel (``files.uploadV2``) after the reply is sent."""
+
+    channel: str
+    filename: str
+    content: bytes
+    title: str = ""
+    comment: str = ""
+
+
+@dataclass
+class Reply:
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    public: bool = False  # True: visible to the channel; False: only to the person who asked
+    view: dict[str, Any] | None = None  # a modal to open with the request's trigger_id
+    posts: list[Post] = field(default_factory=list)
+    error: bool = False
+    uploads: list[Upload] = field(default_factory=list)
+    # work only the Slack side can do, run by the listener after it answered: (name, args);
+    # handlers register runners by name (``handlers.common.EFFECTS``)
+    effects: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    updates: list[Any] = field(default_factory=list)  # bot.effects.MessageUpdate: messages to redo in place
+
+
+@dataclass
+class Ctx:
+    """Who asked, where, and when (``now`` is a UTC instant); plus the store and cycles."""
+
+    store: Store
+    library: CycleLibrary
+    now: datetime
+    team_id: str
+    channel_id: str
+    user_id: str
+    trigger_id: str | None = None
+    lookup_user: Callable[[str], dict[str, Any] | None] | None = None
+
+    @property
+    def school_id(self) -> str | None:
+        return self.store.school_for_channel(self.team_id, self.channel_id)
+
+    def state(self) -> SchoolState:
+        """This channel's school, or a UserError saying how to link one."""
+        sid = self.school_id
+        state = SchoolState.read(self.store.view(sid)) if sid else None
+        if state is None:
+            raise UserError("This channel isn't linked to a school yet: `/scep setup &lt;school name&gt;`")
+        return state
+
+
+@dataclass
+class Subcommand:
+    name: str
+    run: Callable[[Ctx, list[str]], Reply]
+    usage: str
+    summary: str
+    examples: list[str]
+    aliases: tuple[str, ...] = ()
+    writes: bool = False  # writes the store: the listener acks before running it
+    hidden: bool = False
+
+
+REGISTRY: dict[str, Subcommand] = {}
+ORDER: list[str] = []
+
+
+def subcommand(
+    name: str,
+    *,
+    usage: str,
+    summary: str,
+    examples: list[str] | None = None,
+    aliases: tuple[str, ...] = (),
+    writes: bool = False,
+    hidden: bool = False,
+):
+    def wrap(fn: Callable[[Ctx, list[str]], Reply]):
+        sub = Subcommand(name, fn, usage, summary, examples or [], aliases, writes, hidden)
+        for n in (name, *aliases):
+            REGISTRY[n] = sub
+        if name not in ORDER:
+            ORDER.append(name)
+        return fn
+
+    return wrap
+
+
+def load_features() -> None:
+    for mod in FEATURE_MODULES:
+        importlib.import_module(mod)
+
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+
+
+def split_args(text: str) -> list[str]:
+    """Split command text like a shell, tolerant of smart quotes and unbalanced quotes."""
+    text = (text or "").translate(_QUOTES).strip()
+    if not text:
+        return []
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.replace('"', " ").split()
+
+
+def parse(text: str) -> tuple[str, list[str]]:
+    """``"next 5"`` -> ``("next", ["5"])``; empty text -> ``("help", [])``."""
+    if len(text or "") > MAX_COMMAND_TEXT:
+        raise UserError(f"That command is too long ({len(text)} characters; at most {MAX_COMMAND_TEXT}).")
+    parts = split_args(text)
+    if not parts:
+        return "help", []
+    return parts[0].lower(), parts[1:]
+
+
+def lookup(name: str) -> Subcommand | None:
+    return REGISTRY.get(name)
+
+
+def dispatch(ctx: Ctx, text: str) -> Reply:
+    """Run ``/scep <text>``. Bad input gives an error Reply; other exceptions propagate."""
+    try:
+        verb, args = parse(text)
+        sub = REGISTRY.get(verb)
+        if sub is None:
+            from bot.timeline.commands import help_reply
+
+            return help_reply(unknown=verb)
+        return sub.run(ctx, args)
+    except UserError as exc:
+        return error_reply(str(exc))
+    except StoreError as exc:
+        log.error("store error for /scep %r: %s", text[:80], exc)
+        return error_reply(DAMAGED)
+
+
+DAMAGED = ("This school's data can't be read right now: a data file is damaged. Nothing was changed. "
+           "An admin can restore it from its last good copy with `scep-bot doctor`.")
+
+
+_UNSAFE = re.compile(r"<(?![@#][A-Z0-9]+>)([^<>]*)>")
+
+
+def error_reply(message: str) -> Reply:
+    # a safety net: an error may name people (<@U123>) and channels (<#C123>); anything else in
+    # angle brackets (a ping like <!channel>, a link) came from what someone typed: show it
+    message = _UNSAFE.sub(lambda m: "&lt;" + m.group(1) + "&gt;", message)
+    return Reply(text=f":warning: {message}", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {message}"[:3000]}}], error=True)
+
+
+def small_int(text: str, limit: int = 1_000_000) -> int | None:
+    """``text`` as a whole number 0..limit written in ASCII digits, else None.
+
+    ``str.isdigit`` is not enough: ``"²"`` is a digit to it and ``int("9" * 5000)`` raises."""
+    text = str(text or "").strip()
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        return None
+    n = int(text)
+    return n if n <= limit else None
+
+
+def option_args(args: list[str], keys: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    """Split ``key:value`` options (case-insensitive keys) from the other words.
+
+    A word with a colon whose key is not one of ``keys`` is an error listing the valid keys,
+    unless it looks like a time (``10:30``) or a Slack mention.
+    """
+    words, opts = [], {}
+    for a in args:
+        m = re.match(r"^([A-Za-z][A-Za-z_-]*):(.*)$", a)
+        if m:
+            key = m.group(1).lower()
+            if key not in keys:
+                shown = str(a)[:80].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                raise UserError(f"'{shown}': I don't know the option '{key}'. Options: " + ", ".join(f"`{k}:`" for k in keys))
+            if key in opts:
+                raise UserError(f"'{key}:' is given twice; give it once")
+            opts[key] = m.group(2).strip()
+        else:
+            words.append(a)
+    return words, opts

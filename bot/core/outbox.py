@@ -1,0 +1,107 @@
+"""What the clock should send: messages computed from the store, the cycles and ``now``.
+
+Features register *providers*; the sweep (``schedules/``) asks every provider, at every sweep,
+which messages are due for a school, claims each message's stable ``key`` in the school's
+ledger before posting, and records the Slack ``ts`` after. A provider never sends anything
+itself and keeps no job of its own: change the data and the next sweep sees the change.
+
+Providers may (and should) also return what falls due *later*: the sweep holds such a message
+until its ``due_at`` and, between changes to a school's data, asks the providers again only at
+the earliest ``due_at`` it has seen (that is how a sweep over thousands of schools with nothing
+due stays fast). A provider whose messages cannot be known ahead registers with ``every=`` (a
+``timedelta``): the sweep then asks it at least that often.
+
+Workspace providers (``@workspace_provider``) see every school at once (a weekly digest to each
+liaison); their messages carry ``school_id=""`` and are claimed in the workspace ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from bot.calendar.cycles import CycleLibrary
+from bot.core.schools import SchoolState
+
+
+@dataclass
+class Outgoing:
+    """One message to send once.
+
+    ``key`` is stable and unique: ``"<school>|<what>|<due instant, UTC ISO>"``; the same fact
+    due at the same instant always gives the same key. ``due_at`` and ``expires_at`` are UTC
+    instants: not sent before ``due_at``; after ``expires_at`` it no longer means anything and
+    is recorded as skipped. ``render(now)`` builds (text, blocks) at send time, so the text says
+    the true time left. ``channel`` is a channel id; ``dm_users`` are user ids to DM instead.
+    ``on_sent(tx, ts)`` may record follow-up state in the same school (for example a prompt's ts).
+    """
+
+    key: str
+    school_id: str
+    due_at: datetime
+    render: Callable[[datetime], tuple[str, list[dict[str, Any]]]]
+    channel: str | None = None
+    dm_users: list[str] = field(default_factory=list)
+    expires_at: datetime | None = None
+    kind: str = "nudge"
+    on_sent: Callable[[Any, str], None] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    slack_metadata: dict[str, Any] | None = None  # Slack message metadata posted with it (a lone message only)
+
+
+Provider = Callable[[SchoolState, CycleLibrary, datetime], list[Outgoing]]
+
+PROVIDERS: dict[str, Provider] = {}
+EVERY: dict[str, timedelta] = {}
+
+# (schools, library, now, people) -> [Outgoing]; ``people(user_id)`` gives what the workspace
+# knows of a user ({"tz": ..., "deleted": ...}) or None.
+WorkspaceProvider = Callable[[list[SchoolState], CycleLibrary, datetime, Callable[[str], dict[str, Any] | None]], list[Outgoing]]
+WORKSPACE_PROVIDERS: dict[str, WorkspaceProvider] = {}
+
+
+def provider(name: str, *, every: timedelta | None = None):
+    """Register a function ``(state, library, now) -> [Outgoing]`` under ``name``; ``every``:
+    ask it at least this often even when nothing it returned falls due sooner."""
+
+    def wrap(fn: Provider) -> Provider:
+        PROVIDERS[name] = fn
+        if every is not None:
+            EVERY[name] = every
+        else:
+            EVERY.pop(name, None)
+        return fn
+
+    return wrap
+
+
+def workspace_provider(name: str):
+    """Register a function ``(schools, library, now, people) -> [Outgoing]`` under ``name``."""
+
+    def wrap(fn: WorkspaceProvider) -> WorkspaceProvider:
+        WORKSPACE_PROVIDERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def due(state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoing]:
+    """Everything every provider says is due for this school at ``now`` or later (not yet
+    filtered by the ledger, nor by ``due_at``: the sweep does that)."""
+    out: list[Outgoing] = []
+    for fn in PROVIDERS.values():
+        out.extend(fn(state, library, now))
+    return out
+
+
+def max_sleep() -> timedelta | None:
+    """The longest the sweep may go without asking a school's providers again (None: no limit)."""
+    return min(EVERY.values()) if EVERY else None
+
+
+def workspace_due(schools: list[SchoolState], library: CycleLibrary, now: datetime, people) -> list[Outgoing]:
+    out: list[Outgoing] = []
+    for fn in WORKSPACE_PROVIDERS.values():
+        out.extend(fn(schools, library, now, people))
+    return out

@@ -1,0 +1,169 @@
+"""Where a school stands: its state + the cycles + ``now`` -> items with a status.
+
+An *item* is one thing a person acts on: a step's window (visits, sessions, meetings), or one of
+a deliverable's deadlines (DRAFT and FINAL are two items). Statuses:
+
+- ``done``: marked done (a FINAL done implies its DRAFT);
+- ``open``: the window is open now;
+- ``upcoming``: the window opens or the deadline falls later;
+- ``overdue``: the window closed or the deadline passed and it is not done;
+- ``waiting``: the step hangs on events the school has not reported yet (data ready, meeting);
+- ``passed``: an informational milestone whose date has gone by;
+- ``undated``: the document gives no date.
+
+Each cycle has a *current instance*: the earliest school year (not before the school's pinned
+year) whose cycle has not ended at ``now``. So cycles roll into the next year by themselves when
+their last window closes, and any past year stays readable with ``timeline(year=...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.calendar import dates
+from bot.calendar.cycles import Cycle, CycleLibrary, DatedStep, instantiate, span
+from bot.calendar.dates import SchoolYear
+from bot.core.schools import SchoolState
+
+STATUS_ORDER = {"overdue": 0, "open": 1, "waiting": 2, "upcoming": 2, "done": 3, "passed": 3, "undated": 4}
+
+
+@dataclass(frozen=True)
+class Item:
+    dated: DatedStep
+    label: str | None  # deadline label (due/draft/final) or None for a window
+    status: str
+    at: datetime | None  # the instant that matters: deadline, window close (open), window open
+    state: dict
+
+    @property
+    def key(self) -> str:
+        return self.dated.key + (f":{self.label}" if self.label else "")
+
+    @property
+    def title(self) -> str:
+        step = self.dated.step
+        if self.label in ("draft", "final"):
+            return f"{step.title} ({self.label.upper()})"
+        return step.title
+
+    @property
+    def scheduled_at(self) -> datetime | None:
+        value = self.state.get("scheduled_at")
+        return dates.parse_instant(value) if value else None
+
+
+_SPANS: dict[tuple[int, int, str], tuple[Cycle, tuple[datetime, datetime] | None]] = {}
+
+
+def _span(cycle: Cycle, year: SchoolYear, tz: str) -> tuple[datetime, datetime] | None:
+    """``cycles.span`` memoised per (cycle object, year, zone): it is the same for every school."""
+    key = (id(cycle), year.start, tz)
+    hit = _SPANS.get(key)
+    if hit is None or hit[0] is not cycle:
+        if len(_SPANS) > 100_000:
+            _SPANS.clear()
+        hit = _SPANS[key] = (cycle, span(cycle, year, tz))
+    return hit[1]
+
+
+def current_year(cycle: Cycle, state: SchoolState, now: datetime) -> SchoolYear:
+    """The served school year of ``cycle``'s current instance for this school at ``now``."""
+    tz = state.school.tz
+    year = SchoolYear.containing(dates.local_today(now, tz)) + (-2)
+    pinned = state.school.pinned_year
+    if pinned and pinned > year:
+        year = pinned
+    for _ in range(6):
+        s = _span(cycle, year, tz)
+        if s is None or s[1] >= now:
+            return year
+        year = year + 1
+    return year
+
+
+def _step_items(dated: DatedStep, state: dict, now: datetime) -> list[Item]:
+    step = dated.step
+    done = state.get("done", {})
+    if dated.deadlines:
+        out = []
+        for d in dated.deadlines:
+            is_done = d.label in done or (d.label == "draft" and "final" in done)
+            if is_done:
+                status = "done"
+            elif step.kind == "milestone":
+                status = "passed" if now > d.at else "upcoming"
+            else:
+                status = "overdue" if now > d.at else "upcoming"
+            out.append(Item(dated, d.label, status, d.at, state))
+        return out
+    if dated.opens_at is None and dated.closes_at is None:
+        if dated.waiting_for:
+            return [Item(dated, None, "done" if done else "waiting", None, state)]
+        return [Item(dated, None, "done" if done else "undated", None, state)]
+    opens, closes = dated.opens_at, dated.closes_at
+    if done:
+        status, at = "done", closes or opens
+    elif dated.waiting_for and not (opens and not dated.estimated):
+        status, at = "waiting", opens or closes
+    elif dated.waiting_for:  # opened (data ready) but the closing event is not set
+        status, at = "open", closes if (closes and not dated.estimated) else None
+    elif opens and now < opens:
+        status, at = "upcoming", opens
+    elif closes and now > closes:
+        status, at = ("passed" if step.kind == "milestone" else "overdue"), closes
+    else:
+        status, at = "open", closes
+    return [Item(dated, None, status, at, state)]
+
+
+def _dated_steps(cycle: Cycle, year: SchoolYear, state: SchoolState) -> list[DatedStep]:
+    return instantiate(cycle, year, state.school.tz, state.anchor_dates(year))
+
+
+def cycle_items(cycle: Cycle, year: SchoolYear, state: SchoolState, now: datetime) -> list[Item]:
+    items: list[Item] = []
+    for dated in _dated_steps(cycle, year, state):
+        items.extend(_step_items(dated, state.step_state(year, dated.key), now))
+    return items
+
+
+def school_cycles(state: SchoolState, library: CycleLibrary) -> list[Cycle]:
+    return [c for c in (library.get(cid) for cid in state.school.cycles) if c is not None]
+
+
+def next_items(state: SchoolState, library: CycleLibrary, now: datetime, limit: int = 3) -> list[Item]:
+    """The next ``limit`` things: overdue first (oldest first), then open windows (closing
+    soonest first), then waiting and upcoming items (soonest first). Draws on each cycle's
+    current instance and the one after it, so the next year's first items show near the end."""
+    pool: list[Item] = []
+    for cycle in school_cycles(state, library):
+        year = current_year(cycle, state, now)
+        for y in (year, year + 1):
+            pool.extend(cycle_items(cycle, y, state, now))
+    live = [i for i in pool if i.status in ("overdue", "open", "upcoming", "waiting")]
+    far = datetime.max.replace(tzinfo=dates.UTC)
+
+    def sort_key(item: Item):
+        when = item.at or item.dated.first_at or far
+        rank = {"overdue": 0, "open": 1}.get(item.status, 2)
+        return (rank, when, item.key)
+
+    live.sort(key=sort_key)
+    return live[: max(0, limit)]
+
+
+def timeline(
+    state: SchoolState, library: CycleLibrary, now: datetime, year: SchoolYear | None = None
+) -> list[tuple[Cycle, SchoolYear, list[Item]]]:
+    """Every cycle's steps for ``year`` (default: each cycle's current instance), with status."""
+    out = []
+    for cycle in school_cycles(state, library):
+        y = year or current_year(cycle, state, now)
+        out.append((cycle, y, cycle_items(cycle, y, state, now)))
+    return out
+
+
+def overdue_count(state: SchoolState, library: CycleLibrary, now: datetime) -> int:
+    return sum(1 for i in next_items(state, library, now, limit=10_000) if i.status == "overdue")

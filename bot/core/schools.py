@@ -1,0 +1,84 @@
+"""A school as the bot tracks it: its profile and its per-year step state, read from the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from bot.calendar import dates
+from bot.calendar.dates import SchoolYear
+from bot.store.tinydb_store import SchoolView
+
+PROFILE = ("school", "profile")  # (kind, key) of the school's profile document
+STEP_KIND = "steps"  # key: "<year>:<cycle>/<step>"
+ANCHOR_KIND = "anchors"  # key: "<year>:<anchor id>"
+
+
+@dataclass
+class School:
+    """The profile of one school. ``tz`` is an IANA zone; ``min_year`` pins the first year tracked."""
+
+    school_id: str
+    name: str
+    team_id: str
+    channel_id: str
+    model: str = "TSI"
+    cycles: list[str] = field(default_factory=list)
+    tz: str = dates.DEFAULT_TZ
+    min_year: str | None = None
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    commitments: list[str] = field(default_factory=list)
+    holidays: list[str] = field(default_factory=list)
+    created_at: str = ""
+    created_by: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> "School":
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        return cls(**{k: v for k, v in doc.items() if k in known}, extra={k: v for k, v in doc.items() if k not in known})
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "extra"}
+        doc.update(self.extra)
+        return doc
+
+    @property
+    def pinned_year(self) -> SchoolYear | None:
+        return SchoolYear.parse(self.min_year) if self.min_year else None
+
+
+def step_key(year: SchoolYear, step_key_: str) -> str:
+    return f"{year.name}:{step_key_}"
+
+
+@dataclass
+class SchoolState:
+    """What the bot knows of a school at one moment: profile, step states and anchors."""
+
+    school: School
+    steps: dict[str, dict[str, Any]]  # "<year>:<cycle>/<step>" -> state
+    anchors: dict[str, dict[str, Any]]  # "<year>:<anchor>" -> {"date": "YYYY-MM-DD", ...}
+
+    @classmethod
+    def read(cls, view: SchoolView) -> "SchoolState | None":
+        doc = view.get(*PROFILE)
+        if doc is None:
+            return None
+        return cls(School.from_doc(doc), view.all(STEP_KIND), view.all(ANCHOR_KIND))
+
+    def step_state(self, year: SchoolYear, key: str) -> dict[str, Any]:
+        return self.steps.get(step_key(year, key), {})
+
+    def anchor_dates(self, year: SchoolYear) -> dict[str, date]:
+        prefix = f"{year.name}:"
+        out = {}
+        for k, v in self.anchors.items():
+            if k.startswith(prefix) and v.get("date"):
+                out[k[len(prefix):]] = date.fromisoformat(v["date"])
+        return out
+
+
+def iso(instant: datetime) -> str:
+    return instant.astimezone(dates.UTC).isoformat()

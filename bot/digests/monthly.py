@@ -1,0 +1,263 @@
+"""The monthly digest, in the shape of the monthly work updates of a state's support to its
+low-performing schools (seeds/003): what happened last month, for whom, and what comes next.
+
+On the first school day of each month (Monday to Friday, not one of the school's holidays), at
+09:00 in the school's zone, its channel gets "In November: Visit 1 held on Nov 3 (6 notes on 3
+commitments); Priority Levers Form DRAFT submitted on Nov 5. Coming in December: ...", and each
+liaison a roll-up of their schools by DM (sent with the first of their schools, by id). Built
+from what the bot knows (visits held, deliverables done, notes captured) at send time. A month
+with nothing done and nothing coming sends nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from bot.core import blocks as bk
+from bot.calendar import dates
+from bot.notes import notes
+from bot.core import progress
+from bot.calendar.cycles import CycleLibrary
+from bot.calendar.dates import SchoolYear
+from bot.core.outbox import Outgoing, provider, workspace_provider
+from bot.core.schools import School, SchoolState, iso
+
+DIGEST_AT = time(9, 0)
+DIGEST_EXPIRES = timedelta(days=7)
+
+
+def first_school_day(year: int, month: int, holidays: list[str] | None = None) -> date:
+    """The first Monday-to-Friday of the month that is not one of the school's holidays."""
+    off = set(holidays or [])
+    day = date(year, month, 1)
+    while day.weekday() >= 5 or day.isoformat() in off:
+        day += timedelta(days=1)
+    return day
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def previous_month(day: date) -> date:
+    return (month_start(day) - timedelta(days=1)).replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (month_start(day) + timedelta(days=32)).replace(day=1)
+
+
+def _md(d: date | datetime, tz: str) -> str:
+    local = dates.to_local(d, tz).date() if isinstance(d, datetime) else d
+    return f"{local:%b} {local.day}"
+
+
+@dataclass
+class MonthReport:
+    school: School
+    month: date  # the month reported on (first day)
+    done: list[str] = field(default_factory=list)
+    coming: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing was recorded in the month: no digest (what is coming alone is the nudges' job)."""
+        return not self.done
+
+    def sentence(self) -> str:
+        """"In November: ...; .... Coming in December: ...; ...." (user text escaped)."""
+        nxt = next_month(self.month)
+        past = f"In {self.month:%B}: " + ("; ".join(self.done) if self.done else "nothing was recorded") + "."
+        future = f"Coming in {nxt:%B}: " + ("; ".join(self.coming) if self.coming else "nothing on the calendar") + "."
+        return f"{past} {future}"
+
+
+def _years_around(day: date) -> list[SchoolYear]:
+    y = SchoolYear.containing(day)
+    return [y + (-1), y, y + 1]
+
+
+_CACHE: dict[tuple, MonthReport] = {}
+_CACHE_MAX = 5000
+
+
+def month_report(state: SchoolState, library: CycleLibrary, now: datetime, month: date) -> MonthReport:
+    """What happened in ``month`` (its first day) and what comes in the month after it.
+
+    Memoised on the school's state, the cycles and the local day: the sweep asks every minute
+    during the digest's week, and the answer only changes when one of those does."""
+    key = (
+        state.school.school_id, month, dates.local_today(now, state.school.tz), id(library),
+        hashlib.sha1(json.dumps([state.school.to_doc(), state.steps, state.anchors], sort_keys=True, default=str).encode()).hexdigest(),
+    )
+    hit = _CACHE.get(key)
+    if hit is not None and all(library.get(c) is not None for c in state.school.cycles):
+        return hit
+    rep = _month_report(state, library, now, month)
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = rep
+    return rep
+
+
+def _month_report(state: SchoolState, library: CycleLibrary, now: datetime, month: date) -> MonthReport:
+    school = state.school
+    tz = school.tz
+    rep = MonthReport(school, month_start(month))
+    lo = dates.local_instant(rep.month, dates.MIDNIGHT, tz)
+    mid = dates.local_instant(next_month(rep.month), dates.MIDNIGHT, tz)
+    hi = dates.local_instant(next_month(next_month(rep.month)), dates.MIDNIGHT, tz)
+    # nothing is reported from before the school was set up: the bot did not follow it then
+    since = dates.parse_instant(school.created_at) if school.created_at else lo
+    seen: set[tuple[str, str, str | None]] = set()
+    done_lines: list[tuple[datetime, str]] = []
+    coming_lines: list[tuple[datetime, str]] = []
+    for cycle in progress.school_cycles(state, library):
+        for y in _years_around(rep.month):
+            for item in progress.cycle_items(cycle, y, state, now):
+                d = item.dated
+                step = d.step
+                key = (y.name, d.key, item.label)
+                if key in seen:
+                    continue
+                seen.add(key)
+                st = item.state
+                name = bk.esc(step.short or step.title)
+                done = st.get("done") or {}
+                # -- what happened in the month
+                if step.kind in notes.PROMPT_KINDS and item.label is None:
+                    held = notes.held_at(d, st)
+                    day = notes.held_day(st, now)
+                    if held and day and held <= now and lo <= day < mid:
+                        done_lines.append((day, f"{name} held on {_md(day, tz)} ({_notes_phrase(st)})"))
+                        continue
+                elif item.label and item.label in done:
+                    at = dates.parse_instant(done[item.label]["at"])
+                    if lo <= at < mid:
+                        verb = {"draft": "DRAFT submitted", "final": "FINAL submitted"}.get(item.label, "done")
+                        done_lines.append((at, f"{name} {verb} on {_md(at, tz)}"))
+                        continue
+                elif item.label is None and done:
+                    at = min(dates.parse_instant(v["at"]) for v in done.values())
+                    if lo <= at < mid:
+                        done_lines.append((at, f"{name} done on {_md(at, tz)}"))
+                        continue
+                if item.status == "overdue" and item.at and max(lo, since) <= item.at < mid:
+                    what = f"{name} {item.label.upper()} was due {_md(item.at, tz)}" if item.label in ("draft", "final") else (
+                        f"{name} was due {_md(item.at, tz)}" if item.label else f"{name} window closed {_md(item.at, tz)}")
+                    done_lines.append((item.at, what + ", not marked done"))
+                    continue
+                if item.status == "passed" and item.at and max(lo, since) <= item.at < mid:
+                    done_lines.append((item.at, f"{name} ({_md(item.at, tz)})"))
+                    continue
+                # -- what comes in the next month
+                if item.status in ("done", "passed"):
+                    continue
+                sched = item.scheduled_at
+                if sched and mid <= sched < hi:
+                    coming_lines.append((sched, f"{name} scheduled for {dates.fmt_local(sched, tz)}"))
+                elif item.label and item.at and mid <= item.at < hi:
+                    label = {"draft": " DRAFT", "final": " FINAL"}.get(item.label, "")
+                    coming_lines.append((item.at, f"{name}{label} due {_md(item.at, tz)}"))
+                elif item.label is None and d.opens_at and mid <= d.opens_at < hi and item.status != "waiting":
+                    until = f" (through {_md(d.closes_at, tz)})" if d.closes_at else ""
+                    coming_lines.append((d.opens_at, f"{name} window opens {_md(d.opens_at, tz)}{until}"))
+                elif item.label is None and d.closes_at and mid <= d.closes_at < hi and item.status in ("open", "upcoming"):
+                    coming_lines.append((d.closes_at, f"{name} window closes {_md(d.closes_at, tz)}"))
+    rep.done = [t for _, t in sorted(done_lines, key=lambda x: x[0])]
+    rep.coming = [t for _, t in sorted(coming_lines, key=lambda x: x[0])]
+    return rep
+
+
+def _notes_phrase(st: dict[str, Any]) -> str:
+    counts = st.get("notes") or {}
+    n = counts.get("count", 0)
+    if not n:
+        return "no notes yet"
+    tagged = len([k for k, v in (counts.get("by_commitment") or {}).items() if k != "general" and v])
+    if tagged:
+        return f"{dates.plural(n, 'note')} on {dates.plural(tagged, 'commitment')}"
+    return dates.plural(n, "note")
+
+
+def due_instant(school: School, month_first: date) -> datetime:
+    """09:00 local on the first school day of the month."""
+    day = first_school_day(month_first.year, month_first.month, school.holidays)
+    return dates.local_instant(day, DIGEST_AT, school.tz)
+
+
+def _current_month(school: School, now: datetime) -> date:
+    return month_start(dates.local_today(now, school.tz))
+
+
+def render_school(rep: MonthReport) -> tuple[str, list[dict[str, Any]]]:
+    head = f":calendar: *{bk.esc(rep.school.name)}: monthly update*"
+    body = rep.sentence()
+    return f"{head}\n{body}", [bk.section(head), bk.section(body), bk.context("From what the bot knows: visits held, deliverables marked done, notes captured. `/scep timeline` for the whole year.")]
+
+
+@provider("monthly-digest")
+def due_digest(state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoing]:
+    """This month's digest for the school's channel, once its first school day 09:00 has come."""
+    school = state.school
+    if not school.channel_id:
+        return []
+    this_month = _current_month(school, now)
+    due = due_instant(school, this_month)
+    if now < due:
+        return []
+    rep = month_report(state, library, now, previous_month(this_month))
+    if rep.empty:
+        return []
+    return [Outgoing(
+        key=f"{school.school_id}|monthly-digest|{this_month:%Y-%m}|{iso(due)}",
+        school_id=school.school_id,
+        due_at=due,
+        render=lambda at, rep=rep: render_school(rep),
+        channel=school.channel_id,
+        expires_at=due + DIGEST_EXPIRES,
+        kind="monthly-digest",
+        meta={"month": f"{rep.month:%Y-%m}"},
+    )]
+
+
+@workspace_provider("liaison-digest")
+def due_rollups(schools: list[SchoolState], library: CycleLibrary, now: datetime, people=None) -> list[Outgoing]:
+    """Each liaison's roll-up DM of their schools, due with the digest of their first school
+    (by id); claimed in the workspace ledger like every workspace message."""
+    by_liaison: dict[str, list[SchoolState]] = {}
+    for state in sorted(schools, key=lambda s: s.school.school_id):
+        for uid in state.school.roles.get("liaison") or []:
+            by_liaison.setdefault(uid, []).append(state)
+    out = []
+    for uid, states in sorted(by_liaison.items()):
+        anchor = states[0].school
+        this_month = _current_month(anchor, now)
+        due = due_instant(anchor, this_month)
+        if now < due or now > due + DIGEST_EXPIRES:
+            continue
+        reports = [month_report(st, library, now, previous_month(_current_month(st.school, now))) for st in states]
+        if all(r.empty for r in reports):
+            continue
+        out.append(Outgoing(
+            key=f"liaison-digest|{uid}|{this_month:%Y-%m}|{iso(due)}",
+            school_id="",
+            due_at=due,
+            render=lambda at, reports=reports, month=previous_month(this_month): render_rollup(reports, month),
+            dm_users=[uid],
+            expires_at=due + DIGEST_EXPIRES,
+            kind="liaison-digest",
+            meta={"liaison": uid, "schools": [st.school.school_id for st in states]},
+        ))
+    return out
+
+
+def render_rollup(reports: list[MonthReport], month: date) -> tuple[str, list[dict[str, Any]]]:
+    head = f":calendar: *Your schools in {month:%B %Y}*"
+    rows = [f"• *{bk.esc(r.school.name)}*: {r.sentence()}" for r in sorted(reports, key=lambda r: r.school.name.lower())]
+    blocks = [bk.section(head)] + [bk.section("\n".join(rows[i : i + 5])) for i in range(0, len(rows), 5)]
+    return head + "\n" + "\n".join(rows), bk.fit(blocks)
