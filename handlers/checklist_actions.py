@@ -10,8 +10,8 @@ from bot.checklists import checklists
 from bot.scheduling.commands import schedule_view
 from bot.core.result import failed
 from bot.core.steps import resolve
-from handlers.common import make_ctx
-from handlers.effects import apply, run
+from handlers.context import make_ctx
+from handlers.executor import carry_out, guarded
 
 
 def _where(body: dict[str, Any]) -> tuple[tuple[str, str] | None, bool, str]:
@@ -45,9 +45,9 @@ def register(app, services) -> None:
         ctx = make_ctx(services, body, client, channel_id=origin)
         selected = [o.get("value") for o in action.get("selected_options") or []]
         block = action.get("block_id", "")
-        out = run(lambda: checklists.toggle(ctx, block, selected, _shown(body, block), message=message,
+        out = guarded(lambda: checklists.toggle(ctx, block, selected, _shown(body, block), message=message,
                                             in_modal=in_modal, origin_channel=origin), "checklist tick")
-        apply(out, ctx, services, body, client, respond)
+        carry_out(out, ctx, services, client, body, respond)
 
     @app.action(checklists.DONE_ACTION)
     def done_clicked(ack, body, client, respond):
@@ -55,8 +55,8 @@ def register(app, services) -> None:
         message, in_modal, origin = _where(body)
         ctx = make_ctx(services, body, client, channel_id=origin)
         value = body["actions"][0].get("value", "")
-        out = run(lambda: checklists.mark_done_click(ctx, value, message=message, in_modal=in_modal, origin_channel=origin), "mark done button")
-        apply(out, ctx, services, body, client, respond)
+        out = guarded(lambda: checklists.mark_done_click(ctx, value, message=message, in_modal=in_modal, origin_channel=origin), "mark done button")
+        carry_out(out, ctx, services, client, body, respond)
 
     @app.action("sched_open")
     def pick_a_date(ack, body, client, respond):
@@ -64,10 +64,10 @@ def register(app, services) -> None:
         _message, _in_modal, origin = _where(body)
         ctx = make_ctx(services, body, client, channel_id=origin)
         parts = (body["actions"][0].get("value") or "").split("|")
-        out = run(lambda: schedule_view(ctx, parts[0], parts[1] if len(parts) > 1 else "", origin), "pick a date button")
+        out = guarded(lambda: schedule_view(ctx, parts[0], parts[1] if len(parts) > 1 else "", origin), "pick a date button")
         if out.open_view and (body.get("view") or {}).get("type") == "modal":  # on top of the modal it came from
             out.push_view, out.open_view = out.open_view, None
-        _open(out, ctx, body, client, respond)
+        carry_out(out, ctx, services, client, body, respond)
 
     @app.action("open_checklist")
     def open_from_nudge(ack, body, client, respond):
@@ -79,16 +79,16 @@ def register(app, services) -> None:
         if not sid:
             out = failed("This channel isn't linked to a school any more: `/scep setup &lt;school name&gt;`.")
         else:
-            out = run(lambda: checklists.open_modal(ctx, sid, key, ctx.channel_id), "open checklist button")
-        _open(out, ctx, body, client, respond)
+            out = guarded(lambda: checklists.open_modal(ctx, sid, key, ctx.channel_id), "open checklist button")
+        carry_out(out, ctx, services, client, body, respond)
 
     @app.action("home_checklist")
     def open_from_home(ack, body, client, respond):
         ack()
         ctx = make_ctx(services, body, client)
         parts = (body["actions"][0].get("value") or "").split("|")
-        out = run(lambda: checklists.open_modal(ctx, parts[0], parts[1] if len(parts) > 1 else "", ""), "home checklist button")
-        _open(out, ctx, body, client, respond)
+        out = guarded(lambda: checklists.open_modal(ctx, parts[0], parts[1] if len(parts) > 1 else "", ""), "home checklist button")
+        carry_out(out, ctx, services, client, body, respond)
 
     @app.action("ck_current")
     def open_current(ack, body, client, respond):
@@ -102,26 +102,5 @@ def register(app, services) -> None:
             ref = resolve(state, ctx.library, ctx.now, step)
             return checklists.open_modal(ctx, sid, ref.state_key, ctx.channel_id if ctx.channel_id == state.school.channel_id else "")
 
-        out = run(lambda: _user_errors(go), "current checklist button")
-        _open(out, ctx, body, client, respond)
-
-
-def _user_errors(fn):
-    from bot.core.command import UserError
-
-    try:
-        return fn()
-    except UserError as exc:
-        return failed(str(exc))
-
-
-def _open(out, ctx, body, client, respond) -> None:
-    if out.push_view:
-        try:
-            client.views_push(trigger_id=body.get("trigger_id"), view=out.push_view)
-        except Exception:  # noqa: BLE001 - fall back to opening it
-            out.open_view = out.push_view
-        out.push_view = None
-    from handlers.effects import apply as _apply
-
-    _apply(out, ctx, None, body, client, respond)
+        out = guarded(go, "current checklist button")
+        carry_out(out, ctx, services, client, body, respond)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from bot.core.command import UserError, dispatch, lookup, parse
-from handlers.common import deliver_posts, deliver_uploads, make_ctx, open_view, payload, run_effects, safely
+from bot.core.command import dispatch, lookup, parse
+from bot.errors import UserError
+from handlers.context import make_ctx
+from handlers.executor import carry_out, guarded, open_view, payload
+
+FORM_FAILED = ":warning: I couldn't open the form (it may have taken too long). Try again, or type the command with its arguments: `/scep help`."
 
 
 def register(app, services) -> None:
@@ -18,23 +22,12 @@ def register(app, services) -> None:
         if writes:
             ack()  # Slack gives 3 s; acknowledge before touching the store
         ctx = make_ctx(services, body, client)
-        reply = safely(lambda: dispatch(ctx, text), f"/scep {text[:80]!r}")
-        if reply.view and not reply.error:
+        result = guarded(lambda: dispatch(ctx, text), f"/scep {text[:80]!r}")
+        if result.open_view and not result.error:
             if not writes:
                 ack()
-            open_view(reply, client, ctx.trigger_id, respond)
+            open_view(result.open_view, client, ctx.trigger_id, lambda _: respond(text=FORM_FAILED, response_type="ephemeral"))
             return
-        if not reply.text and not reply.blocks:
-            if not writes:
-                ack()  # the answer is the posts (a checklist posted in the channel)
-        elif writes:
-            respond(**payload(reply))
-        else:
-            ack(**payload(reply))
-        deliver_posts(reply, client, respond)
-        deliver_uploads(reply, client, respond)
-        run_effects(reply, services, client, ctx, respond)
-        if reply.updates:
-            from handlers.effects import apply_updates
-
-            apply_updates(reply.updates, client)
+        if not writes and not (result.text or result.blocks):
+            ack()  # the answer is the posts (a checklist posted in the channel)
+        carry_out(result, ctx, services, client, body, respond, answer=lambda r: (respond if writes else ack)(**payload(r)))

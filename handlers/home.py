@@ -6,8 +6,8 @@ import re
 
 from bot.home.view import PAGE_ACTION, PREV_ACTION
 from bot.core.command import small_int
-from handlers.common import make_ctx
-from handlers.effects import publish_home
+from handlers.context import make_ctx
+from handlers.executor import publish_home
 
 
 def register(app, services) -> None:

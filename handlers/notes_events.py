@@ -23,8 +23,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.notes import commands as cmd_notes
 from bot.notes import notes
-from bot.core.command import Reply, UserError, error_reply
-from handlers.common import EFFECTS, make_ctx, run_effects, safely, user_lookup
+from bot.core.result import Result, failed
+from bot.errors import UserError
+from handlers.context import make_ctx, user_lookup
+from handlers.executor import FOLLOWUPS, answer_in_channel, carry_out, guarded, open_view, tell
 
 log = logging.getLogger("scep-bot")
 
@@ -101,30 +103,12 @@ def _display_name(user: dict[str, Any] | None) -> str | None:
     return prof.get("real_name") or user.get("real_name") or prof.get("display_name") or user.get("name")
 
 
-def carry_out(client, out: notes.Outcome, reacted: SeenEvents | None = None) -> None:
-    """What an Outcome asks of Slack: the saved reaction (once per message and process; Slack
-    answers already_reacted to the rest), the privacy warning, notices."""
-    note = out.note or {}
-    channel, ts, author = note.get("channel"), note.get("ts"), note.get("author")
-    if not channel or not ts:
-        return
-    if out.react and (reacted is None or reacted.start(notes.note_key(channel, ts))):
-        try:
-            client.reactions_add(channel=channel, timestamp=ts, name=notes.SAVED_REACTION)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "already_reacted":
-                log.warning("reactions.add on %s/%s failed: %s", channel, ts, exc.response.get("error"))
-    thread_ts = note.get("thread_ts") or None
-    messages = []
-    if out.warn:
-        messages.append(cmd_notes.privacy_warning(out.school_id or "", out.key or "", out.warn))
-    for notice in out.notices:
-        messages.append((notice, [{"type": "section", "text": {"type": "mrkdwn", "text": notice}}]))
-    for text, blocks in messages:
-        try:
-            client.chat_postEphemeral(channel=channel, user=author, text=text, blocks=blocks, thread_ts=thread_ts)
-        except SlackApiError as exc:
-            log.warning("ephemeral notice to %s in %s failed: %s", author, channel, exc.response.get("error"))
+def react_and_warn(services, client, out: notes.Outcome, reacted: SeenEvents | None = None) -> None:
+    """Carry out what a captured message asks of Slack (``cmd_notes.capture_result``); the saved
+    reaction once per message and process (Slack answers already_reacted to the rest)."""
+    result = cmd_notes.capture_result(out)
+    result.reactions = [r for r in result.reactions if reacted is None or reacted.start(notes.note_key(r.channel, r.ts))]
+    carry_out(result, None, services, client)
 
 
 def handle_message(services, client, body: dict[str, Any]) -> notes.Outcome | None:
@@ -169,13 +153,13 @@ def handle_message(services, client, body: dict[str, Any]) -> notes.Outcome | No
                 sid = recover_prompt(services, client, team, channel, event.get("thread_ts") or "", now)
                 if sid is not None:
                     out = notes.capture(store, team, msg, now, base_url=base, name_of=name_of, bot_user_id=bot_uid, event_id=event_id)
-                    carry_out(client, out, ex["notes_reacted"])
+                    react_and_warn(services, client, out, ex["notes_reacted"])
                     backfill(services, client, [sid])  # the replies written before this one
                     if event_id:
                         seen.done(event_id)
                     return out
         if out.action != "ignored":
-            carry_out(client, out, ex["notes_reacted"])
+            react_and_warn(services, client, out, ex["notes_reacted"])
         if event_id:
             seen.done(event_id)
         return out
@@ -257,7 +241,7 @@ def backfill(services, client, school_ids: list[str] | None = None) -> notes.Syn
                     names[uid] = None
         res = notes.ingest_thread(store, sid, prompt, messages, now, base_url=base, names=names, bot_user_id=bot_uid)
         for out in res.saved:
-            carry_out(client, out, _extras(services)["notes_reacted"])
+            react_and_warn(services, client, out, _extras(services)["notes_reacted"])
         total.add(res)
     return total
 
@@ -281,18 +265,13 @@ def start_backfill(services, client) -> threading.Thread:
     return t
 
 
-def _effect_sync(services, client, ctx, args, respond) -> None:
-    res = backfill(services, client, [args["school_id"]])
+def _sync(request: notes.SyncNotes, services, client, ctx, respond) -> None:
+    res = backfill(services, client, [request.school_id])
     if respond is not None:
         respond(text=res.summary(), response_type="ephemeral")
 
 
-def _effect_outcome(services, client, ctx, args, respond) -> None:
-    carry_out(client, args["outcome"], _extras(services)["notes_reacted"])
-
-
-EFFECTS["notes.sync"] = _effect_sync
-EFFECTS["notes.outcome"] = _effect_outcome
+FOLLOWUPS[notes.SyncNotes] = _sync
 
 
 # ---------------------------------------------------------------- listeners
@@ -348,20 +327,17 @@ def register(app, services) -> None:
         }
         meta = json.dumps({"p": _pending_put(services, data)})
 
-        def build() -> Reply:
+        def build() -> Result:
             if notes.is_from_bot(data) or not data["user"]:
                 raise UserError("Save a person's message as a note, not a bot's.")
-            return Reply(text="", view=cmd_notes.shortcut_view(ctx, meta, None, data["text"]))
+            return Result(open_view=cmd_notes.shortcut_view(ctx, meta, None, data["text"]))
 
-        reply = safely(lambda: _user_errors(build), "save-note shortcut")
-        if reply.error:
-            respond(text=reply.text, response_type="ephemeral")
+        result = guarded(build, "save-note shortcut")
+        if result.error:
+            respond(text=result.text, response_type="ephemeral")
             return
-        try:
-            client.views_open(trigger_id=body.get("trigger_id"), view=reply.view)
-        except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error"))
-            respond(text=":warning: I couldn't open the form (it may have taken too long). Try the shortcut again.", response_type="ephemeral")
+        open_view(result.open_view, client, body.get("trigger_id"),
+                  lambda _: respond(text=":warning: I couldn't open the form (it may have taken too long). Try the shortcut again.", response_type="ephemeral"))
 
     @app.action(cmd_notes.ACTION_SCHOOL)
     def school_picked(ack, body, client, action):
@@ -372,10 +348,10 @@ def register(app, services) -> None:
             return
         ctx = make_ctx(services, body, client, channel_id=data["channel"])
         sid = (action.get("selected_option") or {}).get("value")
-        reply = safely(lambda: _user_errors(lambda: Reply(text="", view=cmd_notes.shortcut_view(ctx, view.get("private_metadata") or "", sid, data["text"]))), "save-note school")
-        if reply.view:
+        result = guarded(lambda: Result(update_view=cmd_notes.shortcut_view(ctx, view.get("private_metadata") or "", sid, data["text"])), "save-note school")
+        if result.update_view:
             try:
-                client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=reply.view)
+                client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=result.update_view)
             except SlackApiError as exc:
                 log.info("views.update of the note form: %s", exc.response.get("error"))
 
@@ -398,13 +374,8 @@ def register(app, services) -> None:
             name = _display_name(ctx.lookup_user(msg["user"])) if ctx.lookup_user else None
         except SlackApiError:
             pass
-        reply = safely(lambda: _user_errors(lambda: cmd_notes.save_from_shortcut(ctx, msg, school, step, commitment, permalink=permalink, author_name=name)), "save-note modal")
-        try:
-            client.chat_postEphemeral(channel=data["channel"], user=ctx.user_id, text=reply.text, blocks=reply.blocks)
-        except SlackApiError as exc:
-            log.warning("note saved notice failed: %s", exc.response.get("error"))
-        if not reply.error:
-            run_effects(reply, services, client, ctx)
+        result = guarded(lambda: cmd_notes.save_from_shortcut(ctx, msg, school, step, commitment, permalink=permalink, author_name=name), "save-note modal")
+        carry_out(result, ctx, services, client, body, answer=answer_in_channel(client, data["channel"], ctx.user_id, blocks_when_private=True))
 
     @app.view(cmd_notes.COMMITMENTS_CALLBACK)
     def commitments_submitted(ack, body, client, view):
@@ -418,43 +389,32 @@ def register(app, services) -> None:
             return
         ack()
 
-        def run() -> Reply:
+        def run() -> Result:
             from bot.core import permissions as R
 
             state = ctx.state()
             R.require(ctx, state.school, "commitments")
             return cmd_notes.apply_commitments(ctx, state.school.school_id, items)
 
-        reply = safely(lambda: _user_errors(run), "commitments modal")
-        try:
-            if reply.error or not reply.public:
-                client.chat_postEphemeral(channel=channel, user=ctx.user_id, text=reply.text)
-            else:
-                client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)
-        except SlackApiError as exc:
-            log.warning("commitments notice to %s failed: %s", channel, exc.response.get("error"))
+        carry_out(guarded(run, "commitments modal"), ctx, services, client, body, answer=answer_in_channel(client, channel, ctx.user_id))
 
     def flag_decision(redact: bool):
         def listener(ack, body, client, action, respond):
             ack()
             channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
             ctx = make_ctx(services, body, client, channel_id=channel)
-            reply = safely(lambda: _user_errors(lambda: cmd_notes.decide_flag(ctx, action.get("value") or "", redact)), "note flag button")
-            if body.get("response_url"):  # the warning is an ephemeral message: redo it in place
-                respond(text=reply.text, blocks=reply.blocks, replace_original=not reply.error, response_type="ephemeral")
-            else:
-                from handlers.effects import tell
+            result = guarded(lambda: cmd_notes.decide_flag(ctx, action.get("value") or "", redact), "note flag button")
 
-                tell(reply.text, body, client)
+            def answer(r: Result) -> None:
+                if body.get("response_url"):  # the warning is an ephemeral message: redo it in place
+                    respond(text=r.text, blocks=r.blocks, replace_original=not r.error, response_type="ephemeral")
+                else:
+                    tell(r.text, body, client)
+
+            carry_out(result, ctx, services, client, body, answer=answer)
 
         return listener
 
     app.action(cmd_notes.ACTION_REDACT)(flag_decision(True))
     app.action(cmd_notes.ACTION_KEEP)(flag_decision(False))
 
-
-def _user_errors(fn) -> Reply:
-    try:
-        return fn()
-    except UserError as exc:
-        return error_reply(str(exc))

@@ -4,8 +4,9 @@ changes" buttons, and the feedback modal."""
 from __future__ import annotations
 
 from bot.review import review
-from handlers.common import make_ctx
-from handlers.effects import apply, run  # noqa: F401
+from handlers.context import make_ctx
+from handlers.executor import carry_out, guarded
+from handlers.modals import submit_modal
 
 
 def _message(body) -> tuple[str, str] | None:
@@ -24,8 +25,8 @@ def register(app, services) -> None:
             meta = ((body.get("view") or {}).get("private_metadata") or "").split("|")
             ctx = make_ctx(services, body, client, channel_id=meta[2] if len(meta) > 2 else "")
         value = body["actions"][0].get("value", "")
-        out = run(lambda: review.submit_click(ctx, value), "submit for review button")
-        apply(out, ctx, services, body, client, respond)
+        out = guarded(lambda: review.submit_click(ctx, value), "submit for review button")
+        carry_out(out, ctx, services, client, body, respond)
 
     def reviewer_button(core, what: str):
         """A reviewer's button (Approve, Request changes): the core decides, ``apply`` carries it out."""
@@ -34,8 +35,8 @@ def register(app, services) -> None:
             ack()
             ctx = make_ctx(services, body, client)
             value = body["actions"][0].get("value", "")
-            out = run(lambda: core(ctx, value, _message(body)), what)
-            apply(out, ctx, services, body, client, respond)
+            out = guarded(lambda: core(ctx, value, _message(body)), what)
+            carry_out(out, ctx, services, client, body, respond)
 
         return listener
 
@@ -44,8 +45,6 @@ def register(app, services) -> None:
 
     @app.view(review.FEEDBACK_CALLBACK)
     def feedback(ack, body, view, client):
-        from handlers.modals import submit_modal
-
         ctx = make_ctx(services, body, client)
         text = (((view.get("state") or {}).get("values") or {}).get("feedback") or {}).get("value", {}).get("value") or ""
         meta, view_id = view.get("private_metadata", ""), view.get("id", "")

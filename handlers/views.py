@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.timeline.commands import SETUP_CALLBACK, apply_setup, setup_fields_from_view, setup_view_errors
-from bot.core.command import UserError
-from handlers.common import log, make_ctx, safely
+from handlers.context import make_ctx
+from handlers.executor import answer_in_channel, carry_out, guarded
 
 
 def register(app, services) -> None:
@@ -18,20 +18,5 @@ def register(app, services) -> None:
             ack(response_action="errors", errors=errors)
             return
         ack()
-
-        def run():
-            try:
-                return apply_setup(ctx, fields)
-            except UserError as exc:
-                from bot.core.command import error_reply
-
-                return error_reply(str(exc))
-
-        reply = safely(run, "setup modal")
-        try:
-            if reply.error or not reply.public:
-                client.chat_postEphemeral(channel=channel, user=ctx.user_id, text=reply.text)
-            else:
-                client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)
-        except Exception as exc:  # noqa: BLE001 - the school is saved; only the notice failed
-            log.warning("setup notice to %s failed: %s", channel, exc)
+        result = guarded(lambda: apply_setup(ctx, fields), "setup modal")
+        carry_out(result, ctx, services, client, body, answer=answer_in_channel(client, channel, ctx.user_id))

@@ -69,7 +69,7 @@ class Bot:
     def __init__(self, data_dir: Path, fake: FakeSlack, now: datetime, *, process_before_response: bool = True) -> None:
         self.fake = fake
         self.now = now
-        from handlers.common import _USER_CACHE
+        from handlers.context import _USER_CACHE
 
         _USER_CACHE.clear()  # users.info answers are cached per process: each test starts afresh
         settings = Settings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.url, data_dir=data_dir)

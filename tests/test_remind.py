@@ -180,7 +180,9 @@ def test_any_remind_text_gives_an_answer_never_a_traceback(school):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from bot.core.command import Ctx, dispatch
+    from bot.core.command import dispatch
+
+    from bot.core.context import Ctx
     from tests.harness import TEAM_ID
 
     words = st.sampled_from(["visit", "2", "all", "off", "on", "reset", "priority", "levers", "2021-22", "2021", "closing:", "before:",

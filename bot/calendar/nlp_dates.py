@@ -27,7 +27,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.calendar import dates
-from bot.core.command import UserError
+from bot.errors import UserError
 
 MAX_TEXT = 120
 RECENT_PAST_DAYS = 60

@@ -23,9 +23,13 @@ from bot.core import blocks as bk
 from bot.calendar import dates
 from bot.core import progress
 from bot.core import permissions as R
-from bot.core.command import Ctx, Post, Reply, UserError, small_int
+from bot.core.command import small_int
+from bot.core.context import Ctx
+from bot.core.result import Post, Result
+from bot.errors import UserError
 from bot.calendar.cycles import DatedStep
-from bot.core.result import MessageUpdate, Outcome, failed
+from bot.core.result import MessageUpdate, failed
+from bot.core.result import Result
 from bot.core.schools import STEP_KIND, School, SchoolState, iso
 from bot.core.steps import StaleStep, StepRef, audit, get_step_state, is_current, mark_done, ref_for_key, schedulable, submittable
 from bot.store.tinydb_store import Store
@@ -381,7 +385,7 @@ def _state(ctx: Ctx, school_id: str) -> SchoolState:
     return state
 
 
-def post_reply(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
+def post_reply(ctx: Ctx, state: SchoolState, ref: StepRef) -> Result:
     """``/scep checklist``: post the checklist in the channel (kept in sync after each tick)."""
     cl = for_ref(state, ref)
     doc = state.step_state(ref.year, ref.key)
@@ -392,7 +396,7 @@ def post_reply(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
     def posted(ts: str) -> None:
         remember_message(store, sid, key, channel, ts)
 
-    return Reply(text="", posts=[Post(channel=channel, text=text, blocks=blocks, on_posted=posted)])
+    return Result(text="", posts=[Post(channel=channel, text=text, blocks=blocks, on_posted=posted)])
 
 
 def refresh(ctx: Ctx, state: SchoolState, ref: StepRef, *, also: tuple[str, str] | None = None,
@@ -420,7 +424,7 @@ def refresh(ctx: Ctx, state: SchoolState, ref: StepRef, *, also: tuple[str, str]
 
 
 def _stale_outcome(ctx: Ctx, reason: str, message: tuple[str, str] | None, state: SchoolState | None = None,
-                   ref: StepRef | None = None) -> Outcome:
+                   ref: StepRef | None = None) -> Result:
     """A click on an outdated checklist: say so, and close (or refresh) the old message."""
     out = failed(reason)
     if message:
@@ -439,7 +443,7 @@ def _own_channel(state: SchoolState, message: tuple[str, str] | None) -> None:
 
 
 def toggle(ctx: Ctx, block: str, selected: list[str], shown: list[str] | None, *,
-           message: tuple[str, str] | None = None, in_modal: bool = False, origin_channel: str = "") -> Outcome:
+           message: tuple[str, str] | None = None, in_modal: bool = False, origin_channel: str = "") -> Result:
     """A click on checkboxes: record what changed (who, when) and re-render everywhere.
 
     ``selected``: the element's options selected after the click; ``shown``: those shown
@@ -484,14 +488,14 @@ def toggle(ctx: Ctx, block: str, selected: list[str], shown: list[str] | None, *
         changes = {i: (i in chosen) for i in ids if (i in chosen) != (i in before)}
         apply_ticks(tx, ref, changes, ctx.user_id, ctx.now, {i.id: i.text for i in groups[n][1]})
     state = _state(ctx, school_id)
-    out = Outcome(updates=refresh(ctx, state, ref, also=message), refresh_home=[ctx.user_id] if in_modal else [])
+    out = Result(updates=refresh(ctx, state, ref, also=message), refresh_home=[ctx.user_id] if in_modal else [])
     if in_modal:
         out.update_view = modal_view(state, cl, state.step_state(ref.year, ref.key), ctx.now, origin_channel)
     return out
 
 
 def mark_done_click(ctx: Ctx, value: str, *, message: tuple[str, str] | None = None, in_modal: bool = False,
-                    origin_channel: str = "") -> Outcome:
+                    origin_channel: str = "") -> Result:
     """The "Mark done" button of a checklist: value ``school|key|label``."""
     parts = str(value or "").split("|")
     if len(parts) != 3:
@@ -510,10 +514,10 @@ def mark_done_click(ctx: Ctx, value: str, *, message: tuple[str, str] | None = N
     except UserError as exc:
         return failed(str(exc))
     state = _state(ctx, school_id)
-    out = Outcome(updates=refresh(ctx, state, ref, also=message), refresh_home=[ctx.user_id] if in_modal else [])
+    out = Result(updates=refresh(ctx, state, ref, also=message), refresh_home=[ctx.user_id] if in_modal else [])
     what = ref.dated.step.label + ("" if label in ("held", "due") else f" ({label.upper()})")
     if already:
-        out.notice = f"{bk.esc(what)} was already marked done by <@{already.get('by')}>."
+        out.text = f"{bk.esc(what)} was already marked done by <@{already.get('by')}>."
     elif message:
         out.posts.append(Post(channel=message[0], text=f":white_check_mark: <@{ctx.user_id}> marked {bk.esc(what)} done.", thread_ts=message[1]))
     if in_modal:
@@ -521,7 +525,7 @@ def mark_done_click(ctx: Ctx, value: str, *, message: tuple[str, str] | None = N
     return out
 
 
-def open_modal(ctx: Ctx, school_id: str, key: str, origin_channel: str = "") -> Outcome:
+def open_modal(ctx: Ctx, school_id: str, key: str, origin_channel: str = "") -> Result:
     """Show a step's checklist in a modal (App Home's button, a nudge's "Open checklist")."""
     try:
         state = _state(ctx, school_id)
@@ -540,4 +544,4 @@ def open_modal(ctx: Ctx, school_id: str, key: str, origin_channel: str = "") -> 
         except UserError as exc:
             return failed(str(exc))
     cl = for_ref(state, ref)
-    return Outcome(open_view=modal_view(state, cl, state.step_state(ref.year, ref.key), ctx.now, origin_channel, banner))
+    return Result(open_view=modal_view(state, cl, state.step_state(ref.year, ref.key), ctx.now, origin_channel, banner))

@@ -1,7 +1,7 @@
-"""The ``/scep`` command, free of Slack: parse the text, find the subcommand, run it, return a Reply.
+"""The ``/scep`` command, free of Slack: parse the text, find the subcommand, run it, return a Result.
 
 Listeners in ``handlers/`` turn a Slack request into a ``Ctx``, call ``dispatch`` and carry out
-the ``Reply`` (respond, open a modal, post). Feature modules register subcommands with
+the ``Result`` (respond, open a modal, post). Feature modules register subcommands with
 ``@subcommand``; ``load_features()`` imports them all.
 """
 
@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from bot.calendar.cycles import CycleLibrary
-from bot.core.schools import SchoolState
-from bot.store.tinydb_store import Store, StoreError
+from bot.core.context import Ctx
+from bot.core.result import Result, failed
+from bot.errors import UserError
+from bot.store.tinydb_store import StoreError
 
 log = logging.getLogger("scep-bot")
 
@@ -26,79 +27,10 @@ FEATURE_MODULES = ["bot.timeline.commands", "bot.setup.roles", "bot.history.comm
 MAX_COMMAND_TEXT = 4000
 
 
-class UserError(ValueError):
-    """Bad input from a person; the message says what to type instead."""
-
-
-@dataclass
-class Post:
-    """A message to post in a channel; ``on_posted(ts)`` is called with its ts afterwards."""
-
-    channel: str
-    text: str
-    blocks: list[dict[str, Any]] | None = None
-    thread_ts: str | None = None
-    on_posted: Callable[[str], None] | None = None
-    on_sent: Callable[[str, str], None] | None = None  # (channel id as Slack gives it, ts): a DM's D... id
-    metadata: dict[str, Any] | None = None  # Slack message metadata ({"event_type", "event_payload"}) carried by the post
-
-
-@dataclass
-class Upload:
-    """A file to upload to a channel (``files.uploadV2``) after the reply is sent."""
-
-    channel: str
-    filename: str
-    content: bytes
-    title: str = ""
-    comment: str = ""
-
-
-@dataclass
-class Reply:
-    text: str
-    blocks: list[dict[str, Any]] | None = None
-    public: bool = False  # True: visible to the channel; False: only to the person who asked
-    view: dict[str, Any] | None = None  # a modal to open with the request's trigger_id
-    posts: list[Post] = field(default_factory=list)
-    error: bool = False
-    uploads: list[Upload] = field(default_factory=list)
-    # work only the Slack side can do, run by the listener after it answered: (name, args);
-    # handlers register runners by name (``handlers.common.EFFECTS``)
-    effects: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    updates: list[Any] = field(default_factory=list)  # bot.effects.MessageUpdate: messages to redo in place
-
-
-@dataclass
-class Ctx:
-    """Who asked, where, and when (``now`` is a UTC instant); plus the store and cycles."""
-
-    store: Store
-    library: CycleLibrary
-    now: datetime
-    team_id: str
-    channel_id: str
-    user_id: str
-    trigger_id: str | None = None
-    lookup_user: Callable[[str], dict[str, Any] | None] | None = None
-
-    @property
-    def school_id(self) -> str | None:
-        return self.store.school_for_channel(self.team_id, self.channel_id)
-
-    def state(self) -> SchoolState:
-        """This channel's school, or a UserError saying how to link one."""
-        sid = self.school_id
-        state = SchoolState.read(self.store.view(sid)) if sid else None
-        if state is None:
-            raise UserError("This channel isn't linked to a school yet: `/scep setup &lt;school name&gt;`")
-        return state
-
-
 @dataclass
 class Subcommand:
     name: str
-    run: Callable[[Ctx, list[str]], Reply]
+    run: Callable[[Ctx, list[str]], Result]
     usage: str
     summary: str
     examples: list[str]
@@ -121,7 +53,7 @@ def subcommand(
     writes: bool = False,
     hidden: bool = False,
 ):
-    def wrap(fn: Callable[[Ctx, list[str]], Reply]):
+    def wrap(fn: Callable[[Ctx, list[str]], Result]):
         sub = Subcommand(name, fn, usage, summary, examples or [], aliases, writes, hidden)
         for n in (name, *aliases):
             REGISTRY[n] = sub
@@ -165,8 +97,8 @@ def lookup(name: str) -> Subcommand | None:
     return REGISTRY.get(name)
 
 
-def dispatch(ctx: Ctx, text: str) -> Reply:
-    """Run ``/scep <text>``. Bad input gives an error Reply; other exceptions propagate."""
+def dispatch(ctx: Ctx, text: str) -> Result:
+    """Run ``/scep <text>``. Bad input gives an error Result; other exceptions propagate."""
     try:
         verb, args = parse(text)
         sub = REGISTRY.get(verb)
@@ -176,24 +108,14 @@ def dispatch(ctx: Ctx, text: str) -> Reply:
             return help_reply(unknown=verb)
         return sub.run(ctx, args)
     except UserError as exc:
-        return error_reply(str(exc))
+        return failed(str(exc))
     except StoreError as exc:
         log.error("store error for /scep %r: %s", text[:80], exc)
-        return error_reply(DAMAGED)
+        return failed(DAMAGED)
 
 
 DAMAGED = ("This school's data can't be read right now: a data file is damaged. Nothing was changed. "
            "An admin can restore it from its last good copy with `scep-bot doctor`.")
-
-
-_UNSAFE = re.compile(r"<(?![@#][A-Z0-9]+>)([^<>]*)>")
-
-
-def error_reply(message: str) -> Reply:
-    # a safety net: an error may name people (<@U123>) and channels (<#C123>); anything else in
-    # angle brackets (a ping like <!channel>, a link) came from what someone typed: show it
-    message = _UNSAFE.sub(lambda m: "&lt;" + m.group(1) + "&gt;", message)
-    return Reply(text=f":warning: {message}", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {message}"[:3000]}}], error=True)
 
 
 def small_int(text: str, limit: int = 1_000_000) -> int | None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 
 from bot.core import blocks as bk
-from bot.core.command import Ctx, UserError
+from bot.core.context import Ctx
+from bot.errors import UserError
 from bot.core.schools import School
 
 ROLE_NAMES = ("liaison", "principal", "team", "reviewer", "district")

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.core import progress
 from bot.core.blocks import esc
-from bot.core.command import UserError
+from bot.errors import UserError
 from bot.calendar.cycles import CycleLibrary, DatedStep
 from bot.calendar.dates import SchoolYear
 from bot.core.schools import ANCHOR_KIND, STEP_KIND, SchoolState, iso, step_key

@@ -23,7 +23,7 @@ from typing import Any
 from bot.calendar import dates
 from bot.notes import notes
 from bot.core import progress
-from bot.core.command import UserError
+from bot.errors import UserError
 from bot.calendar.cycles import CycleLibrary
 from bot.calendar.dates import SchoolYear
 from bot.core.schools import SchoolState

@@ -7,7 +7,10 @@ from typing import Any
 from bot.core import blocks as bk
 from bot.calendar import dates
 from bot.core import permissions as R
-from bot.core.command import Ctx, Reply, UserError, subcommand
+from bot.core.command import subcommand
+from bot.core.context import Ctx
+from bot.core.result import Result
+from bot.errors import UserError
 from bot.core.steps import AUDIT_KIND, resolve
 
 SHOW = 25
@@ -79,7 +82,7 @@ def describe(entry: dict[str, Any], tz: str | None = None) -> str:
     summary="who changed what and when for this school (liaison, district and admins)",
     examples=["/scep history", "/scep history visit 2"],
 )
-def cmd_history(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_history(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     R.require(ctx, state.school, "history")
     show_all = bool(args) and args[-1].lower() == "all"
@@ -93,7 +96,7 @@ def cmd_history(ctx: Ctx, args: list[str]) -> Reply:
     if not entries:
         if words:
             raise UserError("Nothing has been recorded for that step yet. `/scep history` shows the whole school.")
-        return Reply(text=f"{title}: nothing recorded yet.")
+        return Result(text=f"{title}: nothing recorded yet.")
     shown = entries if show_all else entries[-SHOW:]
     tz = state.school.tz
     rows = []
@@ -105,4 +108,4 @@ def cmd_history(ctx: Ctx, args: list[str]) -> Reply:
     blocks = [bk.section(f"*{title}*")] + [bk.section("\n".join(rows[i : i + 10])) for i in range(0, len(rows), 10)]
     if more:
         blocks.append(bk.context(more))
-    return Reply(text=title + "\n" + "\n".join(rows), blocks=bk.fit(blocks))
+    return Result(text=title + "\n" + "\n".join(rows), blocks=bk.fit(blocks))

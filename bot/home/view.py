@@ -18,7 +18,7 @@ from bot.core import progress
 from bot.review import review
 from bot.core import blocks as bk
 from bot.calendar import dates
-from bot.core.command import Ctx
+from bot.core.context import Ctx
 from bot.core.permissions import ROLE_NAMES, is_workspace_admin
 from bot.core.schools import PROFILE, SchoolState
 from bot.core.steps import schedulable

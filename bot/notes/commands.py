@@ -14,7 +14,10 @@ from bot.exports import documents as exports
 from bot.notes import notes
 from bot.notes import privacy  # noqa: F401 - digest registers its providers
 from bot.core import permissions as R
-from bot.core.command import Ctx, Post, Reply, Upload, UserError, small_int, subcommand
+from bot.core.command import small_int, subcommand
+from bot.core.context import Ctx
+from bot.core.result import Ephemeral, Reaction, Post, Result, Upload
+from bot.errors import UserError
 from bot.calendar.dates import DateError, SchoolYear
 from bot.core.schools import PROFILE, School, SchoolState
 from bot.core.steps import StepRef, resolve, school_steps
@@ -60,28 +63,28 @@ def names_for(ctx: Ctx, user_ids) -> dict[str, str]:
     examples=['/scep commitments "Every student reads daily" "Family partnership" "Data-driven instruction"'],
     writes=True,
 )
-def cmd_commitments(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_commitments(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     school = state.school
     if not args:
         if ctx.trigger_id and R.allowed(ctx, school, "commitments"):
-            return Reply(text="Opening the commitments form…", view=commitments_view(ctx.channel_id, school))
-        return Reply(text=_commitments_shown(school))
+            return Result(text="Opening the commitments form…", open_view=commitments_view(ctx.channel_id, school))
+        return Result(text=_commitments_shown(school))
     R.require(ctx, school, "commitments")
     items = [] if [a.lower() for a in args] in (["clear"], ["none"]) else notes.clean_commitments(args)
     return apply_commitments(ctx, school.school_id, items)
 
 
-def apply_commitments(ctx: Ctx, school_id: str, items: list[str]) -> Reply:
+def apply_commitments(ctx: Ctx, school_id: str, items: list[str]) -> Result:
     with ctx.store.transaction(school_id) as tx:
         current = School.from_doc(tx.get(*PROFILE) or {"school_id": school_id, "name": "", "team_id": "", "channel_id": ""})
         if current.name and list(current.commitments) == list(items):  # the same again (a form sent twice): no change
             text = f"The commitments of *{bk.esc(current.name)}* are already so: nothing changed."
-            return Reply(text=text, blocks=[bk.section(text)])
+            return Result(text=text, blocks=[bk.section(text)])
         school = notes.set_commitments(tx, items, ctx.user_id, ctx.now)
     text = f":dart: Commitments of *{bk.esc(school.name)}* set by <@{ctx.user_id}>:\n{notes.commitments_text(items)}" if items else f"Commitments of *{bk.esc(school.name)}* cleared by <@{ctx.user_id}>."
     text += "\nNotes prompts posted from now on list them; prompts already posted keep the ones they had."
-    return Reply(text=text, blocks=[bk.section(text)], public=True)
+    return Result(text=text, blocks=[bk.section(text)], public=True)
 
 
 def _commitments_shown(school: School) -> str:
@@ -124,7 +127,7 @@ def commitments_from_view(values: dict[str, Any]) -> list[str]:
     examples=["/scep notes visit 1", "/scep notes start visit 2", "/scep notes sync"],
     writes=True,
 )
-def cmd_notes(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_notes(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     school = state.school
     verb = args[0].lower() if args else ""
@@ -137,20 +140,20 @@ def cmd_notes(ctx: Ctx, args: list[str]) -> Reply:
         if len(args) > 1:
             raise UserError("`/scep notes sync` takes nothing after it.")
         R.require(ctx, school, "act")
-        return Reply(text="Reading this school's prompt threads for replies I missed…", effects=[("notes.sync", {"school_id": school.school_id})])
+        return Result(text="Reading this school's prompt threads for replies I missed…", followups=[notes.SyncNotes(school.school_id)])
     view = ctx.store.view(school.school_id)
     if args:
         ref = _ref(ctx, state, args)
         return notes_reply(ctx, state, view, ref.key, ref.year.name)
     recent = notes.step_refs_with_notes(view)
     if not recent:
-        return Reply(text=(f"No notes for *{bk.esc(school.name)}* yet. After a visit or session I post a notes prompt in this channel; "
+        return Result(text=(f"No notes for *{bk.esc(school.name)}* yet. After a visit or session I post a notes prompt in this channel; "
                            "or post one now: `/scep notes start visit 1`."))
     step, year = recent[0]
     return notes_reply(ctx, state, view, step, year)
 
 
-def start_prompt(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
+def start_prompt(ctx: Ctx, state: SchoolState, ref: StepRef) -> Result:
     school = state.school
     channel = ctx.channel_id
     commitments = list(school.commitments)
@@ -168,11 +171,11 @@ def start_prompt(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
     earlier = notes.prompts_of(store.view(school.school_id), ref.key, ref.year.name)
     extra = f" (there {'is' if len(earlier) == 1 else 'are'} {len(earlier)} earlier; replies in every one are saved)" if earlier else ""
     meta = notes.prompt_metadata(school.school_id, ref.key, ref.year.name, ref.dated.step.title, commitments, who)
-    return Reply(text=f"Posted the notes prompt for {bk.esc(ref.dated.step.title)} ({ref.year}) in this channel{extra}.",
+    return Result(text=f"Posted the notes prompt for {bk.esc(ref.dated.step.title)} ({ref.year}) in this channel{extra}.",
                  posts=[Post(channel=channel, text=text, blocks=blocks, on_posted=on_posted, metadata=meta)])
 
 
-def notes_reply(ctx: Ctx, state: SchoolState, view, step: str, year: str) -> Reply:
+def notes_reply(ctx: Ctx, state: SchoolState, view, step: str, year: str) -> Result:
     school = state.school
     tz = school.tz
     items = notes.notes_of(view, step, year)
@@ -217,7 +220,7 @@ def notes_reply(ctx: Ctx, state: SchoolState, view, step: str, year: str) -> Rep
         tail = "Every commitment has notes."
     blocks.append(bk.context(tail))
     lines.append(tail)
-    return Reply(text="\n".join(lines)[:3000], blocks=bk.fit(blocks, "…more notes: export them with `/scep export summary &lt;step&gt;`"))
+    return Result(text="\n".join(lines)[:3000], blocks=bk.fit(blocks, "…more notes: export them with `/scep export summary &lt;step&gt;`"))
 
 
 def _title_of(ctx: Ctx, state: SchoolState, step: str, year: str) -> str:
@@ -237,7 +240,7 @@ def _title_of(ctx: Ctx, state: SchoolState, step: str, year: str) -> str:
     examples=["/scep forget visit 1"],
     writes=True,
 )
-def cmd_forget(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_forget(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     if not args:
         raise UserError("Say which step's notes to delete: `/scep forget visit 1`")
@@ -250,8 +253,8 @@ def cmd_forget(ctx: Ctx, args: list[str]) -> Reply:
         text += f" Its prompt thread{'s are' if closed > 1 else ' is'} no longer read; `/scep notes start {bk.esc(ref.dated.step.short or ref.dated.step.id)}` opens a new one."
     if not deleted and not closed:
         text = f"{bk.esc(ref.dated.step.title)} ({ref.year}) has no notes to delete."
-        return Reply(text=text)
-    return Reply(text=text, blocks=[bk.section(text)], public=True)
+        return Result(text=text)
+    return Result(text=text, blocks=[bk.section(text)], public=True)
 
 
 # ---------------------------------------------------------------- /scep export
@@ -264,7 +267,7 @@ def cmd_forget(ctx: Ctx, args: list[str]) -> Reply:
     examples=["/scep export summary visit 1", "/scep export year", "/scep export calendar"],
     writes=True,
 )
-def cmd_export(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_export(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     if not args:
         raise UserError("Say what to export: `/scep export summary visit 1`, `/scep export year` or `/scep export calendar`")
@@ -273,7 +276,7 @@ def cmd_export(ctx: Ctx, args: list[str]) -> Reply:
     view = ctx.store.view(state.school.school_id)
     files = build_export(ctx, state, view, what, rest)
     names = ", ".join(f"`{u.filename}`" for u in files)
-    return Reply(text=f"Uploading {names} to this channel…", uploads=files)
+    return Result(text=f"Uploading {names} to this channel…", uploads=files)
 
 
 def build_export(ctx: Ctx, state: SchoolState, view, what: str, rest: list[str]) -> list[Upload]:
@@ -325,6 +328,25 @@ def _slug(text: str) -> str:
 # ---------------------------------------------------------------- the privacy warning
 
 
+def capture_result(out: notes.Outcome) -> Result:
+    """What becomes of a saved message in Slack: the saved reaction, the privacy warning and any
+    notices, ephemeral to its author in its thread."""
+    note = out.note or {}
+    channel, ts, author = note.get("channel"), note.get("ts"), note.get("author")
+    if not channel or not ts:
+        return Result()
+    result = Result()
+    if out.react:
+        result.reactions.append(Reaction(channel, ts, notes.SAVED_REACTION))
+    thread_ts = note.get("thread_ts") or None
+    if out.warn:
+        text, blocks = privacy_warning(out.school_id or "", out.key or "", out.warn)
+        result.ephemerals.append(Ephemeral(channel, author, text, blocks, thread_ts))
+    for notice in out.notices:
+        result.ephemerals.append(Ephemeral(channel, author, notice, [{"type": "section", "text": {"type": "mrkdwn", "text": notice}}], thread_ts))
+    return result
+
+
 def privacy_warning(school_id: str, key: str, flags: list[str]) -> tuple[str, list[dict[str, Any]]]:
     """The ephemeral warning to a note's author, with one-click Redact and Keep as is."""
     what = privacy.describe(flags)
@@ -342,7 +364,7 @@ def may_change_note(ctx: Ctx, school: School):
     return check
 
 
-def decide_flag(ctx: Ctx, value: str, redact: bool) -> Reply:
+def decide_flag(ctx: Ctx, value: str, redact: bool) -> Result:
     """A click on Redact or Keep as is."""
     try:
         data = json.loads(value)
@@ -360,7 +382,7 @@ def decide_flag(ctx: Ctx, value: str, redact: bool) -> Reply:
     else:
         notes.keep(ctx.store, sid, key, ctx.user_id, ctx.now, may=may)
         text = ":ok_hand: Kept as is: exports will show the note unmasked."
-    return Reply(text=text, blocks=[bk.section(text)])
+    return Result(text=text, blocks=[bk.section(text)])
 
 
 # ---------------------------------------------------------------- the "Save as SCEP note" shortcut
@@ -469,7 +491,7 @@ def shortcut_choice(values: dict[str, Any]) -> tuple[str, str, int]:
     return sel("school"), sel("step"), small_int(commitment, 1000) or 0
 
 
-def save_from_shortcut(ctx: Ctx, msg: dict[str, Any], school_id: str, step_value: str, commitment: int, *, permalink: str, author_name: str | None) -> Reply:
+def save_from_shortcut(ctx: Ctx, msg: dict[str, Any], school_id: str, step_value: str, commitment: int, *, permalink: str, author_name: str | None) -> Result:
     state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
     if state is None:
         raise UserError("Pick a school from the list.")
@@ -487,6 +509,4 @@ def save_from_shortcut(ctx: Ctx, msg: dict[str, Any], school_id: str, step_value
     where = f"C{commitment} {state.school.commitments[commitment - 1]}" if commitment else "general notes"
     verb = {"updated": "Re-filed", "unchanged": "Already saved"}.get(out.action, "Saved")
     text = f":{notes.SAVED_REACTION}: {verb} as a note of {bk.esc(dated.step.title)} ({dated.year}) for *{bk.esc(state.school.name)}*, under {bk.esc(where)}."
-    reply = Reply(text=text, blocks=[bk.section(text)])
-    reply.effects.append(("notes.outcome", {"outcome": out}))
-    return reply
+    return Result(text=text, blocks=[bk.section(text)]).merge(capture_result(out))

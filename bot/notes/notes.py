@@ -31,7 +31,7 @@ from typing import Any, Callable
 from bot.core import blocks as bk
 from bot.calendar import dates
 from bot.notes import privacy
-from bot.core.command import UserError
+from bot.errors import UserError
 from bot.calendar.cycles import DatedStep
 from bot.core.outbox import Outgoing
 from bot.core.schools import PROFILE, STEP_KIND, School, SchoolState, iso, step_key
@@ -312,6 +312,13 @@ def find_note(store: Store, team_id: str, channel: str, ts: str, thread_ts: str 
 
 
 # ---------------------------------------------------------------- capture
+
+
+@dataclass
+class SyncNotes:
+    """A request to the Slack side: read this school's prompt threads again for missed replies."""
+
+    school_id: str
 
 
 @dataclass

@@ -23,7 +23,10 @@ from bot.core import blocks as bk
 from bot.calendar import dates
 from bot.nudges import nudges
 from bot.core import permissions as R
-from bot.core.command import Ctx, Reply, UserError, option_args, subcommand
+from bot.core.command import option_args, subcommand
+from bot.core.context import Ctx
+from bot.core.result import Result
+from bot.errors import UserError
 from bot.calendar.cycles import MAX_NUDGE_DAYS, ROLES
 from bot.calendar.dates import DateError, SchoolYear
 from bot.core.schools import PROFILE, School, SchoolState
@@ -140,7 +143,7 @@ def _rules_text(rules: dict[str, Any]) -> str:
               "/scep remind holiday:2021-12-24..2022-01-02"],
     writes=True,
 )
-def cmd_remind(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_remind(ctx: Ctx, args: list[str]) -> Result:
     state = read_state(ctx)
     words, opts = option_args(args, KEYS)
     action = None
@@ -234,7 +237,7 @@ def cmd_remind(ctx: Ctx, args: list[str]) -> Reply:
     else:
         nxt = _next_rows(ctx, fresh)
         blocks.append(bk.section("*Next nudges*\n" + ("\n".join(nxt) or "none planned")))
-    return Reply(text=_plain(text), blocks=bk.fit(blocks), public=True)
+    return Result(text=_plain(text), blocks=bk.fit(blocks), public=True)
 
 
 def _year_or_none(text: str) -> SchoolYear | None:
@@ -270,24 +273,24 @@ def _next_rows(ctx: Ctx, state: SchoolState) -> list[str]:
     return rows
 
 
-def _overview(ctx: Ctx, state: SchoolState) -> Reply:
+def _overview(ctx: Ctx, state: SchoolState) -> Result:
     name = bk.esc(state.school.name)
     rows = _next_rows(ctx, state)
     head = f"*Nudges for {name}*"
     blocks = [bk.section(head), bk.section(settings_text(state, ctx.library)),
               bk.section("*Next nudges*\n" + ("\n".join(rows) or "none planned"))]
     blocks.append(bk.context("Every nudge of the year: `/scep remind 2021-22` · one step: `/scep remind visit 2` · change: " + FORMS))
-    return Reply(text=_plain(head + "\n" + "\n".join(rows)), blocks=bk.fit(blocks))
+    return Result(text=_plain(head + "\n" + "\n".join(rows)), blocks=bk.fit(blocks))
 
 
-def _whole_year(ctx: Ctx, state: SchoolState, year: SchoolYear | None) -> Reply:
+def _whole_year(ctx: Ctx, state: SchoolState, year: SchoolYear | None) -> Result:
     rows = calendar_rows(state, ctx.library, ctx.now, year, _ledger(ctx, state))
     label = year.name if year else "the current cycles"
     head = f"*Every nudge for {bk.esc(state.school.name)}, {label}* ({len(rows)}, times in {state.school.tz})"
     if not rows:
-        return Reply(text=_plain(head) + ": none", blocks=[bk.section(head + "\nNo nudges: the school follows no dated cycle for that year.")])
+        return Result(text=_plain(head) + ": none", blocks=[bk.section(head + "\nNo nudges: the school follows no dated cycle for that year.")])
     blocks = [bk.section(head)] + [bk.section("\n".join(rows[i : i + 15])) for i in range(0, len(rows), 15)]
-    return Reply(text=_plain(head + "\n" + "\n".join(rows)), blocks=bk.fit(blocks, "…more not shown: `scep-bot nudges --school NAME` prints them all"))
+    return Result(text=_plain(head + "\n" + "\n".join(rows)), blocks=bk.fit(blocks, "…more not shown: `scep-bot nudges --school NAME` prints them all"))
 
 
 def _step_blocks(ctx: Ctx, state: SchoolState, ref: StepRef) -> list[dict[str, Any]]:
@@ -316,9 +319,9 @@ def _step_blocks(ctx: Ctx, state: SchoolState, ref: StepRef) -> list[dict[str, A
     return [bk.section(head), bk.section("\n".join(rows) or "No nudges for this step this year.")]
 
 
-def _step_view(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
+def _step_view(ctx: Ctx, state: SchoolState, ref: StepRef) -> Result:
     blocks = _step_blocks(ctx, state, ref)
-    return Reply(text=_plain(blocks[0]["text"]["text"]), blocks=blocks)
+    return Result(text=_plain(blocks[0]["text"]["text"]), blocks=blocks)
 
 
 # ---------------------------------------------------------------- parsing
@@ -504,7 +507,7 @@ def _without_buttons(blocks: list[dict[str, Any]] | None, drop: tuple[str, ...],
     return out
 
 
-def button_done(ctx: Ctx, value: str, message: dict[str, Any] | None) -> Reply:
+def button_done(ctx: Ctx, value: str, message: dict[str, Any] | None) -> Result:
     """Mark done from a nudge: the step (or its DRAFT/FINAL/due deadline) is marked done, and the
     message loses its Mark done and Snooze buttons. Needs the ``act`` permission."""
     state, ref, label, _ = _button_target(ctx, value)
@@ -520,10 +523,10 @@ def button_done(ctx: Ctx, value: str, message: dict[str, Any] | None) -> Reply:
         mark_done(tx, ref, label, ctx.user_id, ctx.now)
     note = f":white_check_mark: *{title}* marked done by <@{ctx.user_id}> · {dates.fmt_local(ctx.now, state.school.tz)}. Its remaining nudges are cancelled."
     blocks = _without_buttons((message or {}).get("blocks"), ("nudge_done", "nudge_snooze"), value) + [bk.context(note)]
-    return Reply(text=_plain(note), blocks=blocks, public=True)
+    return Result(text=_plain(note), blocks=blocks, public=True)
 
 
-def button_snooze(ctx: Ctx, value: str, message: dict[str, Any] | None) -> Reply:
+def button_snooze(ctx: Ctx, value: str, message: dict[str, Any] | None) -> Result:
     """Snooze from a nudge: its reminders wait two days and come back once, at the nudge hour."""
     state, ref, label, rule = _button_target(ctx, value)
     R.require(ctx, state.school, "act")
@@ -534,4 +537,4 @@ def button_snooze(ctx: Ctx, value: str, message: dict[str, Any] | None) -> Reply
         until = nudges.snooze(tx, ref.dated, label, rule, state.school, ctx.user_id, ctx.now)
     note = f":zzz: Snoozed by <@{ctx.user_id}>: I'll remind you again {dates.fmt_local(until, state.school.tz)}."
     blocks = _without_buttons((message or {}).get("blocks"), ("nudge_snooze",), value) + [bk.context(note)]
-    return Reply(text=_plain(note), blocks=blocks, public=True)
+    return Result(text=_plain(note), blocks=blocks, public=True)

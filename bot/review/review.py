@@ -22,9 +22,13 @@ from typing import Any
 from bot.core import blocks as bk
 from bot.calendar import dates
 from bot.core import permissions as R
-from bot.core.command import Ctx, Post, Reply, UserError, small_int
+from bot.core.command import small_int
+from bot.core.context import Ctx
+from bot.core.result import Post, Result
+from bot.errors import UserError
 from bot.calendar.cycles import DatedStep
-from bot.core.result import MessageUpdate, Outcome, failed
+from bot.core.result import MessageUpdate, failed
+from bot.core.result import Result
 from bot.core.schools import STEP_KIND, SchoolState, iso
 from bot.core.steps import StaleStep, StepRef, audit, get_step_state, is_current, mark_done, ref_for_key, submittable
 
@@ -113,7 +117,7 @@ def history_lines(doc: dict[str, Any], tz: str, *, feedback: bool = True) -> lis
 # ---------------------------------------------------------------- submit
 
 
-def submit(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Outcome:
+def submit(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Result:
     """Send a step for review: record it, announce it in the school's channel, DM the reviewers."""
     school = state.school
     R.require(ctx, school, "act")
@@ -196,15 +200,15 @@ def submit(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Out
     from bot.checklists import checklists
 
     notice = f":inbox_tray: {bk.esc(thing)} sent to {who} for review."
-    return Outcome(notice=notice, posts=posts, updates=checklists.refresh(ctx, state, ref))
+    return Result(text=notice, posts=posts, updates=checklists.refresh(ctx, state, ref))
 
 
-def submit_reply(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Reply:
+def submit_reply(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Result:
     out = submit(ctx, state, ref, label)
-    return Reply(text="", posts=out.posts, updates=out.updates)
+    return Result(text="", posts=out.posts, updates=out.updates)
 
 
-def submit_click(ctx: Ctx, value: str) -> Outcome:
+def submit_click(ctx: Ctx, value: str) -> Result:
     parts = str(value or "").split("|")
     if len(parts) != 3:
         return failed("I can't read that button: type `/scep submit &lt;step&gt;` instead.")
@@ -214,7 +218,7 @@ def submit_click(ctx: Ctx, value: str) -> Outcome:
         out = submit(ctx, state, ref, parts[2])
     except UserError as exc:
         return failed(str(exc))
-    out.notice = None  # the channel announcement says it
+    out.text = ""  # the channel announcement says it
     return out
 
 
@@ -321,7 +325,7 @@ def _dm_updates(ctx: Ctx, state: SchoolState, ref: StepRef, rnd: int, outcome: s
 
 
 def _pending_or_refusal(ctx: Ctx, value: str, message: tuple[str, str] | None):
-    """``_check_pending``'s (state, ref, review, round), or the Outcome that refuses the click
+    """``_check_pending``'s (state, ref, review, round), or the Result that refuses the click
     (a stale button's message is rewritten to say why)."""
     try:
         return _check_pending(ctx, value)
@@ -334,9 +338,9 @@ def _pending_or_refusal(ctx: Ctx, value: str, message: tuple[str, str] | None):
         return failed(str(exc))
 
 
-def approve_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) -> Outcome:
+def approve_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) -> Result:
     pending = _pending_or_refusal(ctx, value, message)
-    if isinstance(pending, Outcome):
+    if isinstance(pending, Result):
         return pending
     state, ref, rv, rnd = pending
     if rv.get("status") == "changes_requested":
@@ -363,13 +367,13 @@ def approve_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) 
 
     updates = _dm_updates(ctx, state, ref, rnd, f":white_check_mark: Approved by <@{ctx.user_id}> on {when}.", message)
     updates += checklists.refresh(ctx, state, ref)
-    return Outcome(posts=posts, updates=updates, refresh_home=[ctx.user_id])
+    return Result(posts=posts, updates=updates, refresh_home=[ctx.user_id])
 
 
-def changes_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) -> Outcome:
+def changes_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) -> Result:
     """"Request changes": check it still waits for review, then the feedback modal."""
     pending = _pending_or_refusal(ctx, value, message)
-    if isinstance(pending, Outcome):
+    if isinstance(pending, Result):
         return pending
     state, ref, rv, rnd = pending
     thing = what(ref.dated, rv.get("label") or "")
@@ -392,10 +396,10 @@ def changes_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) 
             },
         ],
     }
-    return Outcome(open_view=view)
+    return Result(open_view=view)
 
 
-def feedback_submitted(ctx: Ctx, meta: str, text: str, view_id: str, *, dry: bool = False) -> tuple[dict[str, str] | None, Outcome]:
+def feedback_submitted(ctx: Ctx, meta: str, text: str, view_id: str, *, dry: bool = False) -> tuple[dict[str, str] | None, Result]:
     """The feedback modal sent: (field errors to show in the modal, or None; what to do).
 
     ``dry``: only check (before the listener acks); the real call checks again inside the
@@ -403,31 +407,31 @@ def feedback_submitted(ctx: Ctx, meta: str, text: str, view_id: str, *, dry: boo
     """
     parts = str(meta or "").split("|")
     if len(parts) != 5:
-        return {"feedback": "This form is out of date: close it and click Request changes again."}, Outcome()
+        return {"feedback": "This form is out of date: close it and click Request changes again."}, Result()
     school_id, key, rnd_s, dm_channel, dm_ts = parts
     body = (text or "").strip()
     if not body:
-        return {"feedback": "Write what should change: it is posted for the school."}, Outcome()
+        return {"feedback": "Write what should change: it is posted for the school."}, Result()
     if len(body) > MAX_FEEDBACK:
-        return {"feedback": f"At most {MAX_FEEDBACK} characters."}, Outcome()
+        return {"feedback": f"At most {MAX_FEEDBACK} characters."}, Result()
     value = f"{school_id}|{key}|{rnd_s}"
     try:
         state, ref, rv, rnd = _check_pending(ctx, value)
     except UserError as exc:
-        return {"feedback": bk.clip(f"Not sent: {exc}", 150)}, Outcome()
+        return {"feedback": bk.clip(f"Not sent: {exc}", 150)}, Result()
     for h in rv.get("history") or []:
         if view_id and h.get("view") == view_id:
-            return {"feedback": "This feedback was already sent: close this form."}, Outcome()
+            return {"feedback": "This feedback was already sent: close this form."}, Result()
     if dry:
-        return None, Outcome()
+        return None, Result()
     school = state.school
     with ctx.store.transaction(school.school_id) as tx:
         doc = get_step_state(tx, ref)
         cur = review_of(doc)
         if int(cur.get("round") or 0) != rnd or cur.get("status") == "approved":
-            return {"feedback": "Not sent: this version was reviewed meanwhile."}, Outcome()
+            return {"feedback": "Not sent: this version was reviewed meanwhile."}, Result()
         if any(view_id and h.get("view") == view_id for h in cur.get("history") or []):
-            return {"feedback": "This feedback was already sent: close this form."}, Outcome()
+            return {"feedback": "This feedback was already sent: close this form."}, Result()
         history = list(cur.get("history") or [])
         history.append({"event": "changes_requested", "round": rnd, "label": cur.get("label"), "by": ctx.user_id,
                         "at": iso(ctx.now), "feedback": body, "view": view_id})
@@ -447,4 +451,4 @@ def feedback_submitted(ctx: Ctx, meta: str, text: str, view_id: str, *, dry: boo
     extra = (dm_channel, dm_ts) if dm_channel and dm_ts else None
     updates = _dm_updates(ctx, state, ref, rnd, f":pencil2: Changes requested by <@{ctx.user_id}> on {when}; the feedback is in <#{school.channel_id}>.", extra)
     updates += checklists.refresh(ctx, state, ref)
-    return None, Outcome(posts=posts, updates=updates, refresh_home=[ctx.user_id])
+    return None, Result(posts=posts, updates=updates, refresh_home=[ctx.user_id])

@@ -235,7 +235,7 @@ def _console(settings: Settings, now_text: str | None) -> int:
 def _seed_demo(services, channel: str, user: str) -> None:
     """A demo school in the console's demo channel, the first time."""
     from bot.timeline.commands import apply_setup
-    from bot.core.command import Ctx
+    from bot.core.context import Ctx
     from bot.root.emulator import TEAM_ID
 
     if services.store.school_for_channel(TEAM_ID, channel):
@@ -399,7 +399,7 @@ def _open_store_for_reading(settings: Settings):
 
 def find_school(store, text: str) -> str:
     """A school id by id, exact name (any case) or a unique part of its name."""
-    from bot.core.command import UserError
+    from bot.errors import UserError
 
     entries = [e for e in (store.index_entry(s) for s in store.school_ids()) if e]
     want = " ".join(text.split()).lower()
@@ -415,7 +415,8 @@ def find_school(store, text: str) -> str:
 
 def _export(args) -> int:
     from bot.exports import documents as exports
-    from bot.core.command import UserError, load_features
+    from bot.core.command import load_features
+    from bot.errors import UserError
     from bot.calendar.cycles import CycleLibrary
     from bot.calendar.dates import DateError, SchoolYear
     from bot.core.schools import SchoolState

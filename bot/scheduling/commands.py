@@ -15,9 +15,13 @@ from bot.calendar import nlp_dates
 from bot.core import progress
 from bot.review import review
 from bot.core import permissions as R
-from bot.core.command import Ctx, Reply, UserError, subcommand
+from bot.core.command import subcommand
+from bot.core.context import Ctx
+from bot.core.result import Result
+from bot.errors import UserError
 from bot.calendar.cycles import Cycle, DatedStep, span
-from bot.core.result import MessageUpdate, Outcome
+from bot.core.result import MessageUpdate
+from bot.core.result import Result
 from bot.calendar.nlp_dates import When
 from bot.core.schools import SchoolState
 from bot.core.steps import (
@@ -59,7 +63,7 @@ MEETING_KINDS = {
     summary="post the step's checklist in the channel (default: the next step); anyone here can tick",
     examples=["/scep checklist", "/scep checklist visit 2", "/scep checklist session 1"],
 )
-def cmd_checklist(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_checklist(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     R.require(ctx, state.school, "act")  # it posts in the channel, for everyone to tick
     if args:
@@ -198,7 +202,7 @@ def do_schedule(ctx: Ctx, state: SchoolState, ref: StepRef, when: When | None, *
     return Scheduled(text, True, checklists.refresh(ctx, new_state, ref))
 
 
-def _schedule_picker(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
+def _schedule_picker(ctx: Ctx, state: SchoolState, ref: StepRef) -> Result:
     dated = ref.dated
     tz = state.school.tz
     doc = state.step_state(ref.year, ref.key)
@@ -212,7 +216,7 @@ def _schedule_picker(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
             f"Type a date: `/scep schedule {bk.esc(dated.step.label.lower())} {ex:%b} {ex.day} 10am` (or `next Tuesday at 2pm`, `tomorrow 3pm`), "
             f"`/scep schedule {bk.esc(dated.step.label.lower())} cancel`, or pick one:")
     button = bk.button("Pick a date", "sched_open", f"{state.school.school_id}|{ref.state_key}", style="primary")
-    return Reply(text=text, blocks=[bk.section(text), bk.actions(button)])
+    return Result(text=text, blocks=[bk.section(text), bk.actions(button)])
 
 
 @subcommand(
@@ -222,7 +226,7 @@ def _schedule_picker(ctx: Ctx, state: SchoolState, ref: StepRef) -> Reply:
     examples=["/scep schedule visit 2 Dec 14 10am", "/scep schedule session 1 next Tuesday at 2pm", "/scep schedule v2 cancel"],
     writes=True,
 )
-def cmd_schedule(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_schedule(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     tz = state.school.tz
     steps = school_steps(state, ctx.library, ctx.now)
@@ -247,10 +251,10 @@ def cmd_schedule(ctx: Ctx, args: list[str]) -> Reply:
             raise UserError(_no_schedule_reason(ref.dated, tz))
         return _schedule_picker(ctx, state, ref)
     result = do_schedule(ctx, state, ref, None if when == "cancel" else when)
-    return Reply(text=result.text, blocks=[bk.section(result.text)], public=result.changed, updates=result.updates)
+    return Result(text=result.text, blocks=[bk.section(result.text)], public=result.changed, updates=result.updates)
 
 
-def schedule_view(ctx: Ctx, school_id: str, key: str, origin_channel: str) -> Outcome:
+def schedule_view(ctx: Ctx, school_id: str, key: str, origin_channel: str) -> Result:
     """The "Pick a date" modal: Slack's date and time pickers, in the school's zone."""
     from bot.core.result import failed
 
@@ -297,14 +301,14 @@ def schedule_view(ctx: Ctx, school_id: str, key: str, origin_channel: str) -> Ou
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": blocks,
     }
-    return Outcome(open_view=view)
+    return Result(open_view=view)
 
 
-def schedule_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool = False) -> tuple[dict[str, str] | None, Outcome]:
+def schedule_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool = False) -> tuple[dict[str, str] | None, Result]:
     """The "Pick a date" modal sent: (field errors, or None; what to post)."""
     parts = str(meta or "").split("|")
     if len(parts) != 3:
-        return {"date": "This form is out of date: close it and try again."}, Outcome()
+        return {"date": "This form is out of date: close it and try again."}, Result()
     school_id, key, _origin = parts
 
     def get(bid: str) -> dict[str, Any]:
@@ -319,27 +323,27 @@ def schedule_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool
             result = do_schedule(ctx, state, ref, None, dry=dry)
         else:
             if not day_s:
-                return {"date": "Pick a day."}, Outcome()
+                return {"date": "Pick a day."}, Result()
             if not time_s:
-                return {"time": "Pick a time."}, Outcome()
+                return {"time": "Pick a time."}, Result()
             try:
                 day = date.fromisoformat(day_s)
                 hh, mm = (int(x) for x in time_s.split(":")[:2])
                 when = nlp_dates.at_local(day, time(hh, mm), state.school.tz, ctx.now)
             except (ValueError, TypeError):
-                return {"date": "Pick a day and a time with the pickers."}, Outcome()
+                return {"date": "Pick a day and a time with the pickers."}, Result()
             result = do_schedule(ctx, state, ref, when, dry=dry)
     except UserError as exc:
         field_ = "cancel" if cancel else "date"
-        return {field_: bk.clip(str(exc), 150)}, Outcome()
+        return {field_: bk.clip(str(exc), 150)}, Result()
     if dry:
-        return None, Outcome()
+        return None, Result()
     if not result.changed:
-        return None, Outcome(notice=result.text, refresh_home=[ctx.user_id])
+        return None, Result(text=result.text, refresh_home=[ctx.user_id])
     post_channel = state.school.channel_id
-    from bot.core.command import Post
+    from bot.core.result import Post
 
-    return None, Outcome(posts=[Post(channel=post_channel, text=result.text, blocks=[bk.section(result.text)])],
+    return None, Result(posts=[Post(channel=post_channel, text=result.text, blocks=[bk.section(result.text)])],
                          updates=result.updates, refresh_home=[ctx.user_id])
 
 
@@ -362,7 +366,7 @@ def _label_rest(tail: str) -> str | None:
     examples=["/scep done visit 1", "/scep done priority levers draft", "/scep done session 1"],
     writes=True,
 )
-def cmd_done(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_done(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     R.require(ctx, state.school, "act")
     ref, label = split_ref(school_steps(state, ctx.library, ctx.now), args, _label_rest)
@@ -379,7 +383,7 @@ def cmd_done(ctx: Ctx, args: list[str]) -> Reply:
     tz = state.school.tz
     if already:
         text = f"{bk.esc(name)} was already marked done by <@{already.get('by')}> on {dates.fmt_local(dates.parse_instant(already['at']), tz)}."
-        return Reply(text=text, blocks=[bk.section(text)])
+        return Result(text=text, blocks=[bk.section(text)])
     text = f":white_check_mark: <@{ctx.user_id}> marked *{bk.esc(name)}* done."
     cl = checklists.for_ref(state, ref)
     done_n, total = checklists.counts(cl, doc)
@@ -388,7 +392,7 @@ def cmd_done(ctx: Ctx, args: list[str]) -> Reply:
     if dated.step.kind == "deliverable" and review.reviewers(state) and review.next_submission(dated, doc):
         text += f" Send it for review: `/scep submit {bk.esc(dated.step.label.lower())}{' ' + marked if marked in ('draft', 'final') else ''}`."
     new_state = SchoolState.read(ctx.store.view(state.school.school_id))
-    return Reply(text=text, blocks=[bk.section(text)], public=True, updates=checklists.refresh(ctx, new_state, ref))
+    return Result(text=text, blocks=[bk.section(text)], public=True, updates=checklists.refresh(ctx, new_state, ref))
 
 
 @subcommand(
@@ -398,7 +402,7 @@ def cmd_done(ctx: Ctx, args: list[str]) -> Reply:
     examples=["/scep undo visit 1", "/scep undo priority levers final"],
     writes=True,
 )
-def cmd_undo(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_undo(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     R.require(ctx, state.school, "act")
     ref, label = split_ref(school_steps(state, ctx.library, ctx.now), args, _label_rest)
@@ -408,11 +412,11 @@ def cmd_undo(ctx: Ctx, args: list[str]) -> Reply:
     if not removed:
         what = f"{name} ({label.upper()})" if label else name
         text = f"{bk.esc(what)} isn't marked done: nothing to undo."
-        return Reply(text=text, blocks=[bk.section(text)])
+        return Result(text=text, blocks=[bk.section(text)])
     parts = ", ".join(r.upper() for r in removed if r in ("draft", "final"))
     text = f":leftwards_arrow_with_hook: <@{ctx.user_id}> reopened *{bk.esc(name)}*" + (f" ({parts})" if parts else "") + "."
     new_state = SchoolState.read(ctx.store.view(state.school.school_id))
-    return Reply(text=text, blocks=[bk.section(text)], public=True, updates=checklists.refresh(ctx, new_state, ref))
+    return Result(text=text, blocks=[bk.section(text)], public=True, updates=checklists.refresh(ctx, new_state, ref))
 
 
 # ---------------------------------------------------------------- data / meeting (anchors)
@@ -438,7 +442,7 @@ def _anchor_year(state: SchoolState, ctx: Ctx, cycle: Cycle, day: date):
     return year
 
 
-def _set_anchor(ctx: Ctx, args: list[str], kinds: dict[str, str], what_word: str, usage: str) -> Reply:
+def _set_anchor(ctx: Ctx, args: list[str], kinds: dict[str, str], what_word: str, usage: str) -> Result:
     state = ctx.state()
     words = [a for a in args]
     if not words:
@@ -465,7 +469,7 @@ def _set_anchor(ctx: Ctx, args: list[str], kinds: dict[str, str], what_word: str
         with ctx.store.transaction(state.school.school_id) as tx:
             set_anchor(tx, year, anchor, None, ctx.user_id, ctx.now)
         text = f":wastebasket: <@{ctx.user_id}> cleared the date for {bk.esc(title)} ({year})."
-        return Reply(text=text, blocks=[bk.section(text)], public=True)
+        return Result(text=text, blocks=[bk.section(text)], public=True)
     if not rest and what_word == "meeting":
         raise UserError(f"When is it? {usage}")
     cur = progress.current_year(cycle, state, ctx.now)
@@ -486,7 +490,7 @@ def _set_anchor(ctx: Ctx, args: list[str], kinds: dict[str, str], what_word: str
     for dated in progress._dated_steps(cycle, year, new_state):
         if anchor in (getattr(dated.step.anchors, "opens", None), getattr(dated.step.anchors, "closes", None)) or anchor in dated.step.needs:
             updates += checklists.refresh(ctx, new_state, StepRef(dated))
-    return Reply(text=text, blocks=[bk.section(text)], public=True, updates=updates)
+    return Result(text=text, blocks=[bk.section(text)], public=True, updates=updates)
 
 
 def cycle_title(ctx: Ctx, anchor: str) -> str:
@@ -523,7 +527,7 @@ def anchor_effects(state: SchoolState, cycle: Cycle, year, anchor: str) -> list[
     examples=["/scep data milestones ready", "/scep data benchmarks ready Jan 20", "/scep data year-end ready June 24", "/scep data milestones clear"],
     writes=True,
 )
-def cmd_data(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_data(ctx: Ctx, args: list[str]) -> Result:
     usage = "`/scep data milestones ready [date]`, `/scep data benchmarks ready Jan 20` or `/scep data year-end ready June 24`"
     return _set_anchor(ctx, args, DATA_KINDS, "data", usage)
 
@@ -535,7 +539,7 @@ def cmd_data(ctx: Ctx, args: list[str]) -> Reply:
     examples=["/scep meeting fall Nov 10", "/scep meeting winter Feb 2", "/scep meeting august-pd Aug 22"],
     writes=True,
 )
-def cmd_meeting(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_meeting(ctx: Ctx, args: list[str]) -> Result:
     usage = "`/scep meeting fall Nov 10`, `/scep meeting winter Feb 2` or `/scep meeting august-pd Aug 22`"
     return _set_anchor(ctx, args, MEETING_KINDS, "meeting", usage)
 
@@ -559,7 +563,7 @@ def _submit_rest(tail: str) -> str | None:
     examples=["/scep submit priority levers draft", "/scep submit visit 5", "/scep submit revisions"],
     writes=True,
 )
-def cmd_submit(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_submit(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     ref, label = split_ref(school_steps(state, ctx.library, ctx.now), args, _submit_rest)
     return review.submit_reply(ctx, state, ref, label)
@@ -571,7 +575,7 @@ def cmd_submit(ctx: Ctx, args: list[str]) -> Reply:
     summary="one step in full: dates, schedule, checklist, review history",
     examples=["/scep step visit 5", "/scep step priority levers"],
 )
-def cmd_step(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_step(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     ref = resolve(state, ctx.library, ctx.now, " ".join(args))
     dated = ref.dated
@@ -598,7 +602,7 @@ def cmd_step(ctx: Ctx, args: list[str]) -> Reply:
     buttons = checklists.step_buttons(state, dated, doc)
     if buttons:
         blocks.append(bk.actions(*buttons))
-    return Reply(text=text + ("\n" + "\n".join(hist) if hist else ""), blocks=blocks)
+    return Result(text=text + ("\n" + "\n".join(hist) if hist else ""), blocks=blocks)
 
 
 __all__ = ["do_schedule", "schedule_view", "schedule_submitted", "resolve_in"]

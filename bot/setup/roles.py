@@ -10,8 +10,12 @@ from typing import Any
 
 from bot.core import blocks as bk
 from bot.core import permissions as R
-from bot.core.command import Ctx, Post, Reply, UserError, option_args, subcommand
-from bot.core.result import Outcome, failed
+from bot.core.command import option_args, subcommand
+from bot.core.context import Ctx
+from bot.core.result import Post, Result
+from bot.errors import UserError
+from bot.core.result import failed
+from bot.core.result import Result
 from bot.core.schools import PROFILE, School, SchoolState
 from bot.core.steps import audit
 
@@ -57,13 +61,13 @@ def save_roles(ctx: Ctx, school_id: str, changes: dict[str, list[str]]) -> Schoo
     examples=["/scep roles", "/scep roles liaison:@ana principal:@ben team:@cy,@di", "/scep roles reviewer:@rae"],
     writes=True,
 )
-def cmd_roles(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_roles(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     school = state.school
     if not args:
         text = f"Roles for *{bk.esc(school.name)}*\n{roles_text(school)}\nChange: `/scep roles liaison:@ana team:@cy,@di`, or:"
         button = bk.button("Edit roles", EDIT_ACTION, school.school_id)
-        return Reply(text=text, blocks=[bk.section(text), bk.actions(button)])
+        return Result(text=text, blocks=[bk.section(text), bk.actions(button)])
     words, opts = option_args(args, R.ROLE_NAMES)
     if words:
         raise UserError("Write each role as `role:@person`, like `/scep roles principal:@ben team:@cy,@di`")
@@ -75,12 +79,12 @@ def cmd_roles(ctx: Ctx, args: list[str]) -> Reply:
     current = save_roles(ctx, school.school_id, changes)
     if current is None:
         text = f"Roles for *{bk.esc(school.name)}* are already so:\n{roles_text(school)}"
-        return Reply(text=text, blocks=[bk.section(text)])
+        return Result(text=text, blocks=[bk.section(text)])
     text = f"Roles for *{bk.esc(current.name)}* updated:\n{roles_text(current)}"
-    return Reply(text=text, blocks=[bk.section(text)], public=True)
+    return Result(text=text, blocks=[bk.section(text)], public=True)
 
 
-def roles_view(ctx: Ctx, school_id: str) -> Outcome:
+def roles_view(ctx: Ctx, school_id: str) -> Result:
     """The "Edit roles" modal: one user picker per role, filled with who holds it now."""
     state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
     if state is None:
@@ -97,7 +101,7 @@ def roles_view(ctx: Ctx, school_id: str) -> Outcome:
         if people:
             el["initial_users"] = list(people)
         blocks.append({"type": "input", "block_id": role, "optional": True, "label": {"type": "plain_text", "text": role.capitalize()}, "element": el})
-    return Outcome(open_view={
+    return Result(open_view={
         "type": "modal",
         "callback_id": ROLES_CALLBACK,
         "private_metadata": f"{school_id}|{ctx.channel_id}",
@@ -108,16 +112,16 @@ def roles_view(ctx: Ctx, school_id: str) -> Outcome:
     })
 
 
-def roles_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool = False) -> tuple[dict[str, str] | None, Outcome]:
+def roles_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool = False) -> tuple[dict[str, str] | None, Result]:
     """The roles modal sent: (errors per role block, or None; the announcement)."""
     school_id = str(meta or "").split("|")[0]
     state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
     if state is None:
-        return {"liaison": "This school is no longer tracked here."}, Outcome()
+        return {"liaison": "This school is no longer tracked here."}, Result()
     try:
         R.require(ctx, state.school, "roles")
     except UserError as exc:
-        return {"liaison": bk.clip(str(exc), 150)}, Outcome()
+        return {"liaison": bk.clip(str(exc), 150)}, Result()
     changes: dict[str, list[str]] = {}
     errors: dict[str, str] = {}
     for role in R.ROLE_NAMES:
@@ -134,9 +138,9 @@ def roles_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool = 
         changes[role] = people
     errors.update(_check_counts(changes))
     if errors or dry:
-        return errors or None, Outcome()
+        return errors or None, Result()
     current = save_roles(ctx, school_id, changes)
     if current is None:
-        return None, Outcome()
+        return None, Result()
     text = f"<@{ctx.user_id}> updated the roles of *{bk.esc(current.name)}*:\n{roles_text(current)}"
-    return None, Outcome(posts=[Post(channel=current.channel_id, text=text, blocks=[bk.section(text)])], refresh_home=[ctx.user_id])
+    return None, Result(posts=[Post(channel=current.channel_id, text=text, blocks=[bk.section(text)])], refresh_home=[ctx.user_id])

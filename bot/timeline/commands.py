@@ -10,7 +10,10 @@ from bot.core import badges
 from bot.core import blocks as bk
 from bot.calendar import dates
 from bot.core import progress
-from bot.core.command import ORDER, REGISTRY, Ctx, Reply, UserError, error_reply, option_args, small_int, subcommand
+from bot.core.command import ORDER, REGISTRY, option_args, small_int, subcommand
+from bot.core.context import Ctx
+from bot.core.result import Result, failed
+from bot.errors import UserError
 from bot.calendar.cycles import MODELS
 from bot.calendar.dates import DateError, SchoolYear
 from bot.core.permissions import is_workspace_admin, require, require_member, roles_of
@@ -70,7 +73,7 @@ def _validate_setup(ctx: Ctx, fields: dict[str, str]) -> dict[str, Any]:
 _CREATE_LOCK = threading.Lock()
 
 
-def apply_setup(ctx: Ctx, fields: dict[str, str]) -> Reply:
+def apply_setup(ctx: Ctx, fields: dict[str, str]) -> Result:
     """Create or update this channel's school from setup fields (``name``, ``model``, ...).
 
     Linking a channel is serialized (a form sent twice, or a command delivered twice, must not
@@ -83,7 +86,7 @@ def apply_setup(ctx: Ctx, fields: dict[str, str]) -> Reply:
         return _apply_setup(ctx, fields, clean)
 
 
-def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Reply:
+def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Result:
     store = ctx.store
     sid = ctx.school_id
     created = sid is None
@@ -125,14 +128,14 @@ def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Rep
                 school.cycles = list(DEFAULT_CYCLES[school.model])
             if school.to_doc() == School.from_doc(doc).to_doc():
                 text = f"*{bk.esc(school.name)}* is already set up so: nothing changed. `/scep setup` with no arguments shows the form."
-                return Reply(text=text, blocks=[bk.section(text)])
+                return Result(text=text, blocks=[bk.section(text)])
         tx.put(*PROFILE, school.to_doc())
         audit(tx, ctx.user_id, ctx.now, "setup" if created else "setup changed", fields={k: v for k, v in clean.items()})
     store.bind(sid, name=school.name, team_id=ctx.team_id, channel_id=ctx.channel_id)
     return _setup_done(ctx, school, created)
 
 
-def _setup_done(ctx: Ctx, school: School, created: bool) -> Reply:
+def _setup_done(ctx: Ctx, school: School, created: bool) -> Result:
     titles = [f"{ctx.library.get(c).title} (`{c}`)" if ctx.library.get(c) else c for c in school.cycles]
     verb = "linked to" if created else "updated:"
     year = f"from {school.min_year}" if school.min_year else "the current school year, rolling over by itself"
@@ -141,7 +144,7 @@ def _setup_done(ctx: Ctx, school: School, created: bool) -> Reply:
         f"Cycles: {', '.join(titles)}\nYear: {year} · Time zone: {school.tz}\n"
         "Next: `/scep next` for what's coming, `/scep timeline` for the whole year."
     )
-    return Reply(text=text, blocks=[bk.section(text)], public=True)
+    return Result(text=text, blocks=[bk.section(text)], public=True)
 
 
 @subcommand(
@@ -151,7 +154,7 @@ def _setup_done(ctx: Ctx, school: School, created: bool) -> Reply:
     examples=["/scep setup Lincoln Elementary model:TSI", "/scep setup PS 12 model:CSI tz:America/New_York year:2026-27", "/scep setup Brightwood cycles:sezp-planning"],
     writes=True,
 )
-def cmd_setup(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_setup(ctx: Ctx, args: list[str]) -> Result:
     if not args:
         if not ctx.trigger_id:
             raise UserError("Type the school's name: `/scep setup Lincoln Elementary model:TSI`")
@@ -161,7 +164,7 @@ def cmd_setup(ctx: Ctx, args: list[str]) -> Reply:
             require_member(ctx, "link a channel to a school")
         elif not is_workspace_admin(ctx):
             require(ctx, state.school, "setup")
-        return Reply(text="Opening the setup form…", view=setup_view(ctx, state.school if state else None))
+        return Result(text="Opening the setup form…", open_view=setup_view(ctx, state.school if state else None))
     words, opts = option_args(args, SETUP_KEYS)
     fields = dict(opts)
     if words:
@@ -281,7 +284,7 @@ def item_text(item: progress.Item, ctx: Ctx, tz: str) -> str:
 
 
 @subcommand("next", usage="/scep next [N]", summary="the next N things for this channel's school (default 3)", examples=["/scep next", "/scep next 5"])
-def cmd_next(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_next(ctx: Ctx, args: list[str]) -> Result:
     limit = 3
     if args:
         if len(args) > 1 or not 1 <= (small_int(args[0]) or 0) <= 20:
@@ -293,16 +296,16 @@ def cmd_next(ctx: Ctx, args: list[str]) -> Reply:
     head = f"Next for {bk.esc(state.school.name)} · {dates.fmt_local(ctx.now, tz)}"
     if not items:
         msg = f"{head}\nNothing open, due or coming in the school's cycles. `/scep timeline` shows the whole year."
-        return Reply(text=msg, blocks=[bk.section(msg)])
+        return Result(text=msg, blocks=[bk.section(msg)])
     blocks: list[dict[str, Any]] = [bk.section(f"*{head}*")]
     for item in items:
         blocks.extend(item_blocks(item, state, ctx))
     text = head + "\n" + "\n".join(item_text(i, ctx, tz) for i in items)
-    return Reply(text=text, blocks=bk.fit(blocks))
+    return Result(text=text, blocks=bk.fit(blocks))
 
 
 @subcommand("timeline", usage="/scep timeline [year]", summary="the school's whole year, step by step, with status", examples=["/scep timeline", "/scep timeline 2021-22"])
-def cmd_timeline(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_timeline(ctx: Ctx, args: list[str]) -> Result:
     year = None
     if args:
         try:
@@ -327,9 +330,9 @@ def cmd_timeline(ctx: Ctx, args: list[str]) -> Reply:
         for i in range(0, len(rows), 8):
             blocks.append(bk.section("\n".join(rows[i : i + 8])))
     if not blocks:
-        return Reply(text="This school follows no cycles: `/scep setup cycles:&lt;id&gt;`; see `/scep cycles`.")
+        return Result(text="This school follows no cycles: `/scep setup cycles:&lt;id&gt;`; see `/scep cycles`.")
     text = f"Timeline for {bk.esc(state.school.name)}\n" + "\n".join(lines)
-    return Reply(text=text, blocks=bk.fit([bk.section(f"*Timeline for {bk.esc(state.school.name)}*"), *blocks]))
+    return Result(text=text, blocks=bk.fit([bk.section(f"*Timeline for {bk.esc(state.school.name)}*"), *blocks]))
 
 
 # ---------------------------------------------------------------- schools / cycles / help
@@ -338,7 +341,7 @@ PAGE = 20
 
 
 @subcommand("schools", usage="/scep schools [page]", summary="every school this workspace tracks, with its next item", examples=["/scep schools", "/scep schools 2"])
-def cmd_schools(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_schools(ctx: Ctx, args: list[str]) -> Result:
     """Workspace admins see every school; anyone else the schools where they hold a role (a
     school's dates are not shown to people outside it)."""
     page = 1
@@ -364,8 +367,8 @@ def cmd_schools(ctx: Ctx, args: list[str]) -> Reply:
               "(workspace admins see all).") if hidden else ""
     if not entries:
         if hidden:
-            return Reply(text=f"You don't hold a role in any school yet. {others}")
-        return Reply(text="No schools yet. In a school's channel: `/scep setup &lt;school name&gt;`")
+            return Result(text=f"You don't hold a role in any school yet. {others}")
+        return Result(text="No schools yet. In a school's channel: `/scep setup &lt;school name&gt;`")
     pages = (len(entries) + PAGE - 1) // PAGE
     if page > pages:
         raise UserError(f"There {'is' if pages == 1 else 'are'} {pages} page{'s' if pages > 1 else ''}: `/scep schools {pages}`")
@@ -387,11 +390,11 @@ def cmd_schools(ctx: Ctx, args: list[str]) -> Reply:
     if others:
         blocks.append(bk.context(others))
         lines.append(others)
-    return Reply(text=title + "\n" + "\n".join(lines), blocks=blocks)
+    return Result(text=title + "\n" + "\n".join(lines), blocks=blocks)
 
 
 @subcommand("cycles", usage="/scep cycles", summary="the cycles available and their steps", examples=["/scep cycles"])
-def cmd_cycles(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_cycles(ctx: Ctx, args: list[str]) -> Result:
     rows, lines = [], []
     for cid in ctx.library.ids():
         c = ctx.library.get(cid)
@@ -403,10 +406,10 @@ def cmd_cycles(ctx: Ctx, args: list[str]) -> Reply:
     if ctx.library.errors:
         blocks.append(bk.section(":warning: Cycle files that could not be loaded:\n```" + bk.esc("\n".join(ctx.library.errors))[:2800] + "```"))
         lines.extend(ctx.library.errors)
-    return Reply(text="Cycles\n" + "\n".join(lines), blocks=bk.fit(blocks))
+    return Result(text="Cycles\n" + "\n".join(lines), blocks=bk.fit(blocks))
 
 
-def help_reply(unknown: str | None = None) -> Reply:
+def help_reply(unknown: str | None = None) -> Result:
     head = f"I don't know `/scep {bk.esc(unknown)}`. " if unknown else ""
     rows = []
     for name in ORDER:
@@ -417,12 +420,12 @@ def help_reply(unknown: str | None = None) -> Reply:
         rows.append(f"`{bk.esc(sub.usage)}`\n      {bk.esc(sub.summary)}{ex}")
     text = head + "*scep-bot* keeps your school improvement cycle on track. Commands:"
     blocks = [bk.section(text)] + [bk.section("\n".join(rows[i : i + 6])) for i in range(0, len(rows), 6)]
-    return Reply(text=text.replace("*", "") + "\n" + "\n".join(r.replace("`", "") for r in rows), blocks=blocks, error=bool(unknown))
+    return Result(text=text.replace("*", "") + "\n" + "\n".join(r.replace("`", "") for r in rows), blocks=blocks, error=bool(unknown))
 
 
 @subcommand("help", usage="/scep help", summary="this help", examples=["/scep help"], aliases=("?", "-h", "--help"))
-def cmd_help(ctx: Ctx, args: list[str]) -> Reply:
+def cmd_help(ctx: Ctx, args: list[str]) -> Result:
     return help_reply()
 
 
-__all__ = ["apply_setup", "setup_view", "setup_fields_from_view", "setup_view_errors", "help_reply", "error_reply"]
+__all__ = ["apply_setup", "setup_view", "setup_fields_from_view", "setup_view_errors", "help_reply", "failed"]

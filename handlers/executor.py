@@ -1,0 +1,288 @@
+"""The one executor: carry out a ``Result`` (bot/core/result.py) in Slack.
+
+Every listener runs its use case through ``guarded`` (bad input becomes a clear message, a
+damaged data file says so, anything unexpected an apology with an error id and a traceback in
+the log) and hands the ``Result`` to ``carry_out``: the answer to whoever acted (in the way of
+the surface they acted on), modals, in-place updates, posts, uploads, reactions, ephemerals,
+follow-up work, App Home refreshes. A Slack error on one part is logged and does not stop the
+others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import traceback
+import uuid
+from typing import Any, Callable
+
+from slack_sdk.errors import SlackApiError
+
+from bot.core.command import DAMAGED
+from bot.core.context import Ctx
+from bot.core.result import MessageUpdate, Result, failed
+from bot.errors import UserError
+from bot.home.view import home_view
+from bot.store.tinydb_store import StoreError
+
+log = logging.getLogger("scep-bot")
+
+APOLOGY = ":face_with_head_bandage: Sorry, something went wrong on my side and nothing was changed. Error id `{eid}`: give it to your admin if it happens again."
+GONE = ("message_not_found", "channel_not_found", "cant_update_message", "is_archived")
+INVITE_HINT = " Invite me first: `/invite @scep-bot`."
+
+# Follow-up work only the Slack side can do, asked for as ``Result.followups`` (typed requests):
+# runners by request type, ``fn(request, services, client, ctx, respond)``; handlers register theirs.
+FOLLOWUPS: dict[type, Callable[..., None]] = {}
+
+
+def guarded(fn: Callable[[], Result], what: str) -> Result:
+    """Run a use case. A UserError becomes its message; a damaged data file says so; any other
+    exception is logged with an error id and becomes an apology."""
+    try:
+        return fn()
+    except UserError as exc:
+        return failed(str(exc))
+    except StoreError as exc:
+        log.error("store error in %s: %s", what, exc)
+        return failed(DAMAGED)
+    except Exception:  # noqa: BLE001 - the user gets an apology, the log the traceback
+        eid = uuid.uuid4().hex[:8]
+        log.error("error %s in %s\n%s", eid, what, traceback.format_exc())
+        msg = APOLOGY.format(eid=eid)
+        return Result(text=msg, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": msg}}], error=True)
+
+
+def payload(result: Result) -> dict[str, Any]:
+    """The message payload of an answer for ack()/respond()."""
+    out: dict[str, Any] = {"text": result.text[:39000], "response_type": "in_channel" if result.public else "ephemeral"}
+    if result.blocks:
+        out["blocks"] = result.blocks
+    return out
+
+
+# ---------------------------------------------------------------- answers, by surface
+
+def notice_view(text: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "scep-bot"},
+        "close": {"type": "plain_text", "text": "OK"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+    }
+
+
+def tell(text: str, body: dict[str, Any], client, respond=None) -> None:
+    """An ephemeral answer to whoever acted: in the thread of what they clicked, or a small modal."""
+    container = body.get("container") or {}
+    try:
+        if respond is not None and body.get("response_url"):
+            respond(text=text, response_type="ephemeral", replace_original=False)
+            return
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        user = (body.get("user") or {}).get("id")
+        if channel and user and container.get("type") == "message":
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return
+        trigger = body.get("trigger_id")
+        if trigger and container.get("type") == "view" and (body.get("view") or {}).get("type") == "modal":
+            client.views_push(trigger_id=trigger, view=notice_view(text))
+            return
+        if trigger:
+            client.views_open(trigger_id=trigger, view=notice_view(text))
+            return
+        if user:
+            client.chat_postMessage(channel=user, text=text)
+    except SlackApiError as exc:
+        log.warning("could not tell %s: %s", (body.get("user") or {}).get("id"), exc.response.get("error"))
+
+
+def answer_by_telling(body: dict[str, Any], client, respond=None) -> Callable[[Result], None]:
+    """Clicks: the answer is an ephemeral note to whoever clicked (``tell``)."""
+    return lambda result: tell(result.text, body, client, respond)
+
+
+def answer_in_place(respond) -> Callable[[Result], None]:
+    """Buttons on a message the answer replaces (nudges): public answers replace the message,
+    the others are ephemeral beside it."""
+
+    def answer(result: Result) -> None:
+        try:
+            if result.error or not result.public:
+                respond(text=result.text[:3000], blocks=result.blocks, response_type="ephemeral", replace_original=False)
+            else:
+                respond(text=result.text[:3000], blocks=result.blocks, replace_original=True)
+        except Exception as exc:  # noqa: BLE001 - the change is saved; only the answer failed
+            log.warning("answering a button failed: %s", exc)
+
+    return answer
+
+
+def answer_in_channel(client, channel: str, user: str, *, blocks_when_private: bool = False) -> Callable[[Result], None]:
+    """Forms: a public answer is posted in the channel, any other is ephemeral to who sent the form."""
+
+    def answer(result: Result) -> None:
+        try:
+            if result.error or not result.public:
+                extra = {"blocks": result.blocks} if blocks_when_private else {}
+                client.chat_postEphemeral(channel=channel, user=user, text=result.text, **extra)
+            else:
+                client.chat_postMessage(channel=channel, text=result.text, blocks=result.blocks)
+        except Exception as exc:  # noqa: BLE001 - the change is saved; only the answer failed
+            log.warning("answer to %s in %s failed: %s", user, channel, exc)
+
+    return answer
+
+
+# ---------------------------------------------------------------- carrying out the rest
+
+_UPDATE_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def apply_updates(updates: list[MessageUpdate], client) -> None:
+    """``chat.update`` each message. Updates of one message are sent one at a time, each rendered
+    (``rerender``) under that message's lock: two clicks at once never leave the older render last."""
+    for u in updates:
+        lock = _UPDATE_LOCKS[hash((u.channel, u.ts)) % len(_UPDATE_LOCKS)]
+        try:
+            with lock:
+                text, blocks = u.text, u.blocks
+                if u.rerender is not None:
+                    try:
+                        text, blocks = u.rerender()
+                    except Exception:  # noqa: BLE001 - the render made with the change is still right
+                        log.exception("re-rendering %s/%s failed; sending the first render", u.channel, u.ts)
+                client.chat_update(channel=u.channel, ts=u.ts, text=text[:39000], blocks=blocks)
+        except SlackApiError as exc:
+            err = exc.response.get("error")
+            log.warning("chat.update %s/%s failed: %s", u.channel, u.ts, err)
+            if err in GONE and u.on_gone:
+                try:
+                    u.on_gone()
+                except Exception:  # noqa: BLE001 - forgetting a dead message is best effort
+                    log.exception("forgetting %s/%s failed", u.channel, u.ts)
+
+
+def deliver_posts(result: Result, client, respond=None) -> None:
+    """Post a result's channel messages; a channel the bot can't post in is told to the user."""
+    for post in result.posts:
+        try:
+            extra = {"metadata": post.metadata} if post.metadata else {}
+            res = client.chat_postMessage(channel=post.channel, text=post.text[:39000], blocks=post.blocks, thread_ts=post.thread_ts, **extra)
+        except SlackApiError as exc:
+            err = exc.response.get("error")
+            log.warning("chat.postMessage to %s failed: %s", post.channel, err)
+            if respond is not None:
+                if err in ("timeout", "slack_unreachable"):
+                    respond(text=f":warning: Slack did not confirm my post in <#{post.channel}> in time: if it doesn't show up there, try again.",
+                            response_type="ephemeral")
+                    continue
+                hint = INVITE_HINT if err in ("not_in_channel", "channel_not_found") else ""
+                respond(text=f":warning: I couldn't post in <#{post.channel}> ({err}).{hint}", response_type="ephemeral")
+            continue
+        if post.on_posted:
+            post.on_posted(res["ts"])
+        if post.on_sent:
+            post.on_sent(res.get("channel") or post.channel, res["ts"])
+
+
+def deliver_uploads(result: Result, client, respond=None) -> None:
+    """Upload a result's files (``files.uploadV2``); a failure is told to the user."""
+    for up in result.uploads:
+        try:
+            client.files_upload_v2(channel=up.channel, filename=up.filename, content=up.content, title=up.title or up.filename,
+                                   initial_comment=up.comment or None)
+        except Exception as exc:  # noqa: BLE001 - SlackApiError, or the upload URL refused the bytes
+            err = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)[:200]
+            log.warning("upload of %s to %s failed: %s", up.filename, up.channel, err)
+            if respond is not None:
+                hint = INVITE_HINT if err in ("not_in_channel", "channel_not_found") else ""
+                respond(text=f":warning: I couldn't upload `{up.filename}` ({err}).{hint}", response_type="ephemeral")
+
+
+def _reactions_and_ephemerals(result: Result, client) -> None:
+    for r in result.reactions:
+        try:
+            client.reactions_add(channel=r.channel, timestamp=r.ts, name=r.name)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_reacted":
+                log.warning("reactions.add on %s/%s failed: %s", r.channel, r.ts, exc.response.get("error"))
+    for e in result.ephemerals:
+        try:
+            client.chat_postEphemeral(channel=e.channel, user=e.user, text=e.text, blocks=e.blocks, thread_ts=e.thread_ts)
+        except SlackApiError as exc:
+            log.warning("ephemeral notice to %s in %s failed: %s", e.user, e.channel, exc.response.get("error"))
+
+
+def _followups(result: Result, services, client, ctx: Ctx | None, respond=None) -> None:
+    for request in result.followups:
+        fn = FOLLOWUPS.get(type(request))
+        if fn is None:
+            log.error("no runner for the follow-up %r", type(request).__name__)
+            continue
+        try:
+            fn(request, services, client, ctx, respond)
+        except Exception:  # noqa: BLE001 - the user gets an apology, the log the traceback
+            eid = uuid.uuid4().hex[:8]
+            log.error("error %s in follow-up %s\n%s", eid, type(request).__name__, traceback.format_exc())
+            if respond is not None:
+                respond(text=APOLOGY.format(eid=eid), response_type="ephemeral")
+
+
+def open_view(view: dict[str, Any], client, trigger_id: str | None, on_fail: Callable[[str], None] | None) -> None:
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        if on_fail is not None:
+            on_fail(":warning: I couldn't open the form (it may have taken too long): try again.")
+
+
+def carry_out(result: Result, ctx: Ctx | None, services, client, body: dict[str, Any] | None = None, respond=None, *,
+              answer: Callable[[Result], None] | None = None) -> None:
+    """Do in Slack what ``result`` asks. ``answer`` gives whoever acted the answer in the way of
+    their surface (default: ``tell``); it is not called when the result has no text."""
+    body = body or {}
+    answer = answer or answer_by_telling(body, client, respond)
+    if result.open_view:
+        open_view(result.open_view, client, body.get("trigger_id") or (ctx.trigger_id if ctx else None),
+                  lambda text: tell(text, body, client, respond))
+    if result.push_view:
+        try:
+            client.views_push(trigger_id=body.get("trigger_id"), view=result.push_view)
+        except SlackApiError:  # fall back to opening it
+            open_view(result.push_view, client, body.get("trigger_id"), lambda text: tell(text, body, client, respond))
+    view_id = (body.get("view") or {}).get("id")
+    if result.update_view and view_id:  # the modal the click came from (a click without one has nothing to update)
+        try:
+            client.views_update(view_id=view_id, view=result.update_view)
+        except SlackApiError as exc:
+            log.warning("views.update failed: %s", exc.response.get("error"))
+    if result.text or result.blocks:
+        answer(result)
+    apply_updates(result.updates, client)
+    deliver_posts(result, client, respond)
+    deliver_uploads(result, client, respond)
+    _reactions_and_ephemerals(result, client)
+    _followups(result, services, client, ctx, respond)
+    if ctx is not None:
+        for user in result.refresh_home:
+            publish_home(dataclasses.replace(ctx, user_id=user), client)
+
+
+def publish_home(ctx: Ctx, client, page: int = 1) -> None:
+    holder: dict[str, Any] = {}
+
+    def build() -> Result:
+        holder["view"] = home_view(ctx, page)
+        return Result(text="ok")
+
+    result = guarded(build, "App Home")
+    view = holder.get("view")
+    if result.error or view is None:
+        view = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": result.text}}]}
+    try:
+        client.views_publish(user_id=ctx.user_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.publish for %s failed: %s", ctx.user_id, exc.response.get("error"))
