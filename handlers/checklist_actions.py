@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 from bot.checklists import checklists
-from bot.scheduling.commands import schedule_view
 from bot.core.result import failed
 from bot.core.steps import resolve
+from bot.scheduling.commands import schedule_view
 from handlers.context import make_ctx
 from handlers.executor import carry_out, guarded
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.home.view import PAGE_ACTION, PREV_ACTION
 from bot.core.command import small_int
+from bot.home.view import PAGE_ACTION, PREV_ACTION
 from handlers.context import make_ctx
 from handlers.executor import publish_home
 

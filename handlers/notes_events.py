@@ -21,12 +21,19 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.core.result import Result
+from bot.errors import UserError
 from bot.notes import commands as cmd_notes
 from bot.notes import notes
-from bot.core.result import Result, failed
-from bot.errors import UserError
 from handlers.context import make_ctx, user_lookup
-from handlers.executor import FOLLOWUPS, answer_in_channel, carry_out, guarded, open_view, tell
+from handlers.executor import (
+    FOLLOWUPS,
+    answer_in_channel,
+    carry_out,
+    guarded,
+    open_view,
+    tell,
+)
 
 log = logging.getLogger("scep-bot")
 

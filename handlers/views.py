@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bot.timeline.commands import SETUP_CALLBACK, apply_setup, setup_fields_from_view, setup_view_errors
+from bot.timeline.commands import (
+    SETUP_CALLBACK,
+    apply_setup,
+    setup_fields_from_view,
+    setup_view_errors,
+)
 from handlers.context import make_ctx
 from handlers.executor import answer_in_channel, carry_out, guarded
 

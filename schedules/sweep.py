@@ -43,15 +43,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from bot.root.app import AUTH_ERRORS
 from bot.calendar import dates
-from bot.digests import monthly as digest
-from bot.nudges import nudges
 from bot.core import outbox
-from bot.digests import weekly as weekly_digest  # noqa: F401 - importing registers the providers
 from bot.core.blocks import esc
 from bot.core.outbox import Outgoing
 from bot.core.schools import PROFILE, School, SchoolState, iso
+from bot.digests import monthly, weekly  # noqa: F401 - importing registers the digests' providers
+from bot.nudges import nudges
+from handlers.slack_client import AUTH_ERRORS
 
 log = logging.getLogger("scep-bot.sweep")
 

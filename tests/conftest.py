@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -36,7 +35,6 @@ def bot(tmp_path, fake):
 def nudges_only(monkeypatch):
     """Only the nudges feature sends: the monthly digests (another feature, tested on their own)
     are left out of sweeps that test the nudge calendar message by message."""
-    from bot.digests import monthly as digest
     from bot.core import outbox  # noqa: F401 - imported so that their registration is undone
 
     monkeypatch.delitem(outbox.PROVIDERS, "monthly-digest", raising=False)

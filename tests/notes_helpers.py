@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from bot.calendar import dates
-from bot.core import outbox
-from bot.core.schools import SchoolState, iso
 from tests.harness import CHANNEL, Bot
 
 TEACHER = "U0TEACH01"

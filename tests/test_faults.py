@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.calendar import dates
 from bot.root.cli import make_wsgi
 from bot.root.emulator import FakeSlack
-from tests.harness import ADMIN, CHANNEL
+from tests.harness import CHANNEL
 from tests.notes_helpers import TEACHER, reply, start_prompt
 from tests.slack import checkbox_blocks, tick
 

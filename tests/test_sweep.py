@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.core import steps
-from bot.root.app import web_client
+from handlers.slack_client import web_client
 from bot.calendar.dates import SchoolYear
 from bot.core.schools import SchoolState
 from schedules.sweep import LEDGER, Pacer, Sweeper, sweep

@@ -4,9 +4,9 @@ checklist progress ("checklist 4/9") and where a plan's review stands."""
 from __future__ import annotations
 
 from bot.checklists import checklists
-from bot.review import review
 from bot.core.progress import Item
 from bot.core.schools import SchoolState
+from bot.review import review
 
 
 def item_badges(state: SchoolState, item: Item, *, checklist_always: bool = False) -> list[str]:

@@ -11,9 +11,8 @@ import importlib
 import logging
 import re
 import shlex
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
 from bot.core.context import Ctx
 from bot.core.result import Result, failed

@@ -21,8 +21,8 @@ import re
 
 from bot.core import blocks as bk
 from bot.core.context import Ctx
-from bot.errors import UserError
 from bot.core.schools import School
+from bot.errors import UserError
 
 ROLE_NAMES = ("liaison", "principal", "team", "reviewer", "district")
 # not a role: anyone acting from inside the school's own channel (its members), for "act"

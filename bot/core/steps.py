@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.core import progress
-from bot.core.blocks import esc
-from bot.errors import UserError
 from bot.calendar.cycles import CycleLibrary, DatedStep
 from bot.calendar.dates import SchoolYear
+from bot.core import progress
+from bot.core.blocks import esc
 from bot.core.schools import ANCHOR_KIND, STEP_KIND, SchoolState, iso, step_key
+from bot.errors import UserError
 from bot.store.tinydb_store import SchoolTx
 
 AUDIT_KIND = "audit"

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot.core import blocks as bk
 from bot.calendar import dates
-from bot.notes import notes
-from bot.core import progress
 from bot.calendar.cycles import CycleLibrary
 from bot.calendar.dates import SchoolYear
+from bot.core import blocks as bk
+from bot.core import progress
 from bot.core.outbox import Outgoing, provider, workspace_provider
 from bot.core.schools import School, SchoolState, iso
+from bot.notes import notes
 
 DIGEST_AT = time(9, 0)
 DIGEST_EXPIRES = timedelta(days=7)

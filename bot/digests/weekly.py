@@ -12,13 +12,13 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any, Callable
 
-from bot.core import blocks as bk
 from bot.calendar import dates
-from bot.core import progress
 from bot.calendar.cycles import CycleLibrary
-from bot.nudges.nudges import SCHEDULABLE
+from bot.core import blocks as bk
+from bot.core import progress
 from bot.core.outbox import Outgoing, workspace_provider
 from bot.core.schools import SchoolState
+from bot.nudges.nudges import SCHEDULABLE
 
 DIGEST_TIME = time(8, 0)
 AHEAD = timedelta(days=14)

@@ -21,13 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.calendar import dates
-from bot.notes import notes
-from bot.core import progress
-from bot.errors import UserError
 from bot.calendar.cycles import CycleLibrary
 from bot.calendar.dates import SchoolYear
+from bot.core import progress
 from bot.core.schools import SchoolState
 from bot.core.steps import StepRef
+from bot.errors import UserError
+from bot.notes import notes
 from bot.store.tinydb_store import SchoolView
 
 PRODID = "-//scep-bot//SCEP calendar//EN"

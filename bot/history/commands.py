@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core import blocks as bk
 from bot.calendar import dates
+from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.command import subcommand
 from bot.core.context import Ctx
 from bot.core.result import Result
-from bot.errors import UserError
 from bot.core.steps import AUDIT_KIND, resolve
+from bot.errors import UserError
 
 SHOW = 25
 

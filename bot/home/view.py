@@ -13,15 +13,14 @@ import threading
 import weakref
 from typing import Any
 
-from bot.core import badges
-from bot.core import progress
-from bot.review import review
-from bot.core import blocks as bk
 from bot.calendar import dates
+from bot.core import badges, progress
+from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.permissions import ROLE_NAMES, is_workspace_admin
 from bot.core.schools import PROFILE, SchoolState
 from bot.core.steps import schedulable
+from bot.review import review
 
 PAGE_SIZE = 10
 PAGE_ACTION = "home_page"  # "Next"

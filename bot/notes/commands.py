@@ -7,20 +7,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.core import blocks as bk
 from bot.calendar import dates
-from bot.digests import monthly as digest
-from bot.exports import documents as exports
-from bot.notes import notes
-from bot.notes import privacy  # noqa: F401 - digest registers its providers
+from bot.calendar.dates import DateError, SchoolYear
+from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.command import small_int, subcommand
 from bot.core.context import Ctx
-from bot.core.result import Ephemeral, Reaction, Post, Result, Upload
-from bot.errors import UserError
-from bot.calendar.dates import DateError, SchoolYear
+from bot.core.result import Ephemeral, Post, Reaction, Result, Upload
 from bot.core.schools import PROFILE, School, SchoolState
 from bot.core.steps import StepRef, resolve, school_steps
+from bot.errors import UserError
+from bot.exports import documents as exports
+from bot.digests import monthly as digest  # noqa: F401 - importing registers the digest's providers
+from bot.notes import notes, privacy
 
 COMMITMENTS_CALLBACK = "scep_commitments"
 SHORTCUT_CALLBACK = "save_scep_note"  # the message shortcut's callback_id

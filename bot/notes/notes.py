@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from bot.core import blocks as bk
 from bot.calendar import dates
-from bot.notes import privacy
-from bot.errors import UserError
 from bot.calendar.cycles import DatedStep
+from bot.core import blocks as bk
 from bot.core.outbox import Outgoing
 from bot.core.schools import PROFILE, STEP_KIND, School, SchoolState, iso, step_key
 from bot.core.steps import StepRef, audit
+from bot.errors import UserError
+from bot.notes import privacy
 from bot.store.tinydb_store import SchoolTx, SchoolView, Store
 
 NOTE_KIND = "notes"

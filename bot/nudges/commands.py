@@ -19,18 +19,18 @@ import re
 from datetime import datetime, time
 from typing import Any
 
-from bot.core import blocks as bk
 from bot.calendar import dates
-from bot.nudges import nudges
+from bot.calendar.cycles import MAX_NUDGE_DAYS, ROLES
+from bot.calendar.dates import DateError, SchoolYear
+from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.command import option_args, subcommand
 from bot.core.context import Ctx
 from bot.core.result import Result
-from bot.errors import UserError
-from bot.calendar.cycles import MAX_NUDGE_DAYS, ROLES
-from bot.calendar.dates import DateError, SchoolYear
 from bot.core.schools import PROFILE, School, SchoolState
 from bot.core.steps import StepRef, audit, mark_done, resolve
+from bot.errors import UserError
+from bot.nudges import nudges
 
 LEDGER = "ledger"
 RULE_KEYS = ("opens", "midpoint", "closing", "day-before", "notes-prompt", "before", "morning-of", "overdue", "escalate")

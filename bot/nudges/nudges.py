@@ -30,11 +30,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 
-from bot.core import blocks as bk
 from bot.calendar import dates
-from bot.core import progress
-from bot.calendar.cycles import MAX_NUDGE_DAYS, Cycle, CycleLibrary, DatedStep, NudgeRules, instantiate
+from bot.calendar.cycles import (
+    MAX_NUDGE_DAYS,
+    Cycle,
+    CycleLibrary,
+    DatedStep,
+    NudgeRules,
+    instantiate,
+)
 from bot.calendar.dates import SchoolYear
+from bot.core import blocks as bk
+from bot.core import progress
 from bot.core.outbox import Outgoing, provider
 from bot.core.schools import School, SchoolState, iso, step_key
 

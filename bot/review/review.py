@@ -19,18 +19,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.core import blocks as bk
 from bot.calendar import dates
+from bot.calendar.cycles import DatedStep
+from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.command import small_int
 from bot.core.context import Ctx
-from bot.core.result import Post, Result
-from bot.errors import UserError
-from bot.calendar.cycles import DatedStep
-from bot.core.result import MessageUpdate, failed
-from bot.core.result import Result
+from bot.core.result import MessageUpdate, Post, Result, failed
 from bot.core.schools import STEP_KIND, SchoolState, iso
-from bot.core.steps import StaleStep, StepRef, audit, get_step_state, is_current, mark_done, ref_for_key, submittable
+from bot.core.steps import (
+    StaleStep,
+    StepRef,
+    audit,
+    get_step_state,
+    is_current,
+    mark_done,
+    ref_for_key,
+    submittable,
+)
+from bot.errors import UserError
 
 KEY = "review"
 SUBMIT_ACTION = "rv_submit"

@@ -12,8 +12,17 @@ import time
 from pathlib import Path
 
 from bot.calendar import dates
-from bot.root.app import ConfigError, Settings, build_app, build_services, check_files_in_background, real_clock, start_clock, warm_up
 from bot.calendar.cycles import CycleError, load_cycle_file
+from bot.root.app import (
+    ConfigError,
+    Settings,
+    build_app,
+    build_services,
+    check_files_in_background,
+    real_clock,
+    start_clock,
+    warm_up,
+)
 from bot.store.tinydb_store import StoreError, StoreLocked
 
 log = logging.getLogger("scep-bot")
@@ -234,9 +243,9 @@ def _console(settings: Settings, now_text: str | None) -> int:
 
 def _seed_demo(services, channel: str, user: str) -> None:
     """A demo school in the console's demo channel, the first time."""
-    from bot.timeline.commands import apply_setup
     from bot.core.context import Ctx
     from bot.root.emulator import TEAM_ID
+    from bot.timeline.commands import apply_setup
 
     if services.store.school_for_channel(TEAM_ID, channel):
         return
@@ -286,7 +295,7 @@ def _sweep(args) -> int:
             raise ConfigError("SLACK_BOT_TOKEN must be set to post nudges (or add --dry-run to see what would be sent)")
         client = None
         if settings.bot_token:
-            from bot.root.app import web_client
+            from handlers.slack_client import web_client
 
             client = web_client(settings.bot_token, settings.api_url, timeout=settings.slack_timeout)
         from bot.root.app import run_sweep
@@ -313,11 +322,11 @@ def _print_report(report: dict) -> None:
 
 def _nudges(args) -> int:
     """``scep-bot nudges --school NAME [--year Y]``: read-only, without the process lock."""
+    from bot.calendar.cycles import CycleLibrary
+    from bot.core.command import load_features
+    from bot.core.schools import SchoolState
     from bot.nudges import nudges as N
     from bot.nudges.commands import calendar_rows
-    from bot.core.command import load_features
-    from bot.calendar.cycles import CycleLibrary
-    from bot.core.schools import SchoolState
     from bot.store.tinydb_store import INDEX_FILE, ReadOnlyStore
 
     settings = Settings.from_env()
@@ -414,13 +423,13 @@ def find_school(store, text: str) -> str:
 
 
 def _export(args) -> int:
-    from bot.exports import documents as exports
-    from bot.core.command import load_features
-    from bot.errors import UserError
     from bot.calendar.cycles import CycleLibrary
     from bot.calendar.dates import DateError, SchoolYear
+    from bot.core.command import load_features
     from bot.core.schools import SchoolState
     from bot.core.steps import resolve
+    from bot.errors import UserError
+    from bot.exports import documents as exports
 
     if not args.export_cmd:
         print("scep-bot export: say what: summary <step>, year or calendar (with --school NAME)", file=sys.stderr)

@@ -8,21 +8,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from bot.core import blocks as bk
+from bot.calendar import dates, nlp_dates
+from bot.calendar.cycles import Cycle, DatedStep, span
+from bot.calendar.nlp_dates import When
 from bot.checklists import checklists
-from bot.calendar import dates
-from bot.calendar import nlp_dates
-from bot.core import progress
-from bot.review import review
+from bot.core import blocks as bk
 from bot.core import permissions as R
+from bot.core import progress
 from bot.core.command import subcommand
 from bot.core.context import Ctx
-from bot.core.result import Result
-from bot.errors import UserError
-from bot.calendar.cycles import Cycle, DatedStep, span
-from bot.core.result import MessageUpdate
-from bot.core.result import Result
-from bot.calendar.nlp_dates import When
+from bot.core.result import MessageUpdate, Result
 from bot.core.schools import SchoolState
 from bot.core.steps import (
     StepRef,
@@ -39,6 +34,8 @@ from bot.core.steps import (
     split_ref,
     undo_done,
 )
+from bot.errors import UserError
+from bot.review import review
 
 CANCEL_WORDS = ("cancel", "cancelled", "canceled", "none", "clear", "unschedule", "remove", "delete")
 LABELS = ("draft", "final", "due")

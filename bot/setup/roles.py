@@ -12,12 +12,10 @@ from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.command import option_args, subcommand
 from bot.core.context import Ctx
-from bot.core.result import Post, Result
-from bot.errors import UserError
-from bot.core.result import failed
-from bot.core.result import Result
+from bot.core.result import Post, Result, failed
 from bot.core.schools import PROFILE, School, SchoolState
 from bot.core.steps import audit
+from bot.errors import UserError
 
 ROLES_CALLBACK = "scep_roles"
 EDIT_ACTION = "roles_edit"

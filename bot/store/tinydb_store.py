@@ -32,7 +32,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
-
 INDEX_FILE = "index.json"
 LOCK_FILE = "scep-bot.lock"
 SCHOOLS_DIR = "schools"

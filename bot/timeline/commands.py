@@ -6,19 +6,18 @@ import re
 import threading
 from typing import Any
 
-from bot.core import badges
-from bot.core import blocks as bk
 from bot.calendar import dates
-from bot.core import progress
-from bot.core.command import ORDER, REGISTRY, option_args, small_int, subcommand
-from bot.core.context import Ctx
-from bot.core.result import Result, failed
-from bot.errors import UserError
 from bot.calendar.cycles import MODELS
 from bot.calendar.dates import DateError, SchoolYear
-from bot.core.permissions import is_workspace_admin, require, require_member, roles_of
+from bot.core import badges, progress
+from bot.core import blocks as bk
+from bot.core.command import ORDER, REGISTRY, option_args, small_int, subcommand
+from bot.core.context import Ctx
+from bot.core.permissions import is_workspace_admin, require, require_member
+from bot.core.result import Result, failed
 from bot.core.schools import PROFILE, School, SchoolState, iso
 from bot.core.steps import audit
+from bot.errors import UserError
 
 DEFAULT_CYCLES = {
     "TSI": ["nysed-tsi-visits", "nysed-planning-sessions"],
