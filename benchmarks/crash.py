@@ -23,7 +23,7 @@ At the end the bot runs once more, its start-up backfill reads the prompt thread
 reply sent must be a note (no loss even of unconfirmed ones, no duplicates); ``scep-bot doctor``
 must find nothing to restore.
 
-    /work/venv/bin/python benchmarks/crash.py [--kills 100] [--schools 3] [--seed 1] [--max-run 0.8]
+    .venv/bin/python benchmarks/crash.py [--kills 100] [--schools 3] [--seed 1] [--max-run 0.8]
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ arrive and the sweep runs; response times against Slack's 3-second limit, errors
 
 Bounded: it stops by itself after ``--seconds`` (plus at most 15 s to collect the last answers).
 
-    /work/venv/bin/python benchmarks/load.py [--rate 50] [--seconds 60] [--schools 200]
+    .venv/bin/python benchmarks/load.py [--rate 50] [--seconds 60] [--schools 200]
 """
 
 from __future__ import annotations

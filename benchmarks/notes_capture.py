@@ -11,7 +11,7 @@ notes), then measures:
 
 Prints p50/p90/p99/max in milliseconds. Not a test: run it by hand.
 
-    /work/venv/bin/python benchmarks/notes_capture.py [--schools 1000] [--notes 100] [--replies 2000]
+    .venv/bin/python benchmarks/notes_capture.py [--schools 1000] [--notes 100] [--replies 2000]
 """
 
 from __future__ import annotations
