@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.checklists import checklists
+from bot.checklists.done import mark_done_click
+from bot.checklists.modal import open_current, open_from_home, open_modal
+from bot.checklists.ticks import toggle
+from bot.checklists.view import CURRENT_ACTION, DONE_ACTION
+from bot.core.metadata import origin_channel
 from bot.core.result import failed
-from bot.core.steps import resolve
-from bot.scheduling.commands import schedule_view
+from bot.scheduling.schedule_form import PICK_ACTION, schedule_form
 from handlers.context import make_ctx
 from handlers.executor import carry_out, guarded
 
@@ -18,8 +21,7 @@ def _where(body: dict[str, Any]) -> tuple[tuple[str, str] | None, bool, str]:
     """(message (channel, ts) the click came from, from a modal?, origin channel of that modal)."""
     container = body.get("container") or {}
     if container.get("type") == "view" or (body.get("view") and not body.get("message")):
-        meta = ((body.get("view") or {}).get("private_metadata") or "").split("|")
-        return None, True, meta[2] if len(meta) > 2 else ""
+        return None, True, origin_channel((body.get("view") or {}).get("private_metadata"))
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
     return ((channel, ts) if channel and ts else None), False, channel or ""
@@ -45,26 +47,26 @@ def register(app, services) -> None:
         ctx = make_ctx(services, body, client, channel_id=origin)
         selected = [o.get("value") for o in action.get("selected_options") or []]
         block = action.get("block_id", "")
-        out = guarded(lambda: checklists.toggle(ctx, block, selected, _shown(body, block), message=message,
-                                            in_modal=in_modal, origin_channel=origin), "checklist tick")
+        out = guarded(lambda: toggle(ctx, block, selected, _shown(body, block), message=message,
+                                 in_modal=in_modal, origin_channel=origin), "checklist tick")
         carry_out(out, ctx, services, client, body, respond)
 
-    @app.action(checklists.DONE_ACTION)
+    @app.action(DONE_ACTION)
     def done_clicked(ack, body, client, respond):
         ack()
         message, in_modal, origin = _where(body)
         ctx = make_ctx(services, body, client, channel_id=origin)
         value = body["actions"][0].get("value", "")
-        out = guarded(lambda: checklists.mark_done_click(ctx, value, message=message, in_modal=in_modal, origin_channel=origin), "mark done button")
+        out = guarded(lambda: mark_done_click(ctx, value, message=message, in_modal=in_modal, origin_channel=origin), "mark done button")
         carry_out(out, ctx, services, client, body, respond)
 
-    @app.action("sched_open")
+    @app.action(PICK_ACTION)
     def pick_a_date(ack, body, client, respond):
         ack()
         _message, _in_modal, origin = _where(body)
         ctx = make_ctx(services, body, client, channel_id=origin)
-        parts = (body["actions"][0].get("value") or "").split("|")
-        out = guarded(lambda: schedule_view(ctx, parts[0], parts[1] if len(parts) > 1 else "", origin), "pick a date button")
+        value = body["actions"][0].get("value") or ""
+        out = guarded(lambda: schedule_form(ctx, value, origin), "pick a date button")
         if out.open_view and (body.get("view") or {}).get("type") == "modal":  # on top of the modal it came from
             out.push_view, out.open_view = out.open_view, None
         carry_out(out, ctx, services, client, body, respond)
@@ -79,28 +81,22 @@ def register(app, services) -> None:
         if not sid:
             out = failed("This channel isn't linked to a school any more: `/scep setup &lt;school name&gt;`.")
         else:
-            out = guarded(lambda: checklists.open_modal(ctx, sid, key, ctx.channel_id), "open checklist button")
+            out = guarded(lambda: open_modal(ctx, sid, key, ctx.channel_id), "open checklist button")
         carry_out(out, ctx, services, client, body, respond)
 
     @app.action("home_checklist")
-    def open_from_home(ack, body, client, respond):
+    def home_checklist_clicked(ack, body, client, respond):
         ack()
         ctx = make_ctx(services, body, client)
-        parts = (body["actions"][0].get("value") or "").split("|")
-        out = guarded(lambda: checklists.open_modal(ctx, parts[0], parts[1] if len(parts) > 1 else "", ""), "home checklist button")
+        value = body["actions"][0].get("value") or ""
+        out = guarded(lambda: open_from_home(ctx, value), "home checklist button")
         carry_out(out, ctx, services, client, body, respond)
 
-    @app.action("ck_current")
-    def open_current(ack, body, client, respond):
+    @app.action(CURRENT_ACTION)
+    def current_checklist_clicked(ack, body, client, respond):
         """On a checklist of an ended year: open this year's checklist of the same step."""
         ack()
         ctx = make_ctx(services, body, client)
-        sid, _, step = (body["actions"][0].get("value") or "").partition("|")
-
-        def go():
-            state = checklists._state(ctx, sid)
-            ref = resolve(state, ctx.library, ctx.now, step)
-            return checklists.open_modal(ctx, sid, ref.state_key, ctx.channel_id if ctx.channel_id == state.school.channel_id else "")
-
-        out = guarded(go, "current checklist button")
+        value = body["actions"][0].get("value") or ""
+        out = guarded(lambda: open_current(ctx, value), "current checklist button")
         carry_out(out, ctx, services, client, body, respond)

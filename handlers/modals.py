@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from bot.core.metadata import RolesForm, origin_channel
 from bot.core.result import Result, failed
-from bot.scheduling.commands import SCHEDULE_CALLBACK, schedule_submitted
-from bot.setup.roles import EDIT_ACTION, ROLES_CALLBACK, roles_submitted, roles_view
+from bot.scheduling.schedule_form import SCHEDULE_CALLBACK, schedule_submitted
+from bot.setup.roles import (
+    EDIT_ACTION,
+    ROLES_CALLBACK,
+    open_roles_form,
+    roles_submitted,
+)
 from handlers.context import make_ctx
 from handlers.executor import carry_out, guarded
 
@@ -15,20 +21,20 @@ def register(app, services) -> None:
         ack()
         ctx = make_ctx(services, body, client)
         school_id = body["actions"][0].get("value", "")
-        out = guarded(lambda: roles_view(ctx, school_id), "edit roles button")
+        out = guarded(lambda: open_roles_form(ctx, school_id), "edit roles button")
         carry_out(out, ctx, services, client, body, respond)
 
     @app.view(ROLES_CALLBACK)
     def roles_saved(ack, body, view, client):
         meta = view.get("private_metadata", "")
-        ctx = make_ctx(services, body, client, channel_id=meta.split("|")[1] if "|" in meta else "")
+        form = RolesForm.decode(meta)
+        ctx = make_ctx(services, body, client, channel_id=form.origin_channel if form else "")
         submit_modal(ack, body, client, ctx, services, lambda dry: roles_submitted(ctx, meta, view["state"]["values"], dry=dry), "roles modal")
 
     @app.view(SCHEDULE_CALLBACK)
     def schedule_saved(ack, body, view, client):
         meta = view.get("private_metadata", "")
-        parts = meta.split("|")
-        ctx = make_ctx(services, body, client, channel_id=parts[2] if len(parts) > 2 else "")
+        ctx = make_ctx(services, body, client, channel_id=origin_channel(meta))
         submit_modal(ack, body, client, ctx, services, lambda dry: schedule_submitted(ctx, meta, view["state"]["values"], dry=dry), "schedule modal")
 
 

@@ -3,7 +3,15 @@ changes" buttons, and the feedback modal."""
 
 from __future__ import annotations
 
-from bot.review import review
+from bot.core.metadata import origin_channel
+from bot.review.decide import approve_click, changes_click, feedback_submitted
+from bot.review.rules import (
+    APPROVE_ACTION,
+    CHANGES_ACTION,
+    FEEDBACK_CALLBACK,
+    SUBMIT_ACTION,
+)
+from bot.review.submit import submit_click
 from handlers.context import make_ctx
 from handlers.executor import carry_out, guarded
 from handlers.modals import submit_modal
@@ -17,15 +25,14 @@ def _message(body) -> tuple[str, str] | None:
 
 
 def register(app, services) -> None:
-    @app.action(review.SUBMIT_ACTION)
+    @app.action(SUBMIT_ACTION)
     def submit_clicked(ack, body, client, respond):
         ack()
         ctx = make_ctx(services, body, client)
         if not ctx.channel_id:  # from a modal: its origin channel
-            meta = ((body.get("view") or {}).get("private_metadata") or "").split("|")
-            ctx = make_ctx(services, body, client, channel_id=meta[2] if len(meta) > 2 else "")
+            ctx = make_ctx(services, body, client, channel_id=origin_channel((body.get("view") or {}).get("private_metadata")))
         value = body["actions"][0].get("value", "")
-        out = guarded(lambda: review.submit_click(ctx, value), "submit for review button")
+        out = guarded(lambda: submit_click(ctx, value), "submit for review button")
         carry_out(out, ctx, services, client, body, respond)
 
     def reviewer_button(core, what: str):
@@ -40,13 +47,13 @@ def register(app, services) -> None:
 
         return listener
 
-    app.action(review.APPROVE_ACTION)(reviewer_button(review.approve_click, "approve button"))
-    app.action(review.CHANGES_ACTION)(reviewer_button(review.changes_click, "request changes button"))
+    app.action(APPROVE_ACTION)(reviewer_button(approve_click, "approve button"))
+    app.action(CHANGES_ACTION)(reviewer_button(changes_click, "request changes button"))
 
-    @app.view(review.FEEDBACK_CALLBACK)
+    @app.view(FEEDBACK_CALLBACK)
     def feedback(ack, body, view, client):
         ctx = make_ctx(services, body, client)
         text = (((view.get("state") or {}).get("values") or {}).get("feedback") or {}).get("value", {}).get("value") or ""
         meta, view_id = view.get("private_metadata", ""), view.get("id", "")
         submit_modal(ack, body, client, ctx, services,
-                     lambda dry: review.feedback_submitted(ctx, meta, text, view_id, dry=dry), "feedback modal")
+                     lambda dry: feedback_submitted(ctx, meta, text, view_id, dry=dry), "feedback modal")

@@ -21,7 +21,8 @@ from bot.store.tinydb_store import StoreError
 
 log = logging.getLogger("scep-bot")
 
-FEATURE_MODULES = ["bot.timeline.commands", "bot.setup.roles", "bot.history.commands", "bot.notes.commands", "bot.scheduling.commands", "bot.nudges.commands"]
+FEATURE_MODULES = ["bot.timeline.commands", "bot.setup.roles", "bot.history.commands", "bot.notes.commands", "bot.checklists.command", "bot.scheduling.schedule_command",
+                   "bot.scheduling.done", "bot.scheduling.anchors", "bot.review.command", "bot.scheduling.step", "bot.nudges.commands"]
 
 MAX_COMMAND_TEXT = 4000
 

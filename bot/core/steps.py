@@ -13,8 +13,10 @@ from typing import Any
 
 from bot.calendar.cycles import CycleLibrary, DatedStep
 from bot.calendar.dates import SchoolYear
+from bot.core import permissions as R
 from bot.core import progress
 from bot.core.blocks import esc
+from bot.core.context import Ctx
 from bot.core.schools import ANCHOR_KIND, STEP_KIND, SchoolState, iso, step_key
 from bot.errors import UserError
 from bot.store.tinydb_store import SchoolTx
@@ -187,6 +189,14 @@ def parse_key(key: str) -> tuple[SchoolYear, str, str]:
     return year, m.group(2), m.group(3)
 
 
+def tracked_school(ctx: Ctx, school_id: str, gone: str = "This school is no longer tracked here.") -> SchoolState:
+    """The school a button or form names, read afresh; StaleStep(``gone``) when it is no longer tracked."""
+    state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
+    if state is None:
+        raise StaleStep(gone)
+    return state
+
+
 def ref_for_key(state: SchoolState, library: CycleLibrary, key: str) -> StepRef:
     """The step a stored key names (``<year>:<cycle>/<step>``), instantiated for that year.
 
@@ -260,6 +270,55 @@ def mark_done(tx: SchoolTx, ref: StepRef, label: str | None, who: str, now: date
     tx.put(STEP_KIND, ref.state_key, doc)
     audit(tx, who, now, "done", step=ref.key, year=ref.year.name, label=label)
     return label
+
+
+def covers(done: dict[str, Any], label: str | None) -> bool:
+    """``label`` is done in ``done`` (a step's done marks): a DRAFT is when its FINAL is; no label: any mark."""
+    if label is None:
+        return bool(done)
+    return label in done or (label == "draft" and "final" in done)
+
+
+@dataclass(frozen=True)
+class Marked:
+    """What "mark done" did: the label marked (``held`` for a step without deadlines) and the
+    step's done marks before (label -> ``{"at": UTC ISO instant, "by": user id}``)."""
+
+    label: str | None  # None: nothing written (``unless_done`` and it was done already)
+    before: dict[str, dict[str, Any]]
+
+    def earlier(self, label: str) -> dict[str, Any] | None:
+        """The mark that already covered ``label`` before: its own, or for a DRAFT its FINAL's."""
+        return self.before.get(label) or (self.before.get("final") if label == "draft" else None)
+
+
+@dataclass(frozen=True)
+class DoneMarker:
+    """Leave to mark this school's steps done: made only by ``may_mark_done`` (the one permission
+    check of "mark done", for ``/scep done``, a nudge's and a checklist's buttons and a submission)."""
+
+    ctx: Ctx
+    state: SchoolState
+
+    def mark(self, ref: StepRef, label: str | None, *, unless_done: bool = False) -> Marked:
+        """Mark ``ref`` (or its deadline ``label``) done in one transaction, at ``ctx.now`` (UTC).
+
+        ``unless_done``: write nothing when ``covers(done, label)`` already (``Marked.label`` None)."""
+        with self.ctx.store.transaction(self.state.school.school_id) as tx:
+            return self.mark_in(tx, ref, label, unless_done=unless_done)
+
+    def mark_in(self, tx: SchoolTx, ref: StepRef, label: str | None, *, unless_done: bool = False) -> Marked:
+        """``mark`` inside a transaction the caller holds (a submission marks its deadline done)."""
+        before = dict(get_step_state(tx, ref).get("done") or {})
+        if unless_done and covers(before, label):
+            return Marked(None, before)
+        return Marked(mark_done(tx, ref, label, self.ctx.user_id, self.ctx.now), before)
+
+
+def may_mark_done(ctx: Ctx, state: SchoolState) -> DoneMarker:
+    """The permission check of "mark done" (action ``act``): a UserError says who may."""
+    R.require(ctx, state.school, "act")
+    return DoneMarker(ctx, state)
 
 
 def undo_done(tx: SchoolTx, ref: StepRef, label: str | None, who: str, now: datetime) -> list[str]:

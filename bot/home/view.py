@@ -20,7 +20,7 @@ from bot.core.context import Ctx
 from bot.core.permissions import ROLE_NAMES, is_workspace_admin
 from bot.core.schools import PROFILE, SchoolState
 from bot.core.steps import schedulable
-from bot.review import review
+from bot.review.rules import status_text
 
 PAGE_SIZE = 10
 PAGE_ACTION = "home_page"  # "Next"
@@ -92,7 +92,7 @@ def school_card(ctx: Ctx, state: SchoolState, roles: list[str]) -> list[dict[str
         lines.append("Nothing open or coming.")
     plans = []
     for key, doc in sorted(state.steps.items()):
-        text = review.status_text(doc, tz)
+        text = status_text(doc, tz)
         if text and (doc.get("review") or {}).get("status") != "approved":
             step = _step_title(ctx, key)
             plans.append(f"{bk.esc(step)}: {text}")

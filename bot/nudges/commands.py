@@ -26,9 +26,10 @@ from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.command import option_args, subcommand
 from bot.core.context import Ctx
+from bot.core.metadata import NudgeButton
 from bot.core.result import Result
 from bot.core.schools import PROFILE, School, SchoolState
-from bot.core.steps import StepRef, audit, mark_done, resolve
+from bot.core.steps import StepRef, audit, may_mark_done, resolve
 from bot.errors import UserError
 from bot.nudges import nudges
 
@@ -474,23 +475,23 @@ def _district_holidays(ctx: Ctx, state: SchoolState, opts: dict[str, str]) -> st
 
 
 def _button_target(ctx: Ctx, value: str):
-    try:
-        sid, year, cycle_id, step_id, label, rule = nudges.parse_button(value)
-    except ValueError:
-        raise UserError("That button is from an older message I can't read any more: use `/scep next` in the school's channel.") from None
-    state = SchoolState.read(ctx.store.view(sid)) if sid in ctx.store.school_ids() else None
+    """(school state, step, label, rule) of a nudge's button (value ``NudgeButton``)."""
+    button = NudgeButton.decode(value)
+    if button is None:
+        raise UserError("That button is from an older message I can't read any more: use `/scep next` in the school's channel.")
+    state = SchoolState.read(ctx.store.view(button.school_id)) if button.school_id in ctx.store.school_ids() else None
     if state is None:
         raise UserError("That school is no longer tracked here.")
-    dated = nudges.find_dated(state, ctx.library, year, cycle_id, step_id)
+    dated = nudges.find_dated(state, ctx.library, button.year, button.cycle_id, button.step_id)
     if dated is None:
         raise UserError("That step is no longer in the school's cycles (`/scep timeline` shows them).")
-    return state, StepRef(dated), label, rule
+    return state, StepRef(dated), button.label, button.rule
 
 
 def _without_buttons(blocks: list[dict[str, Any]] | None, drop: tuple[str, ...], value: str) -> list[dict[str, Any]]:
     """The message's blocks without the ``drop`` buttons of the nudge whose button value is
     ``value`` (other nudges in the same message keep theirs)."""
-    about = value.rsplit("|", 1)[0] + "|"
+    about = NudgeButton.decode(value)
     out = []
     for b in blocks or []:
         # a nudge message has sections, context lines and buttons: anything else in what the click
@@ -499,7 +500,7 @@ def _without_buttons(blocks: list[dict[str, Any]] | None, drop: tuple[str, ...],
             continue
         if b.get("type") == "actions":
             kept = [e for e in b.get("elements") or [] if isinstance(e, dict) and e.get("type") == "button"
-                    and not (e.get("action_id") in drop and str(e.get("value", "")).startswith(about))]
+                    and not (e.get("action_id") in drop and about is not None and about.same_nudge(NudgeButton.decode(e.get("value"))))]
             if not kept:
                 continue
             b = {**b, "elements": kept}
@@ -508,19 +509,17 @@ def _without_buttons(blocks: list[dict[str, Any]] | None, drop: tuple[str, ...],
 
 
 def button_done(ctx: Ctx, value: str, message: dict[str, Any] | None) -> Result:
-    """Mark done from a nudge: the step (or its DRAFT/FINAL/due deadline) is marked done, and the
-    message loses its Mark done and Snooze buttons. Needs the ``act`` permission."""
+    """Mark done from a nudge: the step (or its DRAFT/FINAL/due deadline) is marked done through
+    the one "mark done" use case, and the message loses its Mark done and Snooze buttons."""
     state, ref, label, _ = _button_target(ctx, value)
-    R.require(ctx, state.school, "act")
+    marker = may_mark_done(ctx, state)
     title = bk.esc(ref.dated.step.title + (f" ({label.upper()})" if label in ("draft", "final") else ""))
-    already = state.step_state(ref.year, ref.key).get("done") or {}
-    if nudges.is_done(state, ref.dated, label):
-        by = next((v for k, v in already.items() if label in (None, k) or (label == "draft" and k == "final")), {})
+    done = marker.mark(ref, label, unless_done=True)
+    if done.label is None:  # it was done already: nothing written
+        by = next((v for k, v in done.before.items() if label in (None, k) or (label == "draft" and k == "final")), {})
         who = f" by <@{by['by']}>" if str(by.get("by", "")).startswith(("U", "W")) else ""
         when = f" on {dates.fmt_local(dates.parse_instant(by['at']), state.school.tz, with_time=False)}" if by.get("at") else ""
         raise UserError(f"*{title}* is already marked done{who}{when}.")
-    with ctx.store.transaction(state.school.school_id) as tx:
-        mark_done(tx, ref, label, ctx.user_id, ctx.now)
     note = f":white_check_mark: *{title}* marked done by <@{ctx.user_id}> · {dates.fmt_local(ctx.now, state.school.tz)}. Its remaining nudges are cancelled."
     blocks = _without_buttons((message or {}).get("blocks"), ("nudge_done", "nudge_snooze"), value) + [bk.context(note)]
     return Result(text=_plain(note), blocks=blocks, public=True)

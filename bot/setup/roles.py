@@ -12,6 +12,7 @@ from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.command import option_args, subcommand
 from bot.core.context import Ctx
+from bot.core.metadata import RolesForm
 from bot.core.result import Post, Result, failed
 from bot.core.schools import PROFILE, School, SchoolState
 from bot.core.steps import audit
@@ -82,8 +83,8 @@ def cmd_roles(ctx: Ctx, args: list[str]) -> Result:
     return Result(text=text, blocks=[bk.section(text)], public=True)
 
 
-def roles_view(ctx: Ctx, school_id: str) -> Result:
-    """The "Edit roles" modal: one user picker per role, filled with who holds it now."""
+def open_roles_form(ctx: Ctx, school_id: str) -> Result:
+    """"Edit roles" (value: the school id): the form, for who may change the school's roles."""
     state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
     if state is None:
         return failed("This school is no longer tracked here.")
@@ -91,28 +92,36 @@ def roles_view(ctx: Ctx, school_id: str) -> Result:
         R.require(ctx, state.school, "roles")
     except UserError as exc:
         return failed(str(exc))
-    blocks: list[dict[str, Any]] = [bk.section(f"Who is who at *{bk.esc(state.school.name)}*. Reviewers get plans to approve; the district sees every plan.")]
+    return Result(open_view=roles_view(RolesForm(school_id, ctx.channel_id), state.school))
+
+
+def roles_view(form: RolesForm, school: School) -> dict[str, Any]:
+    """The "Edit roles" modal: one user picker per role, filled with who holds it now."""
+    blocks: list[dict[str, Any]] = [bk.section(f"Who is who at *{bk.esc(school.name)}*. Reviewers get plans to approve; the district sees every plan.")]
     for role in R.ROLE_NAMES:
         el: dict[str, Any] = {"type": "multi_users_select", "action_id": "value", "max_selected_items": MAX_PEOPLE[role],
                               "placeholder": {"type": "plain_text", "text": f"Pick the {role}"}}
-        people = state.school.roles.get(role) or []
+        people = school.roles.get(role) or []
         if people:
             el["initial_users"] = list(people)
         blocks.append({"type": "input", "block_id": role, "optional": True, "label": {"type": "plain_text", "text": role.capitalize()}, "element": el})
-    return Result(open_view={
+    return {
         "type": "modal",
         "callback_id": ROLES_CALLBACK,
-        "private_metadata": f"{school_id}|{ctx.channel_id}",
+        "private_metadata": form.encode(),
         "title": {"type": "plain_text", "text": "Edit roles"},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": blocks,
-    })
+    }
 
 
 def roles_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool = False) -> tuple[dict[str, str] | None, Result]:
     """The roles modal sent: (errors per role block, or None; the announcement)."""
-    school_id = str(meta or "").split("|")[0]
+    form = RolesForm.decode(meta)
+    if form is None:
+        return {"liaison": "This form is out of date: close it and click Edit roles again."}, Result()
+    school_id = form.school_id
     state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
     if state is None:
         return {"liaison": "This school is no longer tracked here."}, Result()
