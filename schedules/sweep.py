@@ -47,14 +47,14 @@ from bot.calendar import dates
 from bot.core import outbox
 from bot.core.blocks import esc
 from bot.core.outbox import Outgoing
-from bot.core.schools import PROFILE, School, SchoolState, iso
+from bot.core.schools import School, SchoolState, iso
 from bot.digests import monthly, weekly  # noqa: F401 - importing registers the digests' providers
 from bot.nudges import nudges
+from bot.store.schema import DISTRICT_HOLIDAYS_SETTING, LEDGER, PROFILE
 from handlers.slack_client import AUTH_ERRORS
 
 log = logging.getLogger("scep-bot.sweep")
 
-LEDGER = "ledger"
 WORKSPACE = "workspace"  # pseudo-school id holding the workspace ledger
 CHANNEL_PROBLEMS = ("channel_not_found", "not_in_channel", "is_archived")
 BATCHED = ("nudge", "escalation")  # kinds posted together when several are due for one target
@@ -275,7 +275,7 @@ class Sweeper:
             # Slack refuses the token (logged once, CRITICAL): claim nothing, post nothing, wait
             # for the next probe; what is due stays due
             return report
-        district = store.get_setting(nudges.DISTRICT_HOLIDAYS_SETTING, []) or []
+        district = store.get_setting(DISTRICT_HOLIDAYS_SETTING, []) or []
         signature = (id(library), tuple(district), tuple(outbox.PROVIDERS), tuple(outbox.WORKSPACE_PROVIDERS))
         sleep_cap = outbox.max_sleep()
         jobs: list[_Job] = []

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.tinydb_store import StoreError, StoreLocked, TinyStore
+from bot.store.port import StoreError, StoreLocked
+from bot.store.tinydb_store import TinyStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,7 +122,7 @@ def test_the_index_binds_one_school_per_channel(store):
 
 
 def test_every_write_keeps_earlier_versions_and_doctor_restores_the_last_good_one(tmp_path):
-    from bot.store.tinydb_store import backup_path, doctor
+    from bot.store.files import backup_path, doctor
 
     s = TinyStore(tmp_path / "data")
     sid = s.new_school_id()
@@ -149,7 +150,7 @@ def test_every_write_keeps_earlier_versions_and_doctor_restores_the_last_good_on
 
 
 def test_doctor_refuses_while_the_bot_holds_the_directory(store, tmp_path):
-    from bot.store.tinydb_store import doctor
+    from bot.store.files import doctor
 
     with pytest.raises(StoreLocked):
         doctor(tmp_path / "data")
@@ -173,7 +174,7 @@ def test_a_damaged_file_gets_a_clear_answer_in_slack_not_an_apology(bot, tmp_pat
 def test_the_index_of_a_store_with_schools_is_sound_and_a_damaged_one_is_restored(tmp_path):
     """The index is plain JSON keyed by school id (not a TinyDB database): the start-up check and
     doctor accept it, and restore it from its copy when it is damaged."""
-    from bot.store.tinydb_store import doctor
+    from bot.store.files import doctor
 
     s = TinyStore(tmp_path / "data")
     for n in range(2):

@@ -27,7 +27,7 @@ from bot.core import progress
 from bot.core.command import small_int
 from bot.core.context import Ctx
 from bot.core.result import MessageUpdate, Post, Result, failed
-from bot.core.schools import STEP_KIND, School, SchoolState, iso
+from bot.core.schools import School, SchoolState, iso
 from bot.core.steps import (
     StaleStep,
     StepRef,
@@ -40,9 +40,9 @@ from bot.core.steps import (
     submittable,
 )
 from bot.errors import UserError
-from bot.store.tinydb_store import Store
+from bot.store.port import Store
+from bot.store.schema import CHECKLIST_KEY, STEP_KIND
 
-KEY = "checklist"
 MAX_OPTIONS = 10  # Slack: at most 10 options in one checkboxes element
 OPTION_TEXT = 75  # Slack: an option's text and description are at most 75 characters
 MAX_MESSAGES = 5  # channel posts of one checklist kept in sync
@@ -158,7 +158,7 @@ def for_ref(state: SchoolState, ref: StepRef) -> Checklist:
 
 
 def ticks_of(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return dict(((doc or {}).get(KEY) or {}).get("ticks") or {})
+    return dict(((doc or {}).get(CHECKLIST_KEY) or {}).get("ticks") or {})
 
 
 def counts(cl: Checklist, doc: dict[str, Any]) -> tuple[int, int]:
@@ -337,11 +337,11 @@ def remember_message(store: Store, school_id: str, key: str, channel: str, ts: s
     """Keep a channel post of a checklist, to update it in place after ticks (the last 5)."""
     with store.transaction(school_id) as tx:
         doc = tx.get(STEP_KIND, key) or {}
-        ck = dict(doc.get(KEY) or {})
+        ck = dict(doc.get(CHECKLIST_KEY) or {})
         msgs = [m for m in ck.get("messages") or [] if (m.get("channel"), m.get("ts")) != (channel, ts)]
         msgs.append({"channel": channel, "ts": ts})
         ck["messages"] = msgs[-MAX_MESSAGES:]
-        doc[KEY] = ck
+        doc[CHECKLIST_KEY] = ck
         tx.put(STEP_KIND, key, doc)
 
 
@@ -350,12 +350,12 @@ def forget_message(store: Store, school_id: str, key: str, channel: str, ts: str
         doc = tx.get(STEP_KIND, key)
         if not doc:
             return
-        ck = dict(doc.get(KEY) or {})
+        ck = dict(doc.get(CHECKLIST_KEY) or {})
         msgs = ck.get("messages") or []
         kept = [m for m in msgs if (m.get("channel"), m.get("ts")) != (channel, ts)]
         if len(kept) != len(msgs):
             ck["messages"] = kept
-            doc[KEY] = ck
+            doc[CHECKLIST_KEY] = ck
             tx.put(STEP_KIND, key, doc)
 
 
@@ -363,7 +363,7 @@ def apply_ticks(tx, ref: StepRef, changes: dict[str, bool], who: str, now: datet
     """Tick (True) or untick (False) boxes; returns (ticked, unticked) ids that really changed.
     ``labels`` (item id -> text) puts the items' words in the audit entry."""
     doc = get_step_state(tx, ref)
-    ck = dict(doc.get(KEY) or {})
+    ck = dict(doc.get(CHECKLIST_KEY) or {})
     ticks = dict(ck.get("ticks") or {})
     ticked, unticked = [], []
     for item_id, on in changes.items():
@@ -375,7 +375,7 @@ def apply_ticks(tx, ref: StepRef, changes: dict[str, bool], who: str, now: datet
             unticked.append(item_id)
     if ticked or unticked:
         ck["ticks"] = ticks
-        doc[KEY] = ck
+        doc[CHECKLIST_KEY] = ck
         tx.put(STEP_KIND, ref.state_key, doc)
         names = labels or {}
         audit(tx, who, now, "checklist", step=ref.key, year=ref.year.name, ticked=ticked, unticked=unticked,
@@ -413,7 +413,7 @@ def refresh(ctx: Ctx, state: SchoolState, ref: StepRef, *, also: tuple[str, str]
     cl = for_ref(state, ref)
     doc = state.step_state(ref.year, ref.key)
     text, blocks = render(state, cl, doc, ctx.now, banner=banner)
-    msgs = [(m["channel"], m["ts"]) for m in ((doc.get(KEY) or {}).get("messages") or [])]
+    msgs = [(m["channel"], m["ts"]) for m in ((doc.get(CHECKLIST_KEY) or {}).get("messages") or [])]
     if also and also not in msgs:
         msgs.append(also)
     store, sid = ctx.store, state.school.school_id

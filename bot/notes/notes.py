@@ -32,15 +32,13 @@ from bot.calendar import dates
 from bot.calendar.cycles import DatedStep
 from bot.core import blocks as bk
 from bot.core.outbox import Outgoing
-from bot.core.schools import PROFILE, STEP_KIND, School, SchoolState, iso, step_key
+from bot.core.schools import School, SchoolState, iso, step_key
 from bot.core.steps import StepRef, audit
 from bot.errors import UserError
 from bot.notes import privacy
-from bot.store.tinydb_store import SchoolTx, SchoolView, Store
+from bot.store.port import SchoolTx, SchoolView, Store
+from bot.store.schema import NOTE_KIND, PROFILE, PROMPT_KIND, STEP_KIND, THREADS_SETTING
 
-NOTE_KIND = "notes"
-PROMPT_KIND = "prompts"
-THREADS_SETTING = "notes_threads"
 PROMPT_KINDS = ("visit", "session")  # steps whose holding brings the notes prompt
 SAVED_REACTION = "memo"
 MAX_COMMITMENTS = 10

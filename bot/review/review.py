@@ -26,7 +26,7 @@ from bot.core import permissions as R
 from bot.core.command import small_int
 from bot.core.context import Ctx
 from bot.core.result import MessageUpdate, Post, Result, failed
-from bot.core.schools import STEP_KIND, SchoolState, iso
+from bot.core.schools import SchoolState, iso
 from bot.core.steps import (
     StaleStep,
     StepRef,
@@ -38,8 +38,8 @@ from bot.core.steps import (
     submittable,
 )
 from bot.errors import UserError
+from bot.store.schema import REVIEW_KEY, STEP_KIND
 
-KEY = "review"
 SUBMIT_ACTION = "rv_submit"
 APPROVE_ACTION = "rv_approve"
 CHANGES_ACTION = "rv_changes"
@@ -73,7 +73,7 @@ def reviewers(state: SchoolState) -> list[str]:
 
 
 def review_of(doc: dict[str, Any]) -> dict[str, Any]:
-    return dict((doc or {}).get(KEY) or {})
+    return dict((doc or {}).get(REVIEW_KEY) or {})
 
 
 def next_submission(dated: DatedStep, doc: dict[str, Any]) -> tuple[str, str] | None:
@@ -175,7 +175,7 @@ def submit(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Res
         history = list(rv.get("history") or [])
         history.append({"event": event, "round": rnd, "label": label, "by": ctx.user_id, "at": iso(ctx.now)})
         rv.update({"status": "submitted", "label": label, "round": rnd, "at": iso(ctx.now), "by": ctx.user_id, "history": history})
-        doc[KEY] = rv
+        doc[REVIEW_KEY] = rv
         tx.put(STEP_KIND, ref.state_key, doc)
         audit(tx, ctx.user_id, ctx.now, "review " + event, step=ref.key, year=ref.year.name, label=label, round=rnd)
         if dated.deadlines and label not in (doc.get("done") or {}):
@@ -235,7 +235,7 @@ def _remember_thread(store, school_id: str, key: str, channel: str, ts: str) -> 
         rv = review_of(doc)
         if not (rv.get("thread") or {}).get("ts"):
             rv["thread"] = {"channel": channel, "ts": ts}
-            doc[KEY] = rv
+            doc[REVIEW_KEY] = rv
             tx.put(STEP_KIND, key, doc)
 
 
@@ -246,7 +246,7 @@ def _remember_dm(store, school_id: str, key: str, rnd: int, user: str, channel: 
         dms = [d for d in rv.get("dms") or [] if d.get("round", 0) >= rnd - 2]  # keep recent rounds only
         dms.append({"round": rnd, "user": user, "channel": channel, "ts": ts})
         rv["dms"] = dms
-        doc[KEY] = rv
+        doc[REVIEW_KEY] = rv
         tx.put(STEP_KIND, key, doc)
 
 
@@ -266,7 +266,7 @@ def _dm(state: SchoolState, ref: StepRef, rv: dict[str, Any], now: datetime, *, 
     if deadline:
         bits.append(f"due {dates.fmt_local(deadline.at, school.tz)}")
     blocks: list[dict[str, Any]] = [bk.section(head), bk.context(" · ".join(bits))]
-    hist = history_lines({KEY: rv}, school.tz)
+    hist = history_lines({REVIEW_KEY: rv}, school.tz)
     if len(hist) > 1:
         blocks.append(bk.section("*History*\n" + "\n".join(hist[-8:])))
     if buttons:
@@ -361,7 +361,7 @@ def approve_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) 
         history = list(cur.get("history") or [])
         history.append({"event": "approved", "round": rnd, "label": cur.get("label"), "by": ctx.user_id, "at": iso(ctx.now)})
         cur.update({"status": "approved", "at": iso(ctx.now), "by": ctx.user_id, "history": history})
-        doc[KEY] = cur
+        doc[REVIEW_KEY] = cur
         tx.put(STEP_KIND, ref.state_key, doc)
         audit(tx, ctx.user_id, ctx.now, "review approved", step=ref.key, year=ref.year.name, label=cur.get("label"), round=rnd)
     state = _state(ctx, school.school_id)
@@ -443,7 +443,7 @@ def feedback_submitted(ctx: Ctx, meta: str, text: str, view_id: str, *, dry: boo
         history.append({"event": "changes_requested", "round": rnd, "label": cur.get("label"), "by": ctx.user_id,
                         "at": iso(ctx.now), "feedback": body, "view": view_id})
         cur.update({"status": "changes_requested", "at": iso(ctx.now), "by": ctx.user_id, "history": history})
-        doc[KEY] = cur
+        doc[REVIEW_KEY] = cur
         tx.put(STEP_KIND, ref.state_key, doc)
         audit(tx, ctx.user_id, ctx.now, "review changes requested", step=ref.key, year=ref.year.name, label=cur.get("label"), round=rnd)
     state = _state(ctx, school.school_id)

@@ -15,9 +15,10 @@ from bot.core.command import ORDER, REGISTRY, option_args, small_int, subcommand
 from bot.core.context import Ctx
 from bot.core.permissions import is_workspace_admin, require, require_member
 from bot.core.result import Result, failed
-from bot.core.schools import PROFILE, School, SchoolState, iso
+from bot.core.schools import School, SchoolState, iso
 from bot.core.steps import audit
 from bot.errors import UserError
+from bot.store.schema import PROFILE
 
 DEFAULT_CYCLES = {
     "TSI": ["nysed-tsi-visits", "nysed-planning-sessions"],
