@@ -193,3 +193,32 @@ def test_the_index_of_a_store_with_schools_is_sound_and_a_damaged_one_is_restore
         assert s.check_files() == []
     finally:
         s.close()
+
+
+def test_setups_of_a_new_channel_at_once_link_one_school(store):
+    """No process lock in the domain: the store refuses a second school on the channel, and the
+    setup that lost the race finds the first school and changes nothing."""
+    from datetime import datetime, timezone
+
+    from bot.calendar.cycles import CycleLibrary
+    from bot.core.context import Ctx
+    from bot.timeline.commands import apply_setup
+
+    library = CycleLibrary.load(None)
+    now = datetime(2021, 11, 30, 20, tzinfo=timezone.utc)
+    start = threading.Barrier(8)
+    texts: list[str] = []
+
+    def setup():
+        ctx = Ctx(store, library, now, "T1", "C0RACE001", "U0LIAIS01", lookup_user=lambda uid: {"id": uid})
+        start.wait()
+        texts.append(apply_setup(ctx, {"name": "Race Elementary", "model": "TSI"}).text)
+
+    threads = [threading.Thread(target=setup) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.school_ids()) == 1 and store.school_for_channel("T1", "C0RACE001") == store.school_ids()[0]
+    assert len(texts) == 8 and sum("linked to" in t for t in texts) == 1
+    assert sum("nothing changed" in t for t in texts) == 7
