@@ -222,3 +222,25 @@ def test_setups_of_a_new_channel_at_once_link_one_school(store):
     assert len(store.school_ids()) == 1 and store.school_for_channel("T1", "C0RACE001") == store.school_ids()[0]
     assert len(texts) == 8 and sum("linked to" in t for t in texts) == 1
     assert sum("nothing changed" in t for t in texts) == 7
+
+
+def test_threads_remembered_at_once_are_all_kept(store):
+    """``remember_thread`` updates one setting from many listener threads: none is lost."""
+    from bot.notes.notes import remember_thread
+    from bot.store.schema import THREADS_SETTING
+
+    start = threading.Barrier(16)
+
+    def remember(n):
+        start.wait()
+        for i in range(10):
+            remember_thread(store, f"C{n:03d}", f"1635950000.{i:06d}", f"s{n}")
+
+    threads = [threading.Thread(target=remember, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    index = store.get_setting(THREADS_SETTING)
+    assert len(index) == 160 and index["C007:1635950000.000003"] == "s7"
+    assert json.loads((store.root / "index.json").read_text())["settings"][THREADS_SETTING] == index

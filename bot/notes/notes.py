@@ -269,12 +269,16 @@ def _threads_index(store: Store) -> dict[str, str]:
 
 
 def remember_thread(store: Store, channel: str, ts: str, school_id: str) -> None:
-    """Index ``channel:ts`` -> school for a prompt or note outside the school's own channel."""
-    index = _threads_index(store)
+    """Index ``channel:ts`` -> school for a prompt or note outside the school's own channel
+    (an atomic update of the setting: threads remembered at once are all kept)."""
     key = note_key(channel, ts)
-    if index.get(key) != school_id:
+
+    def add(index: dict[str, str] | None) -> dict[str, str]:
+        index = index or {}
         index[key] = school_id
-        store.set_setting(THREADS_SETTING, index)
+        return index
+
+    store.update_setting(THREADS_SETTING, add, {})
 
 
 def _candidates(store: Store, team_id: str, channel: str, *ts_values: str | None) -> list[str]:
