@@ -252,17 +252,17 @@ class Sweeper:
         self.cache: dict[str, _Entry] = {}
         self.workspace: _Entry | None = None
         self.lock = threading.Lock()
-        self.own: dict[str, int] = defaultdict(int)  # store revisions this sweeper caused, per school
 
     @contextmanager
     def _tx(self, sid: str):
-        """A store transaction that counts itself: the sweep's own ledger writes do not make a
-        school look changed (only other writers' changes do)."""
+        """A store transaction that keeps the school's cached computation valid: the sweep's own
+        ledger writes do not make a school look changed (only other writers' changes do)."""
         with self.services.store.transaction(sid) as tx:
             yield tx
-        if tx.changed:
-            with self.lock:
-                self.own[sid] += 1
+        with self.lock:
+            entry = self.cache.get(sid)
+            if entry is not None and entry.revision == tx.read_revision:
+                entry.revision = tx.revision
 
     # -- the pass
     def run(self, client, now: datetime, dry_run: bool = False) -> SweepReport:
@@ -286,14 +286,11 @@ class Sweeper:
             rev = store.revision(sid)
             rev_sum += rev
             entry = self.cache.get(sid)
-            if not dry_run and entry and entry.revision + self.own[sid] == rev and entry.signature == signature and entry.computed_at <= now < entry.next_at:
+            if not dry_run and entry and entry.revision == rev and entry.signature == signature and entry.computed_at <= now < entry.next_at:
                 if entry.state is not None:
                     states.append(entry.state)
                 continue
             report.computed += 1
-            if not dry_run:
-                with self.lock:
-                    self.own[sid] = 0
             view = store.view(sid)
             state = SchoolState.read(view)
             if state is None:
