@@ -134,7 +134,8 @@ class Store(Protocol):
     def update_setting(self, key: str, change: Callable[[Any], Any], default: Any = None) -> Any:
         """Replace the setting ``key`` by ``change(current)`` (``current``: a copy of its value, or
         ``default``), atomically: concurrent updates all apply, none is lost. Writes only when
-        the value changes. Returns the new value."""
+        the value changes. Returns the new value. ``change`` runs under the store's lock: it must
+        be quick and must not use the store."""
         ...
 
     def check_files(self) -> list[str]:
