@@ -45,10 +45,19 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.slackdriver import (  # noqa: E402
+    ADMIN,
+    TEACHER,
+    Server,
+    checkbox_groups,
+    reply_event,
+    scep_bot,
+    tick_payload,
+)
 from bot.calendar import dates  # noqa: E402
 from bot.root.emulator import FakeSlack  # noqa: E402
-from bot.store.tinydb_store import INDEX_FILE, SCHOOLS_DIR, ReadOnlyStore, check_file  # noqa: E402
-from benchmarks.slackdriver import ADMIN, TEACHER, Server, checkbox_groups, reply_event, scep_bot, tick_payload  # noqa: E402
+from bot.store.files import INDEX_FILE, SCHOOLS_DIR, check_file  # noqa: E402
+from bot.store.tinydb_store import ReadOnlyStore  # noqa: E402
 
 BASE_NOW = dates.parse_instant("2026-11-23T14:00:00Z")  # a Monday; visit 2's window is December
 TZ = ZoneInfo("America/New_York")

@@ -29,9 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.calendar import dates
+from bot.core.schools import School, iso  # noqa: E402
 from bot.notes import notes  # noqa: E402
 from bot.root.emulator import TEAM_ID, FakeSlack  # noqa: E402
-from bot.core.schools import PROFILE, School, iso  # noqa: E402
+from bot.store.schema import PROFILE  # noqa: E402
 from bot.store.tinydb_store import TinyStore  # noqa: E402
 
 STEP = "nysed-tsi-visits/visit-1"
@@ -120,9 +121,10 @@ def bench_store(data_dir: Path, schools: int, replies: int) -> None:
 
 
 def bench_end_to_end(data_dir: Path, schools: int, replies: int) -> None:
+    from slack_bolt.request import BoltRequest
+
     from bot.root.app import Settings, build_app, build_services
     from tests.harness import SECRET, signed_headers
-    from slack_bolt.request import BoltRequest
 
     fake = FakeSlack().start()
     fake.add_user("U0TEACH01", "Tia Teacher")

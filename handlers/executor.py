@@ -24,7 +24,7 @@ from bot.core.context import Ctx
 from bot.core.result import MessageUpdate, Result, failed
 from bot.errors import UserError
 from bot.home.view import home_view
-from bot.store.tinydb_store import StoreError
+from bot.store.port import StoreError
 
 log = logging.getLogger("scep-bot")
 

@@ -47,14 +47,14 @@ from bot.calendar import dates
 from bot.core import outbox
 from bot.core.blocks import esc
 from bot.core.outbox import Outgoing
-from bot.core.schools import PROFILE, School, SchoolState, iso
+from bot.core.schools import School, SchoolState, iso
 from bot.digests import monthly, weekly  # noqa: F401 - importing registers the digests' providers
 from bot.nudges import nudges
+from bot.store.schema import DISTRICT_HOLIDAYS_SETTING, LEDGER, PROFILE
 from handlers.slack_client import AUTH_ERRORS
 
 log = logging.getLogger("scep-bot.sweep")
 
-LEDGER = "ledger"
 WORKSPACE = "workspace"  # pseudo-school id holding the workspace ledger
 CHANNEL_PROBLEMS = ("channel_not_found", "not_in_channel", "is_archived")
 BATCHED = ("nudge", "escalation")  # kinds posted together when several are due for one target
@@ -252,17 +252,17 @@ class Sweeper:
         self.cache: dict[str, _Entry] = {}
         self.workspace: _Entry | None = None
         self.lock = threading.Lock()
-        self.own: dict[str, int] = defaultdict(int)  # store revisions this sweeper caused, per school
 
     @contextmanager
     def _tx(self, sid: str):
-        """A store transaction that counts itself: the sweep's own ledger writes do not make a
-        school look changed (only other writers' changes do)."""
+        """A store transaction that keeps the school's cached computation valid: the sweep's own
+        ledger writes do not make a school look changed (only other writers' changes do)."""
         with self.services.store.transaction(sid) as tx:
             yield tx
-        if tx.changed:
-            with self.lock:
-                self.own[sid] += 1
+        with self.lock:
+            entry = self.cache.get(sid)
+            if entry is not None and entry.revision == tx.read_revision:
+                entry.revision = tx.revision
 
     # -- the pass
     def run(self, client, now: datetime, dry_run: bool = False) -> SweepReport:
@@ -275,7 +275,7 @@ class Sweeper:
             # Slack refuses the token (logged once, CRITICAL): claim nothing, post nothing, wait
             # for the next probe; what is due stays due
             return report
-        district = store.get_setting(nudges.DISTRICT_HOLIDAYS_SETTING, []) or []
+        district = store.get_setting(DISTRICT_HOLIDAYS_SETTING, []) or []
         signature = (id(library), tuple(district), tuple(outbox.PROVIDERS), tuple(outbox.WORKSPACE_PROVIDERS))
         sleep_cap = outbox.max_sleep()
         jobs: list[_Job] = []
@@ -286,14 +286,11 @@ class Sweeper:
             rev = store.revision(sid)
             rev_sum += rev
             entry = self.cache.get(sid)
-            if not dry_run and entry and entry.revision + self.own[sid] == rev and entry.signature == signature and entry.computed_at <= now < entry.next_at:
+            if not dry_run and entry and entry.revision == rev and entry.signature == signature and entry.computed_at <= now < entry.next_at:
                 if entry.state is not None:
                     states.append(entry.state)
                 continue
             report.computed += 1
-            if not dry_run:
-                with self.lock:
-                    self.own[sid] = 0
             view = store.view(sid)
             state = SchoolState.read(view)
             if state is None:

@@ -16,9 +16,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from bot.root.emulator import TEAM_ID
-from bot.core.schools import PROFILE, STEP_KIND
 from bot.core.steps import resolve
+from bot.root.emulator import TEAM_ID
+from bot.store.schema import PROFILE, STEP_KIND
 from tests.harness import ADMIN, CHANNEL, Answer, Bot
 from tests.notes_helpers import reply, ts_at
 

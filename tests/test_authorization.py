@@ -21,7 +21,16 @@ import pytest
 from bot.core import command
 from bot.root.app import Settings, build_services
 from tests import authz_world as W
-from tests.authz_world import A_CHANNEL, A_NAME, B_CHANNEL, IN_A_CHANNEL, PEOPLE, Seen, World, observe
+from tests.authz_world import (
+    A_CHANNEL,
+    A_NAME,
+    B_CHANNEL,
+    IN_A_CHANNEL,
+    PEOPLE,
+    Seen,
+    World,
+    observe,
+)
 
 GUESTS = {"guest", "sc_guest", "guest_team"}
 

@@ -6,9 +6,17 @@ from __future__ import annotations
 import shutil
 
 from bot.calendar.cycles import BUILTIN_DIR, CycleLibrary
-from bot.core.schools import PROFILE, STEP_KIND
+from bot.store.schema import PROFILE, STEP_KIND
 from tests.harness import ADMIN, CHANNEL
-from tests.slack import button, checkbox_blocks, initial_of, message_click, options_of, tick, view_click
+from tests.slack import (
+    button,
+    checkbox_blocks,
+    initial_of,
+    message_click,
+    options_of,
+    tick,
+    view_click,
+)
 
 TEAM_MEMBER = "U0TEAM001"  # holds no role: a plain member of the school's channel
 OUTSIDER = "U0OUT0001"

@@ -18,7 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the package is not installed in the test venv
     sys.path.insert(0, str(ROOT))
 
-from bot.calendar.cycles import BUILTIN_DIR, CycleError, CycleLibrary, DatedStep, instantiate, parse_cycle  # noqa: E402
+from bot.calendar.cycles import (  # noqa: E402
+    BUILTIN_DIR,
+    CycleError,
+    CycleLibrary,
+    DatedStep,
+    instantiate,
+    parse_cycle,
+)
 from bot.calendar.dates import SchoolYear  # noqa: E402
 
 TZ = "America/New_York"

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 
 from tests.harness import ADMIN, CHANNEL, blocks_text
-from tests.notes_helpers import TEACHER, delete, edit, notes_in_store, reply, school, start_prompt, ts_at
+from tests.notes_helpers import (
+    TEACHER,
+    delete,
+    edit,
+    notes_in_store,
+    reply,
+    school,
+    start_prompt,
+    ts_at,
+)
 
 T0 = "2021-11-03T18:00:00Z"
 

@@ -13,11 +13,21 @@ from icalendar import Calendar
 
 from bot.calendar import dates
 from bot.core import outbox
-from bot.root.cli import main as cli_main
-from bot.core.schools import PROFILE, SchoolState
+from bot.core.schools import SchoolState
 from bot.core.steps import mark_done, resolve, set_schedule
+from bot.root.cli import main as cli_main
+from bot.store.schema import PROFILE
 from tests.harness import ADMIN, CHANNEL
-from tests.notes_helpers import LIAISON, PRINCIPAL, TEACHER, reply, school, start_prompt, sweep, ts_at
+from tests.notes_helpers import (
+    LIAISON,
+    PRINCIPAL,
+    TEACHER,
+    reply,
+    school,
+    start_prompt,
+    sweep,
+    ts_at,
+)
 
 VISIT1 = "nysed-tsi-visits/visit-1"
 

@@ -12,7 +12,16 @@ from bot.calendar import dates
 from bot.notes import privacy
 from bot.notes.notes import parse_tag
 from tests.harness import ADMIN, CHANNEL, Bot, blocks_text
-from tests.notes_helpers import LIAISON, TEACHER, edit, notes_in_store, reply, school, start_prompt, ts_at
+from tests.notes_helpers import (
+    LIAISON,
+    TEACHER,
+    edit,
+    notes_in_store,
+    reply,
+    school,
+    start_prompt,
+    ts_at,
+)
 
 T0 = "2021-11-03T18:00:00Z"
 NOW = dates.parse_instant(T0)

@@ -14,11 +14,22 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.core import steps
 from bot.calendar.dates import SchoolYear
+from bot.core import steps
 from bot.core.schools import SchoolState
 from tests.harness import CHANNEL, Bot
-from tests.nudge_driver import DISTRICT, LIAISON, PRINCIPAL, TEAM, Driver, add_people, give_roles, mondays, nine, utc
+from tests.nudge_driver import (
+    DISTRICT,
+    LIAISON,
+    PRINCIPAL,
+    TEAM,
+    Driver,
+    add_people,
+    give_roles,
+    mondays,
+    nine,
+    utc,
+)
 
 pytestmark = pytest.mark.usefixtures("nudges_only")
 

@@ -181,7 +181,6 @@ def test_any_remind_text_gives_an_answer_never_a_traceback(school):
     from hypothesis import strategies as st
 
     from bot.core.command import dispatch
-
     from bot.core.context import Ctx
     from tests.harness import TEAM_ID
 

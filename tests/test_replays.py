@@ -8,14 +8,14 @@ import json
 import shutil
 from urllib.parse import urlencode
 
+import pytest
+
 from bot.root.emulator import TEAM_ID
 from tests import authz_world as W
 from tests.authz_world import A_CHANNEL, World
 from tests.harness import Bot, signed_headers
 from tests.notes_helpers import reply, ts_at
 from tests.slack import app_home_opened
-
-import pytest
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.schools import STEP_KIND
+from bot.store.schema import STEP_KIND
 from tests.harness import CHANNEL
 from tests.slack import button, message_click, view_submission
 

@@ -3,7 +3,7 @@ clear refusals that say who can."""
 
 from __future__ import annotations
 
-from bot.core.schools import PROFILE
+from bot.store.schema import PROFILE
 from tests.harness import CHANNEL
 from tests.slack import button, message_click, view_submission
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.schools import STEP_KIND
+from bot.store.schema import STEP_KIND
 from tests.harness import CHANNEL
 from tests.slack import button, message_click, view_submission
 

@@ -12,7 +12,15 @@ import urllib.request
 import pytest
 
 from bot.root.app import ConfigError, Settings, build_app, build_services
-from tests.test_running import command_body, env_for, free_port, post, run_cli, scep_bot, signed_headers
+from tests.test_running import (
+    command_body,
+    env_for,
+    free_port,
+    post,
+    run_cli,
+    scep_bot,
+    signed_headers,
+)
 
 BOT_TOKEN = "xoxb-4242-SECRETBOTTOKENVALUE"
 APP_TOKEN = "xapp-1-A42-SECRETAPPTOKENVALUE"

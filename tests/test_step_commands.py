@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.calendar.nlp_dates import parse
-from bot.core.schools import ANCHOR_KIND, STEP_KIND
+from bot.store.schema import ANCHOR_KIND, STEP_KIND
 from tests.test_nlp_dates import NOW, NY
 
 

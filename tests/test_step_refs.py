@@ -9,10 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.errors import UserError
 from bot.calendar.cycles import CycleLibrary
 from bot.core.schools import School, SchoolState
-from bot.core.steps import AmbiguousStep, StepRef, UnknownStep, resolve, school_steps, split_ref
+from bot.core.steps import (
+    AmbiguousStep,
+    StepRef,
+    UnknownStep,
+    resolve,
+    school_steps,
+    split_ref,
+)
+from bot.errors import UserError
 
 NOW = datetime(2021, 11, 2, 13, 0, tzinfo=timezone.utc)
 LIB = CycleLibrary.load()

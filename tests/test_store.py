@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.tinydb_store import StoreError, StoreLocked, TinyStore
+from bot.store.port import StoreError, StoreLocked
+from bot.store.tinydb_store import TinyStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,7 +122,7 @@ def test_the_index_binds_one_school_per_channel(store):
 
 
 def test_every_write_keeps_earlier_versions_and_doctor_restores_the_last_good_one(tmp_path):
-    from bot.store.tinydb_store import backup_path, doctor
+    from bot.store.files import backup_path, doctor
 
     s = TinyStore(tmp_path / "data")
     sid = s.new_school_id()
@@ -149,7 +150,7 @@ def test_every_write_keeps_earlier_versions_and_doctor_restores_the_last_good_on
 
 
 def test_doctor_refuses_while_the_bot_holds_the_directory(store, tmp_path):
-    from bot.store.tinydb_store import doctor
+    from bot.store.files import doctor
 
     with pytest.raises(StoreLocked):
         doctor(tmp_path / "data")
@@ -173,7 +174,7 @@ def test_a_damaged_file_gets_a_clear_answer_in_slack_not_an_apology(bot, tmp_pat
 def test_the_index_of_a_store_with_schools_is_sound_and_a_damaged_one_is_restored(tmp_path):
     """The index is plain JSON keyed by school id (not a TinyDB database): the start-up check and
     doctor accept it, and restore it from its copy when it is damaged."""
-    from bot.store.tinydb_store import doctor
+    from bot.store.files import doctor
 
     s = TinyStore(tmp_path / "data")
     for n in range(2):
@@ -192,3 +193,54 @@ def test_the_index_of_a_store_with_schools_is_sound_and_a_damaged_one_is_restore
         assert s.check_files() == []
     finally:
         s.close()
+
+
+def test_setups_of_a_new_channel_at_once_link_one_school(store):
+    """No process lock in the domain: the store refuses a second school on the channel, and the
+    setup that lost the race finds the first school and changes nothing."""
+    from datetime import datetime, timezone
+
+    from bot.calendar.cycles import CycleLibrary
+    from bot.core.context import Ctx
+    from bot.timeline.commands import apply_setup
+
+    library = CycleLibrary.load(None)
+    now = datetime(2021, 11, 30, 20, tzinfo=timezone.utc)
+    start = threading.Barrier(8)
+    texts: list[str] = []
+
+    def setup():
+        ctx = Ctx(store, library, now, "T1", "C0RACE001", "U0LIAIS01", lookup_user=lambda uid: {"id": uid})
+        start.wait()
+        texts.append(apply_setup(ctx, {"name": "Race Elementary", "model": "TSI"}).text)
+
+    threads = [threading.Thread(target=setup) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.school_ids()) == 1 and store.school_for_channel("T1", "C0RACE001") == store.school_ids()[0]
+    assert len(texts) == 8 and sum("linked to" in t for t in texts) == 1
+    assert sum("nothing changed" in t for t in texts) == 7
+
+
+def test_threads_remembered_at_once_are_all_kept(store):
+    """``remember_thread`` updates one setting from many listener threads: none is lost."""
+    from bot.notes.notes import remember_thread
+    from bot.store.schema import THREADS_SETTING
+
+    start = threading.Barrier(16)
+
+    def remember(n):
+        start.wait()
+        for i in range(10):
+            remember_thread(store, f"C{n:03d}", f"1635950000.{i:06d}", f"s{n}")
+
+    threads = [threading.Thread(target=remember, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    index = store.get_setting(THREADS_SETTING)
+    assert len(index) == 160 and index["C007:1635950000.000003"] == "s7"
+    assert json.loads((store.root / "index.json").read_text())["settings"][THREADS_SETTING] == index

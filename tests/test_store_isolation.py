@@ -7,7 +7,8 @@ import json
 import pytest
 from tinydb import TinyDB
 
-from bot.store.tinydb_store import ReadOnlyStore, StoreError, StoreLocked, TinyStore
+from bot.store.port import StoreError, StoreLocked
+from bot.store.tinydb_store import ReadOnlyStore, TinyStore
 
 
 def test_transaction_commits_once_and_views_are_snapshots(tmp_path):

@@ -10,13 +10,23 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.core import steps
-from handlers.slack_client import web_client
 from bot.calendar.dates import SchoolYear
+from bot.core import steps
 from bot.core.schools import SchoolState
-from schedules.sweep import LEDGER, Pacer, Sweeper, sweep
+from bot.store.schema import LEDGER
+from handlers.slack_client import web_client
+from schedules.sweep import Pacer, Sweeper, sweep
 from tests.harness import CHANNEL, Bot
-from tests.nudge_driver import DISTRICT, LIAISON, PRINCIPAL, Driver, add_people, give_roles, nine, utc
+from tests.nudge_driver import (
+    DISTRICT,
+    LIAISON,
+    PRINCIPAL,
+    Driver,
+    add_people,
+    give_roles,
+    nine,
+    utc,
+)
 
 pytestmark = pytest.mark.usefixtures("nudges_only")
 

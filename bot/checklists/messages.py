@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.checklists.model import KEY, for_ref
+from bot.checklists.model import for_ref
 from bot.checklists.view import render
 from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.result import MessageUpdate, Post, Result
-from bot.core.schools import STEP_KIND, SchoolState
+from bot.core.schools import SchoolState
 from bot.core.steps import StepRef
 from bot.errors import UserError
-from bot.store.tinydb_store import Store
+from bot.store.port import Store
+from bot.store.schema import CHECKLIST_KEY, STEP_KIND
 
 MAX_MESSAGES = 5  # channel posts of one checklist kept in sync
 
@@ -22,11 +23,11 @@ def remember_message(store: Store, school_id: str, key: str, channel: str, ts: s
     """Keep a channel post of a checklist, to update it in place after ticks (the last 5)."""
     with store.transaction(school_id) as tx:
         doc = tx.get(STEP_KIND, key) or {}
-        ck = dict(doc.get(KEY) or {})
+        ck = dict(doc.get(CHECKLIST_KEY) or {})
         msgs = [m for m in ck.get("messages") or [] if (m.get("channel"), m.get("ts")) != (channel, ts)]
         msgs.append({"channel": channel, "ts": ts})
         ck["messages"] = msgs[-MAX_MESSAGES:]
-        doc[KEY] = ck
+        doc[CHECKLIST_KEY] = ck
         tx.put(STEP_KIND, key, doc)
 
 
@@ -36,12 +37,12 @@ def forget_message(store: Store, school_id: str, key: str, channel: str, ts: str
         doc = tx.get(STEP_KIND, key)
         if not doc:
             return
-        ck = dict(doc.get(KEY) or {})
+        ck = dict(doc.get(CHECKLIST_KEY) or {})
         msgs = ck.get("messages") or []
         kept = [m for m in msgs if (m.get("channel"), m.get("ts")) != (channel, ts)]
         if len(kept) != len(msgs):
             ck["messages"] = kept
-            doc[KEY] = ck
+            doc[CHECKLIST_KEY] = ck
             tx.put(STEP_KIND, key, doc)
 
 
@@ -72,7 +73,7 @@ def refresh(ctx: Ctx, state: SchoolState, ref: StepRef, *, also: tuple[str, str]
     cl = for_ref(state, ref)
     doc = state.step_state(ref.year, ref.key)
     text, blocks = render(state, cl, doc, ctx.now, banner=banner)
-    msgs = [(m["channel"], m["ts"]) for m in ((doc.get(KEY) or {}).get("messages") or [])]
+    msgs = [(m["channel"], m["ts"]) for m in ((doc.get(CHECKLIST_KEY) or {}).get("messages") or [])]
     if also and also not in msgs:
         msgs.append(also)
     store, sid = ctx.store, state.school.school_id

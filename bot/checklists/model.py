@@ -24,8 +24,8 @@ from bot.calendar.cycles import DatedStep
 from bot.core import blocks as bk
 from bot.core.schools import School, SchoolState
 from bot.core.steps import StepRef
+from bot.store.schema import CHECKLIST_KEY
 
-KEY = "checklist"
 MAX_OPTIONS = 10  # Slack: at most 10 options in one checkboxes element
 PHASES = (("before", "Before"), ("during", "During"), ("after", "After"))
 SUMMARY_MARK = "for each commitment"
@@ -133,7 +133,7 @@ def for_ref(state: SchoolState, ref: StepRef) -> Checklist:
 
 
 def ticks_of(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return dict(((doc or {}).get(KEY) or {}).get("ticks") or {})
+    return dict(((doc or {}).get(CHECKLIST_KEY) or {}).get("ticks") or {})
 
 
 def counts(cl: Checklist, doc: dict[str, Any]) -> tuple[int, int]:

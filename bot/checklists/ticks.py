@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.checklists.messages import refresh, require_own_channel
-from bot.checklists.model import KEY, SCHOOL_GONE, for_ref, ticks_of
+from bot.checklists.model import SCHOOL_GONE, for_ref, ticks_of
 from bot.checklists.view import modal_view, stale_blocks
 from bot.core import permissions as R
 from bot.core import progress
 from bot.core.context import Ctx
 from bot.core.metadata import ChecklistBlock
 from bot.core.result import MessageUpdate, Result, failed
-from bot.core.schools import STEP_KIND, SchoolState, iso
+from bot.core.schools import SchoolState, iso
 from bot.core.steps import (
     StaleStep,
     StepRef,
@@ -28,13 +28,14 @@ from bot.core.steps import (
     tracked_school,
 )
 from bot.errors import UserError
+from bot.store.schema import CHECKLIST_KEY, STEP_KIND
 
 
 def apply_ticks(tx, ref: StepRef, changes: dict[str, bool], who: str, now: datetime, labels: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
     """Tick (True) or untick (False) boxes at ``now`` (UTC); returns (ticked, unticked) ids that
     really changed. ``labels`` (item id -> text) puts the items' words in the audit entry."""
     doc = get_step_state(tx, ref)
-    ck = dict(doc.get(KEY) or {})
+    ck = dict(doc.get(CHECKLIST_KEY) or {})
     ticks = dict(ck.get("ticks") or {})
     ticked, unticked = [], []
     for item_id, on in changes.items():
@@ -46,7 +47,7 @@ def apply_ticks(tx, ref: StepRef, changes: dict[str, bool], who: str, now: datet
             unticked.append(item_id)
     if ticked or unticked:
         ck["ticks"] = ticks
-        doc[KEY] = ck
+        doc[CHECKLIST_KEY] = ck
         tx.put(STEP_KIND, ref.state_key, doc)
         names = labels or {}
         audit(tx, who, now, "checklist", step=ref.key, year=ref.year.name, ticked=ticked, unticked=unticked,

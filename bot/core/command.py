@@ -17,7 +17,7 @@ from typing import Callable
 from bot.core.context import Ctx
 from bot.core.result import Result, failed
 from bot.errors import UserError
-from bot.store.tinydb_store import StoreError
+from bot.store.port import StoreError
 
 log = logging.getLogger("scep-bot")
 

@@ -9,7 +9,7 @@ from typing import Any, Callable
 from bot.calendar.cycles import CycleLibrary
 from bot.core.schools import SchoolState
 from bot.errors import UserError
-from bot.store.tinydb_store import Store
+from bot.store.port import Store
 
 
 @dataclass

@@ -8,11 +8,8 @@ from typing import Any
 
 from bot.calendar import dates
 from bot.calendar.dates import SchoolYear
-from bot.store.tinydb_store import SchoolView
-
-PROFILE = ("school", "profile")  # (kind, key) of the school's profile document
-STEP_KIND = "steps"  # key: "<year>:<cycle>/<step>"
-ANCHOR_KIND = "anchors"  # key: "<year>:<anchor id>"
+from bot.store.port import SchoolView
+from bot.store.schema import ANCHOR_KIND, PROFILE, STEP_KIND
 
 
 @dataclass

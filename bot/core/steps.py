@@ -17,11 +17,10 @@ from bot.core import permissions as R
 from bot.core import progress
 from bot.core.blocks import esc
 from bot.core.context import Ctx
-from bot.core.schools import ANCHOR_KIND, STEP_KIND, SchoolState, iso, step_key
+from bot.core.schools import SchoolState, iso, step_key
 from bot.errors import UserError
-from bot.store.tinydb_store import SchoolTx
-
-AUDIT_KIND = "audit"
+from bot.store.port import SchoolTx
+from bot.store.schema import ANCHOR_KIND, AUDIT_KIND, STEP_KIND
 
 _WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5"}
 

@@ -28,7 +28,7 @@ from bot.core.schools import SchoolState
 from bot.core.steps import StepRef
 from bot.errors import UserError
 from bot.notes import notes
-from bot.store.tinydb_store import SchoolView
+from bot.store.port import SchoolView
 
 PRODID = "-//scep-bot//SCEP calendar//EN"
 

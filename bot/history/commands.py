@@ -10,8 +10,9 @@ from bot.core import permissions as R
 from bot.core.command import subcommand
 from bot.core.context import Ctx
 from bot.core.result import Result
-from bot.core.steps import AUDIT_KIND, resolve
+from bot.core.steps import resolve
 from bot.errors import UserError
+from bot.store.schema import AUDIT_KIND
 
 SHOW = 25
 

@@ -18,9 +18,10 @@ from bot.core import badges, progress
 from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.permissions import ROLE_NAMES, is_workspace_admin
-from bot.core.schools import PROFILE, SchoolState
+from bot.core.schools import SchoolState
 from bot.core.steps import schedulable
 from bot.review.rules import status_text
+from bot.store.schema import PROFILE
 
 PAGE_SIZE = 10
 PAGE_ACTION = "home_page"  # "Next"

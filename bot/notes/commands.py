@@ -14,12 +14,13 @@ from bot.core import permissions as R
 from bot.core.command import small_int, subcommand
 from bot.core.context import Ctx
 from bot.core.result import Ephemeral, Post, Reaction, Result, Upload
-from bot.core.schools import PROFILE, School, SchoolState
+from bot.core.schools import School, SchoolState
 from bot.core.steps import StepRef, resolve, school_steps
+from bot.digests import monthly as digest  # noqa: F401 - importing registers the digest's providers
 from bot.errors import UserError
 from bot.exports import documents as exports
-from bot.digests import monthly as digest  # noqa: F401 - importing registers the digest's providers
 from bot.notes import notes, privacy
+from bot.store.schema import PROFILE, PROMPT_KIND
 
 COMMITMENTS_CALLBACK = "scep_commitments"
 SHORTCUT_CALLBACK = "save_scep_note"  # the message shortcut's callback_id
@@ -162,7 +163,7 @@ def start_prompt(ctx: Ctx, state: SchoolState, ref: StepRef) -> Result:
 
     def on_posted(ts: str) -> None:
         with store.transaction(school.school_id) as tx:
-            if tx.get(notes.PROMPT_KIND, notes.note_key(channel, ts)) is None:  # not already recovered from a reply
+            if tx.get(PROMPT_KIND, notes.note_key(channel, ts)) is None:  # not already recovered from a reply
                 notes.record_prompt(tx, channel, ts, ref.key, ref.year.name, ref.dated.step.title, commitments, who, now, "manual")
         if store.school_for_channel(ctx.team_id, channel) != school.school_id:
             notes.remember_thread(store, channel, ts, school.school_id)

@@ -32,15 +32,13 @@ from bot.calendar import dates
 from bot.calendar.cycles import DatedStep
 from bot.core import blocks as bk
 from bot.core.outbox import Outgoing
-from bot.core.schools import PROFILE, STEP_KIND, School, SchoolState, iso, step_key
+from bot.core.schools import School, SchoolState, iso, step_key
 from bot.core.steps import StepRef, audit
 from bot.errors import UserError
 from bot.notes import privacy
-from bot.store.tinydb_store import SchoolTx, SchoolView, Store
+from bot.store.port import SchoolTx, SchoolView, Store
+from bot.store.schema import NOTE_KIND, PROFILE, PROMPT_KIND, STEP_KIND, THREADS_SETTING
 
-NOTE_KIND = "notes"
-PROMPT_KIND = "prompts"
-THREADS_SETTING = "notes_threads"
 PROMPT_KINDS = ("visit", "session")  # steps whose holding brings the notes prompt
 SAVED_REACTION = "memo"
 MAX_COMMITMENTS = 10
@@ -271,12 +269,16 @@ def _threads_index(store: Store) -> dict[str, str]:
 
 
 def remember_thread(store: Store, channel: str, ts: str, school_id: str) -> None:
-    """Index ``channel:ts`` -> school for a prompt or note outside the school's own channel."""
-    index = _threads_index(store)
+    """Index ``channel:ts`` -> school for a prompt or note outside the school's own channel
+    (an atomic update of the setting: threads remembered at once are all kept)."""
     key = note_key(channel, ts)
-    if index.get(key) != school_id:
+
+    def add(index: dict[str, str] | None) -> dict[str, str]:
+        index = index or {}
         index[key] = school_id
-        store.set_setting(THREADS_SETTING, index)
+        return index
+
+    store.update_setting(THREADS_SETTING, add, {})
 
 
 def _candidates(store: Store, team_id: str, channel: str, *ts_values: str | None) -> list[str]:

@@ -28,12 +28,12 @@ from bot.core.command import option_args, subcommand
 from bot.core.context import Ctx
 from bot.core.metadata import NudgeButton
 from bot.core.result import Result
-from bot.core.schools import PROFILE, School, SchoolState
+from bot.core.schools import School, SchoolState
 from bot.core.steps import StepRef, audit, may_mark_done, resolve
 from bot.errors import UserError
 from bot.nudges import nudges
+from bot.store.schema import DISTRICT_HOLIDAYS_SETTING, LEDGER, POLICY_KEY, PROFILE
 
-LEDGER = "ledger"
 RULE_KEYS = ("opens", "midpoint", "closing", "day-before", "notes-prompt", "before", "morning-of", "overdue", "escalate")
 SCHOOL_KEYS = ("time", "quiet", "holiday", "unholiday", "district-holiday", "district-unholiday")
 KEYS = RULE_KEYS + SCHOOL_KEYS
@@ -54,7 +54,7 @@ STATUS_ICON = {"sent": ":white_check_mark:", "planned": ":bell:", "due": ":bell:
 
 def read_state(ctx: Ctx) -> SchoolState:
     state = ctx.state()
-    return nudges.attach_district(state, ctx.store.get_setting(nudges.DISTRICT_HOLIDAYS_SETTING, []))
+    return nudges.attach_district(state, ctx.store.get_setting(DISTRICT_HOLIDAYS_SETTING, []))
 
 
 def nudge_status(n: nudges.Nudge, ledger: dict[str, dict[str, Any]], now: datetime, tz: str = "UTC") -> tuple[str, str]:
@@ -225,7 +225,7 @@ def cmd_remind(ctx: Ctx, args: list[str]) -> Result:
         holidays, said = edit_holidays(list(school.holidays or []), school_opts.get("holiday"), school_opts.get("unholiday"), "school", "this school's")
         changes.extend(said)
         school.holidays = holidays
-        school.extra[nudges.POLICY_KEY] = pol
+        school.extra[POLICY_KEY] = pol
         school.extra.pop(nudges.DISTRICT_KEY, None)
         if changes != ([district_change] if district_change else []):
             tx.put(*PROFILE, school.to_doc())
@@ -463,9 +463,9 @@ def edit_holidays(current: list[str], add: str | None, remove: str | None, who: 
 def _district_holidays(ctx: Ctx, state: SchoolState, opts: dict[str, str]) -> str:
     if not (R.is_workspace_admin(ctx) or ctx.user_id in (state.school.roles.get("district") or [])):
         raise UserError("Only workspace admins and the district admin can change the district's holidays.")
-    current, said = edit_holidays(list(ctx.store.get_setting(nudges.DISTRICT_HOLIDAYS_SETTING, []) or []),
+    current, said = edit_holidays(list(ctx.store.get_setting(DISTRICT_HOLIDAYS_SETTING, []) or []),
                                   opts.get("district-holiday"), opts.get("district-unholiday"), "district", "the district's")
-    ctx.store.set_setting(nudges.DISTRICT_HOLIDAYS_SETTING, current)
+    ctx.store.set_setting(DISTRICT_HOLIDAYS_SETTING, current)
     with ctx.store.transaction(state.school.school_id) as tx:
         audit(tx, ctx.user_id, ctx.now, "district holidays", holidays=current)
     return "; ".join(said)

@@ -44,6 +44,7 @@ from bot.core import blocks as bk
 from bot.core import progress
 from bot.core.outbox import Outgoing, provider
 from bot.core.schools import School, SchoolState, iso, step_key
+from bot.store.schema import POLICY_KEY, STEP_KIND
 
 NUDGE_TIME = time(9, 0)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -55,9 +56,7 @@ OVERDUE_STALE = timedelta(days=7)  # the weekly digest covers what is overdue af
 LOOKBACK = timedelta(days=30)  # after longer downtime, older nudges are not even recorded as skipped
 LOOKAHEAD = timedelta(days=14)  # the provider returns what falls due this soon, and each step's next one
 MAX_HOLIDAY_RANGE = 120  # days in one holiday range
-POLICY_KEY = "nudges"  # School.extra["nudges"]: the school's overrides
 DISTRICT_KEY = "_district"  # School.extra["_district"]: the workspace's settings, attached by readers
-DISTRICT_HOLIDAYS_SETTING = "holidays"  # store setting: the district's holidays
 
 # Built-in defaults per step kind (Python names of NudgeRules fields).
 _WINDOW_ALL = {"opens": True, "midpoint": True, "closing": 3, "day_before": True, "notes_prompt": True, "overdue": True}
@@ -822,7 +821,6 @@ def find_dated(state: SchoolState, library: CycleLibrary, year: SchoolYear, cycl
 def snooze(tx, dated: DatedStep, label: str | None, rule: str, school: School, who: str, now: datetime) -> datetime:
     """Hold a step's reminders for ``SNOOZE_DAYS`` days: they come back, once, at the nudge hour
     of the first school day after. Returns that instant. The caller checks the step is not done."""
-    from bot.core.schools import STEP_KIND
     from bot.core.steps import audit
 
     until = next_school_morning(school, now, SNOOZE_DAYS)

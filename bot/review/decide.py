@@ -16,7 +16,7 @@ from bot.core import permissions as R
 from bot.core.context import Ctx
 from bot.core.metadata import FeedbackForm, ReviewButton
 from bot.core.result import MessageUpdate, Post, Result, failed
-from bot.core.schools import STEP_KIND, SchoolState, iso
+from bot.core.schools import SchoolState, iso
 from bot.core.steps import (
     StaleStep,
     StepRef,
@@ -26,8 +26,9 @@ from bot.core.steps import (
     tracked_school,
 )
 from bot.errors import UserError
-from bot.review.rules import KEY, MAX_FEEDBACK, review_of, what
+from bot.review.rules import MAX_FEEDBACK, review_of, what
 from bot.review.views import dm, feedback_view
+from bot.store.schema import REVIEW_KEY, STEP_KIND
 
 
 def _check_pending(ctx: Ctx, button: ReviewButton | None) -> tuple[SchoolState, StepRef, dict[str, Any], int]:
@@ -90,7 +91,7 @@ def approve_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) 
         history = list(cur.get("history") or [])
         history.append({"event": "approved", "round": rnd, "label": cur.get("label"), "by": ctx.user_id, "at": iso(ctx.now)})
         cur.update({"status": "approved", "at": iso(ctx.now), "by": ctx.user_id, "history": history})
-        doc[KEY] = cur
+        doc[REVIEW_KEY] = cur
         tx.put(STEP_KIND, ref.state_key, doc)
         audit(tx, ctx.user_id, ctx.now, "review approved", step=ref.key, year=ref.year.name, label=cur.get("label"), round=rnd)
     state = tracked_school(ctx, school.school_id)
@@ -151,7 +152,7 @@ def feedback_submitted(ctx: Ctx, meta: str, text: str, view_id: str, *, dry: boo
         history.append({"event": "changes_requested", "round": rnd, "label": cur.get("label"), "by": ctx.user_id,
                         "at": iso(ctx.now), "feedback": body, "view": view_id})
         cur.update({"status": "changes_requested", "at": iso(ctx.now), "by": ctx.user_id, "history": history})
-        doc[KEY] = cur
+        doc[REVIEW_KEY] = cur
         tx.put(STEP_KIND, ref.state_key, doc)
         audit(tx, ctx.user_id, ctx.now, "review changes requested", step=ref.key, year=ref.year.name, label=cur.get("label"), round=rnd)
     state = tracked_school(ctx, school.school_id)

@@ -23,8 +23,8 @@ from bot.calendar import dates
 from bot.calendar.cycles import DatedStep
 from bot.core import blocks as bk
 from bot.core.schools import SchoolState
+from bot.store.schema import REVIEW_KEY
 
-KEY = "review"
 SUBMIT_ACTION = "rv_submit"
 APPROVE_ACTION = "rv_approve"
 CHANGES_ACTION = "rv_changes"
@@ -60,7 +60,7 @@ def reviewers(state: SchoolState) -> list[str]:
 
 
 def review_of(doc: dict[str, Any]) -> dict[str, Any]:
-    return dict((doc or {}).get(KEY) or {})
+    return dict((doc or {}).get(REVIEW_KEY) or {})
 
 
 def next_submission(dated: DatedStep, doc: dict[str, Any]) -> tuple[str, str] | None:

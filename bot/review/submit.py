@@ -10,7 +10,7 @@ from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.metadata import LabelButton
 from bot.core.result import Post, Result, failed
-from bot.core.schools import STEP_KIND, SchoolState, iso
+from bot.core.schools import SchoolState, iso
 from bot.core.steps import (
     StaleStep,
     StepRef,
@@ -23,8 +23,9 @@ from bot.core.steps import (
     tracked_school,
 )
 from bot.errors import UserError
-from bot.review.rules import KEY, labels_of, next_submission, review_of, reviewers, what
+from bot.review.rules import labels_of, next_submission, review_of, reviewers, what
 from bot.review.views import dm
+from bot.store.schema import REVIEW_KEY, STEP_KIND
 
 
 def submit(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Result:
@@ -78,7 +79,7 @@ def submit(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Res
         history = list(rv.get("history") or [])
         history.append({"event": event, "round": rnd, "label": label, "by": ctx.user_id, "at": iso(ctx.now)})
         rv.update({"status": "submitted", "label": label, "round": rnd, "at": iso(ctx.now), "by": ctx.user_id, "history": history})
-        doc[KEY] = rv
+        doc[REVIEW_KEY] = rv
         tx.put(STEP_KIND, ref.state_key, doc)
         audit(tx, ctx.user_id, ctx.now, "review " + event, step=ref.key, year=ref.year.name, label=label, round=rnd)
         if dated.deadlines and label not in (doc.get("done") or {}):
@@ -138,7 +139,7 @@ def _remember_thread(store, school_id: str, key: str, channel: str, ts: str) -> 
         rv = review_of(doc)
         if not (rv.get("thread") or {}).get("ts"):
             rv["thread"] = {"channel": channel, "ts": ts}
-            doc[KEY] = rv
+            doc[REVIEW_KEY] = rv
             tx.put(STEP_KIND, key, doc)
 
 
@@ -149,5 +150,5 @@ def _remember_dm(store, school_id: str, key: str, rnd: int, user: str, channel: 
         dms = [d for d in rv.get("dms") or [] if d.get("round", 0) >= rnd - 2]  # keep recent rounds only
         dms.append({"round": rnd, "user": user, "channel": channel, "ts": ts})
         rv["dms"] = dms
-        doc[KEY] = rv
+        doc[REVIEW_KEY] = rv
         tx.put(STEP_KIND, key, doc)

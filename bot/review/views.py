@@ -14,12 +14,12 @@ from bot.review.rules import (
     APPROVE_ACTION,
     CHANGES_ACTION,
     FEEDBACK_CALLBACK,
-    KEY,
     MAX_FEEDBACK,
     history_lines,
     submitter,
     what,
 )
+from bot.store.schema import REVIEW_KEY
 
 
 def dm(state: SchoolState, ref: StepRef, rv: dict[str, Any], now: datetime, *, buttons: bool, outcome: str = "") -> tuple[str, list[dict[str, Any]]]:
@@ -38,7 +38,7 @@ def dm(state: SchoolState, ref: StepRef, rv: dict[str, Any], now: datetime, *, b
     if deadline:
         bits.append(f"due {dates.fmt_local(deadline.at, school.tz)}")
     blocks: list[dict[str, Any]] = [bk.section(head), bk.context(" · ".join(bits))]
-    hist = history_lines({KEY: rv}, school.tz)
+    hist = history_lines({REVIEW_KEY: rv}, school.tz)
     if len(hist) > 1:
         blocks.append(bk.section("*History*\n" + "\n".join(hist[-8:])))
     if buttons:

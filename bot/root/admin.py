@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
-from bot.store.tinydb_store import atomic_write
+from bot.store.files import atomic_write
 
 log = logging.getLogger("scep-bot.admin")
 

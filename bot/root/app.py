@@ -19,7 +19,8 @@ from typing import Any, Callable
 from bot.calendar import dates
 from bot.calendar.cycles import CycleLibrary
 from bot.core.command import load_features
-from bot.store.tinydb_store import Store, TinyStore
+from bot.root.store import open_store
+from bot.store.port import Store
 from handlers.slack_client import SlackAuth, web_client
 
 log = logging.getLogger("scep-bot")
@@ -117,7 +118,7 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = real_cloc
     library = CycleLibrary.load(settings.data_dir / "cycles")
     for err in library.errors:
         log.error("cycle file skipped: %s", err)
-    store = TinyStore(settings.data_dir)
+    store = open_store(settings)
     return Services(store=store, library=library, clock=clock, settings=settings)
 
 

@@ -23,7 +23,8 @@ from bot.root.app import (
     start_clock,
     warm_up,
 )
-from bot.store.tinydb_store import StoreError, StoreLocked
+from bot.root.store import open_store
+from bot.store.port import StoreError, StoreLocked
 
 log = logging.getLogger("scep-bot")
 
@@ -254,7 +255,7 @@ def _seed_demo(services, channel: str, user: str) -> None:
 
 
 def _doctor() -> int:
-    from bot.store.tinydb_store import doctor
+    from bot.store.files import doctor
 
     settings = Settings.from_env()
     report = doctor(settings.data_dir)
@@ -327,7 +328,8 @@ def _nudges(args) -> int:
     from bot.core.schools import SchoolState
     from bot.nudges import nudges as N
     from bot.nudges.commands import calendar_rows
-    from bot.store.tinydb_store import INDEX_FILE, ReadOnlyStore
+    from bot.store.files import INDEX_FILE
+    from bot.store.schema import DISTRICT_HOLIDAYS_SETTING, LEDGER
 
     settings = Settings.from_env()
     if not (settings.data_dir / INDEX_FILE).exists():
@@ -341,7 +343,7 @@ def _nudges(args) -> int:
             print(f"scep-bot nudges: {exc}", file=sys.stderr)
             return 2
     load_features()
-    store = ReadOnlyStore(settings.data_dir)
+    store = open_store(settings, read_only=True)
     library = CycleLibrary.load(settings.data_dir / "cycles")
     want = args.school.strip().lower()
     entries = [e for e in (store.index_entry(s) for s in store.school_ids()) if e]
@@ -358,13 +360,13 @@ def _nudges(args) -> int:
     if state is None:
         print(f"scep-bot nudges: the school file of '{found[0]['name']}' has no profile", file=sys.stderr)
         return 2
-    N.attach_district(state, store.get_setting(N.DISTRICT_HOLIDAYS_SETTING, []))
+    N.attach_district(state, store.get_setting(DISTRICT_HOLIDAYS_SETTING, []))
     now = real_clock()
     days = N.school_days(state.school)
     print(f"{state.school.name} ({sid}) · channel {state.school.channel_id} · {state.school.tz} · nudges at {days.at:%H:%M} on school days "
           f"(quiet: {', '.join(N.WEEKDAYS[d] for d in sorted(days.quiet))}; holidays: {len(days.holidays)} days)"
           + (" · NUDGES OFF" if N.school_policy(state.school).get("enabled") is False else ""))
-    rows = calendar_rows(state, library, now, year, view.all("ledger"), plain=True)
+    rows = calendar_rows(state, library, now, year, view.all(LEDGER), plain=True)
     print(f"{len(rows)} nudges ({year.name if year else 'current cycle years'}), local time:")
     for row in rows:
         print("  " + row)
@@ -397,13 +399,11 @@ def _cycles(args) -> int:
 
 def _open_store_for_reading(settings: Settings):
     """The store, or, while the bot runs and holds it, a read-only view of its files."""
-    from bot.store.tinydb_store import ReadOnlyStore, StoreLocked, TinyStore
-
     try:
-        return TinyStore(settings.data_dir)
+        return open_store(settings)
     except StoreLocked:
         print("scep-bot: the bot is running; reading its data read-only (what is on disk now)", file=sys.stderr)
-        return ReadOnlyStore(settings.data_dir)
+        return open_store(settings, read_only=True)
 
 
 def find_school(store, text: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from typing import Any
 
 from bot.calendar import dates
@@ -15,9 +14,11 @@ from bot.core.command import ORDER, REGISTRY, option_args, small_int, subcommand
 from bot.core.context import Ctx
 from bot.core.permissions import is_workspace_admin, require, require_member
 from bot.core.result import Result, failed
-from bot.core.schools import PROFILE, School, SchoolState, iso
+from bot.core.schools import School, SchoolState, iso
 from bot.core.steps import audit
 from bot.errors import UserError
+from bot.store.port import ChannelTaken
+from bot.store.schema import PROFILE
 
 DEFAULT_CYCLES = {
     "TSI": ["nysed-tsi-visits", "nysed-planning-sessions"],
@@ -69,19 +70,19 @@ def _validate_setup(ctx: Ctx, fields: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-_CREATE_LOCK = threading.Lock()
-
-
 def apply_setup(ctx: Ctx, fields: dict[str, str]) -> Result:
     """Create or update this channel's school from setup fields (``name``, ``model``, ...).
 
-    Linking a channel is serialized (a form sent twice, or a command delivered twice, must not
-    create two schools for one channel: the second finds the first and changes nothing); the
-    same setup again changes nothing and announces nothing."""
+    The store binds a channel to one school, in the school's own transaction: a form sent twice,
+    or a command delivered twice, cannot create two schools for one channel (the second is
+    refused, finds the first and changes nothing); the same setup again changes nothing and
+    announces nothing."""
     clean = _validate_setup(ctx, fields)
-    if ctx.school_id is not None:
+    try:
         return _apply_setup(ctx, fields, clean)
-    with _CREATE_LOCK:
+    except ChannelTaken:
+        if ctx.school_id is None:
+            raise
         return _apply_setup(ctx, fields, clean)
 
 
@@ -130,7 +131,7 @@ def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Res
                 return Result(text=text, blocks=[bk.section(text)])
         tx.put(*PROFILE, school.to_doc())
         audit(tx, ctx.user_id, ctx.now, "setup" if created else "setup changed", fields={k: v for k, v in clean.items()})
-    store.bind(sid, name=school.name, team_id=ctx.team_id, channel_id=ctx.channel_id)
+        tx.bind(name=school.name, team_id=ctx.team_id, channel_id=ctx.channel_id)
     return _setup_done(ctx, school, created)
 
 

@@ -1,0 +1,147 @@
+"""The store port: what the rest of the bot may ask of storage, whatever the backend.
+
+Documents are JSON objects addressed by ``(kind, key)`` inside one school (schema.py lists every
+kind the bot stores); a small index says which schools exist and which channel each is bound to;
+workspace settings are JSON values by name. Every backend (the TinyDB adapter today) passes the
+contract suite in tests/test_store_contract.py:
+
+- ``store.view(school_id)``: a read-only snapshot of one school, never blocking on writers;
+- ``with store.transaction(school_id) as tx:``: read-modify-write of one school, atomic: the
+  block's writes (documents and the school's channel binding) are committed together when it
+  ends without an exception, and not at all otherwise; concurrent transactions on one school
+  never lose an update;
+- the revision of a school grows with every committed write (readers key caches on it);
+- a channel of a workspace is bound to one school at most (``ChannelTaken`` otherwise);
+- ``store.update_setting(key, fn)``: a setting changed atomically (no lost update).
+
+Documents handed out are copies or read-only: a caller never changes stored data by mutating one.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any, Callable, Protocol
+
+
+class StoreError(RuntimeError):
+    """The data cannot be used; the message says which file (or table) and what to do."""
+
+
+class StoreLocked(StoreError):
+    """The data is held by another running scep-bot."""
+
+
+class SchoolNotFound(StoreError):
+    """Not a school id the store can hold."""
+
+
+class ChannelTaken(StoreError):
+    """The channel is already bound to another school of the same workspace."""
+
+
+class SchoolView(Protocol):
+    """Read access to one school's documents (a snapshot: do not mutate what it returns)."""
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The document ``key`` of ``kind``, or None."""
+        ...
+
+    def all(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Every document of ``kind``, by key."""
+        ...
+
+    def find(self, kind: str, **equals: Any) -> dict[str, dict[str, Any]]:
+        """Documents of ``kind`` whose fields equal the given values, by key."""
+        ...
+
+    def count(self, kind: str) -> int:
+        """How many documents of ``kind`` there are."""
+        ...
+
+    def pluck(self, kind: str, name: str, **equals: Any) -> list[Any]:
+        """Field ``name`` (None when absent) of every document of ``kind`` whose fields equal
+        ``equals``: a tally without copying whole documents."""
+        ...
+
+
+class SchoolTx(SchoolView, Protocol):
+    """Read-modify-write access to one school inside ``Store.transaction`` (reads see the
+    transaction's own writes; documents read are copies the caller may change)."""
+
+    school_id: str
+    changed: bool  # the transaction wrote something (it is committed when the block ends)
+    read_revision: int  # the school's revision when the transaction began
+    revision: int  # after the block: the revision committed (read_revision if nothing changed)
+
+    def put(self, kind: str, key: str, doc: dict[str, Any]) -> None:
+        """Insert or replace the document ``key`` of ``kind`` (a copy of ``doc`` is stored)."""
+        ...
+
+    def delete(self, kind: str, key: str) -> bool:
+        """Remove the document; False when there was none."""
+        ...
+
+    def bind(self, *, name: str, team_id: str, channel_id: str) -> None:
+        """Record the school in the index, bound to one channel of one workspace, committed with
+        the transaction's documents. ``ChannelTaken`` (raised when the block ends, before
+        anything is written) when another school holds that channel."""
+        ...
+
+
+class Store(Protocol):
+    """What the rest of the bot may ask of a store (see the module docstring)."""
+
+    def school_ids(self) -> list[str]:
+        """Every school in the index."""
+        ...
+
+    def school_for_channel(self, team_id: str, channel_id: str) -> str | None:
+        """The school bound to the channel of the workspace, or None."""
+        ...
+
+    def index_entry(self, school_id: str) -> dict[str, Any] | None:
+        """``{"school_id", "name", "team_id", "channel_id"}`` of a school in the index, or None."""
+        ...
+
+    def new_school_id(self) -> str:
+        """A fresh school id (letters and digits)."""
+        ...
+
+    def bind(self, school_id: str, *, name: str, team_id: str, channel_id: str) -> None:
+        """``SchoolTx.bind`` in a transaction of its own."""
+        ...
+
+    def view(self, school_id: str) -> SchoolView:
+        """A snapshot of the school (empty when it has no data yet)."""
+        ...
+
+    def transaction(self, school_id: str) -> AbstractContextManager[SchoolTx]:
+        """Read-modify-write of one school, atomic, serialized with the school's other writers."""
+        ...
+
+    def revision(self, school_id: str) -> int:
+        """A number that grows with every committed write to the school (0: never written)."""
+        ...
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        """A copy of the workspace setting ``key``, or ``default``."""
+        ...
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Replace the workspace setting ``key``."""
+        ...
+
+    def update_setting(self, key: str, change: Callable[[Any], Any], default: Any = None) -> Any:
+        """Replace the setting ``key`` by ``change(current)`` (``current``: a copy of its value, or
+        ``default``), atomically: concurrent updates all apply, none is lost. Writes only when
+        the value changes. Returns the new value. ``change`` runs under the store's lock: it must
+        be quick and must not use the store."""
+        ...
+
+    def check_files(self) -> list[str]:
+        """Check the stored data; what is damaged, one line each (empty: all sound)."""
+        ...
+
+    def close(self) -> None:
+        """Release the store (its lock, its connections)."""
+        ...

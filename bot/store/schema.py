@@ -1,0 +1,56 @@
+"""The document schema: every kind of document, key and setting the bot stores, in one place.
+
+A school's data is documents addressed by ``(kind, key)`` (see port.py). Instants are UTC ISO
+8601 strings (``"2021-12-01T14:00:00+00:00"``); local dates are ``"YYYY-MM-DD"`` in the school's
+zone; ``<year>`` is a school year like ``"2021-22"``; people are Slack user ids.
+
+Per school:
+
+- ``PROFILE`` = ("school", "profile"): the school (bot.core.schools.School): ``school_id``,
+  ``name``, ``team_id``, ``channel_id``, ``model`` (TSI|ATSI|CSI), ``cycles`` [cycle id],
+  ``tz`` (IANA zone), ``min_year``, ``roles`` {role: [user]}, ``commitments`` [text],
+  ``holidays`` [date or "date..date"], ``created_at``, ``created_by``; and extra fields:
+  ``POLICY_KEY`` {nudge overrides}, ``delivery_problem`` (text) with ``delivery_problem_since``.
+- ``STEP_KIND``, key ``"<year>:<cycle>/<step>"``: a step's state: ``done`` {label: {at, by}}
+  (label: held|draft|final|due), ``scheduled_at`` / ``scheduled_on``, ``snooze``
+  {series: {until, at, by, rule, label}}, ``prompt`` {channel, ts, at}, ``notes`` {count,
+  by_commitment {n: count}}, ``CHECKLIST_KEY`` {ticks {item: {at, by}}, messages [{channel,
+  ts}]}, ``REVIEW_KEY`` {status, label, round, at, by, history [{event, round, label, by, at}]}.
+- ``ANCHOR_KIND``, key ``"<year>:<anchor id>"``: an anchor event's local date: {date, by, at}.
+- ``AUDIT_KIND``, key ``"<at>#<n, 6 digits>"``: one change: {at, who (user or "bot"), what,
+  ...details}; never deleted, so the count gives the next unique, ordered key.
+- ``LEDGER``, key: an outgoing message's stable key (``"<school>|<what>|<due instant>"``): the
+  delivery ledger, claimed before posting: {state: claimed|sent|retry|failed|skipped, due_at,
+  kind, target, at, claim, attempts, sent_to [target], ts, channel, retry_at, reason}. The
+  pseudo-school ``"workspace"`` holds the workspace's ledger (digests to liaisons).
+- ``NOTE_KIND``, key ``"<channel>:<ts>"``: a saved note: channel, ts, thread_ts, step, year,
+  prompt, commitment, text, author, at, saved_at, files, flags, ... (bot.notes).
+- ``PROMPT_KIND``, key ``"<channel>:<ts>"``: a posted notes prompt: {channel, ts, step, year,
+  title, commitments, posted_at, by, source, closed}.
+
+Workspace settings (``Store.get_setting``):
+
+- ``DISTRICT_HOLIDAYS_SETTING``: the district's holidays [date or "date..date"];
+- ``THREADS_SETTING``: {"<channel>:<ts>": school id} for prompt and note threads outside a
+  school's own channel.
+
+The index (``Store.index_entry``): {school_id, name, team_id, channel_id} per school, one school
+per (team, channel).
+"""
+
+from __future__ import annotations
+
+PROFILE = ("school", "profile")  # (kind, key) of the school's profile document
+STEP_KIND = "steps"  # key: "<year>:<cycle>/<step>"
+ANCHOR_KIND = "anchors"  # key: "<year>:<anchor id>"
+AUDIT_KIND = "audit"  # key: "<UTC instant>#<n>"
+LEDGER = "ledger"  # key: an outgoing message's stable key
+NOTE_KIND = "notes"  # key: "<channel>:<ts>"
+PROMPT_KIND = "prompts"  # key: "<channel>:<ts>"
+
+CHECKLIST_KEY = "checklist"  # field of a step's state: its checklist ticks and posts
+REVIEW_KEY = "review"  # field of a step's state: its review round
+POLICY_KEY = "nudges"  # field of the profile (School.extra): the school's nudge overrides
+
+DISTRICT_HOLIDAYS_SETTING = "holidays"  # setting: the district's holidays
+THREADS_SETTING = "notes_threads"  # setting: thread -> school outside the school's channel
