@@ -16,11 +16,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.calendar import dates
-from bot.calendar import nlp_dates  # noqa: E402
-from bot.root.emulator import FakeSlack  # noqa: E402
 from benchmarks.seed import seed  # noqa: E402
+from bot.calendar import (
+    dates,
+    nlp_dates,  # noqa: E402
+)
 from bot.core.steps import resolve  # noqa: E402
+from bot.root.emulator import FakeSlack  # noqa: E402
 from tests.harness import Bot  # noqa: E402
 from tests.slack import app_home_opened, options_of, tick  # noqa: E402
 

@@ -36,11 +36,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.seed import seed  # noqa: E402
+from benchmarks.slackdriver import ADMIN, TEACHER, Server, reply_event  # noqa: E402
 from bot.calendar import dates  # noqa: E402
 from bot.root.emulator import FakeSlack  # noqa: E402
 from bot.store.tinydb_store import ReadOnlyStore  # noqa: E402
-from benchmarks.seed import seed  # noqa: E402
-from benchmarks.slackdriver import ADMIN, TEACHER, Server, reply_event  # noqa: E402
 
 BASE_NOW = "2026-11-23T14:00:00+00:00"  # a Monday in the 2026-27 school year
 APOLOGY = "something went wrong on my side"

@@ -22,7 +22,8 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import time as dt_time, timedelta
+from datetime import time as dt_time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,9 +32,9 @@ if str(ROOT) not in sys.path:
 
 from bot.calendar import dates  # noqa: E402
 from bot.root.app import Settings, build_services
-from handlers.slack_client import web_client  # noqa: E402
 from bot.root.emulator import TEAM_ID, FakeSlack  # noqa: E402
-from schedules.sweep import sweep, sweeper_for  # noqa: E402
+from handlers.slack_client import web_client  # noqa: E402
+from schedules.sweep.jobs import sweep, sweeper_for  # noqa: E402
 
 CYCLES = ["nysed-tsi-visits", "nysed-planning-sessions", "sezp-planning", "district-plan-review"]
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]

@@ -35,7 +35,7 @@ def bot(tmp_path, fake):
 def nudges_only(monkeypatch):
     """Only the nudges feature sends: the monthly digests (another feature, tested on their own)
     are left out of sweeps that test the nudge calendar message by message."""
-    from bot.core import outbox  # noqa: F401 - imported so that their registration is undone
+    from schedules.sweep.providers import OUTBOX
 
-    monkeypatch.delitem(outbox.PROVIDERS, "monthly-digest", raising=False)
-    monkeypatch.delitem(outbox.WORKSPACE_PROVIDERS, "liaison-digest", raising=False)
+    monkeypatch.delitem(OUTBOX.school, "monthly-digest", raising=False)
+    monkeypatch.delitem(OUTBOX.workspace, "liaison-digest", raising=False)

@@ -74,7 +74,7 @@ def notes_in_store(bot: Bot, sid: str) -> dict[str, dict[str, Any]]:
 
 def sweep(bot: Bot, now: datetime | None = None):
     """One real sweep (schedules.sweep) at ``now``; the deliveries it sent."""
-    from schedules.sweep import sweep as run_sweep
+    from schedules.sweep.jobs import sweep as run_sweep
 
     report = run_sweep(bot.services, bot.app.client, now or bot.now)
     return report.of("sent")

@@ -15,7 +15,10 @@ from zoneinfo import ZoneInfo
 
 from bot.calendar import dates
 from bot.root.emulator import TEAM_ID, Call
-from schedules.sweep import Pacer, Sweeper, SweepReport, sweep
+from schedules.sweep.jobs import sweep
+from schedules.sweep.pacing import Pacer
+from schedules.sweep.report import SweepReport
+from schedules.sweep.sweeper import Sweeper
 from tests.harness import Bot
 
 NY = ZoneInfo("America/New_York")

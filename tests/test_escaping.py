@@ -147,7 +147,7 @@ def test_hostile_text_everywhere_is_shown_never_acted_on(bot):
     for note_key, note in bot.services.store.view(world.a).all("notes").items():
         if note.get("flags"):
             act(W.click(bot, W.ADMIN, {"action_id": "note_redact", "value": json.dumps({"s": world.a, "k": note_key})}, where=A_CHANNEL))
-    from schedules.sweep import sweep
+    from schedules.sweep.jobs import sweep
 
     # what the clock sends: nudges, notes prompts, the monthly digest, the weekly digest, escalations
     for instant in ("2021-11-02T14:05:00Z", "2021-11-08T13:05:00Z", "2021-11-15T14:05:00Z", "2021-11-27T14:05:00Z",

@@ -139,7 +139,7 @@ def test_app_home_digests_and_nudges_keep_schools_apart(world):
     bot = world.bot
     home = observe(world, lambda: bot.event(app_home_opened(W.OTHER)))
     assert not shows_a(json.dumps(home.views("home")))
-    from schedules.sweep import sweep
+    from schedules.sweep.jobs import sweep
 
     bot.fake.clear()
     for instant in ("2021-11-08T13:05:00Z", "2021-11-27T14:05:00Z", "2021-12-01T14:05:00Z", "2021-12-01T15:05:00Z", "2021-12-13T14:05:00Z"):

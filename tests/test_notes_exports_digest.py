@@ -12,11 +12,11 @@ from docx import Document
 from icalendar import Calendar
 
 from bot.calendar import dates
-from bot.core import outbox
 from bot.core.schools import SchoolState
 from bot.core.steps import mark_done, resolve, set_schedule
 from bot.root.cli import main as cli_main
 from bot.store.schema import PROFILE
+from schedules.sweep.providers import OUTBOX
 from tests.harness import ADMIN, CHANNEL
 from tests.notes_helpers import (
     LIAISON,
@@ -45,7 +45,7 @@ def schedule(bot, sid, step, at, *, done_at=None):
 
 def due_keys(bot, sid, now=None):
     state = SchoolState.read(bot.services.store.view(sid))
-    return [o.key for o in outbox.due(state, bot.services.library, now or bot.now) if o.kind == "notes-prompt"]
+    return [o.key for o in OUTBOX.due(state, bot.services.library, now or bot.now) if o.kind == "notes-prompt"]
 
 
 def held_visit(bot):
@@ -265,10 +265,10 @@ def test_digest_waits_for_the_first_school_day_and_rolls_up_a_liaisons_schools(b
     bot.command(f"roles liaison:<@{LIAISON}>", channel="C0BRIGHT1")
     state = SchoolState.read(store.view(sid))
     lib = bot.services.library
-    assert not [o for o in outbox.due(state, lib, dates.parse_instant("2021-12-01T15:00:00Z")) if o.kind == "monthly-digest"]
-    assert [o for o in outbox.due(state, lib, dates.parse_instant("2021-12-02T14:00:00Z")) if o.kind == "monthly-digest"]
+    assert not [o for o in OUTBOX.due(state, lib, dates.parse_instant("2021-12-01T15:00:00Z")) if o.kind == "monthly-digest"]
+    assert [o for o in OUTBOX.due(state, lib, dates.parse_instant("2021-12-02T14:00:00Z")) if o.kind == "monthly-digest"]
     states = [SchoolState.read(store.view(s)) for s in (sid, other)]
-    rollups = [o for o in outbox.workspace_due(states, lib, dates.parse_instant("2021-12-02T14:00:00Z"), lambda uid: None) if o.kind == "liaison-digest"]
+    rollups = [o for o in OUTBOX.workspace_due(states, lib, dates.parse_instant("2021-12-02T14:00:00Z"), lambda uid: None) if o.kind == "liaison-digest"]
     assert len(rollups) == 1 and rollups[0].dm_users == [LIAISON]
     assert rollups[0].meta["schools"] == sorted([sid, other])
     text, _ = rollups[0].render(dates.parse_instant("2021-12-02T14:00:00Z"))
@@ -285,7 +285,7 @@ def test_digest_names_deliverables_submitted(bot):
     with bot.services.store.transaction(sid) as tx:
         mark_done(tx, ref, "draft", ADMIN, dates.parse_instant("2022-05-05T15:00:00Z"))
     now = dates.parse_instant("2022-06-01T13:00:00Z")  # Wed Jun 1, 9:00 EDT
-    (o,) = [o for o in outbox.due(SchoolState.read(bot.services.store.view(sid)), bot.services.library, now) if o.kind == "monthly-digest"]
+    (o,) = [o for o in OUTBOX.due(SchoolState.read(bot.services.store.view(sid)), bot.services.library, now) if o.kind == "monthly-digest"]
     text, blocks = o.render(now)
     assert "In May: Priority Levers DRAFT submitted on May 5; " in text
     assert "Working Conditions DRAFT was due May 6, not marked done" in text
@@ -299,4 +299,4 @@ def test_a_quiet_month_sends_nothing(bot, when):
     bot.setup("Quiet cycles:nysed-tsi-visits")
     sid = bot.services.store.school_for_channel("T0DEMO001", CHANNEL)
     state = SchoolState.read(bot.services.store.view(sid))
-    assert [o for o in outbox.due(state, bot.services.library, dates.parse_instant(when)) if o.kind == "monthly-digest"] == []
+    assert [o for o in OUTBOX.due(state, bot.services.library, dates.parse_instant(when)) if o.kind == "monthly-digest"] == []

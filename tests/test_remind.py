@@ -152,13 +152,13 @@ reference_year: 2021-22
 
 
 def test_cycle_and_step_nudges_are_read_and_applied():
-    from bot.nudges import nudges
+    from bot.nudges.rules import effective_rules
 
     cycle = parse_cycle(BASE.format(cycle="nudges:\n  visit: {closing: 5, midpoint: false}\n", step="    nudges: {overdue: false, escalate: [liaison, district]}\n"), "x.yaml")
-    rules, changed = nudges.effective_rules(cycle, "visit-a", {})
+    rules, changed = effective_rules(cycle, "visit-a", {})
     assert (rules.closing, rules.midpoint, rules.overdue, rules.opens, rules.escalate) == (5, False, False, True, ("liaison", "district"))
     assert changed == []
-    rules, changed = nudges.effective_rules(cycle, "visit-a", {"steps": {"x/visit-a": {"closing": 2}}, "all": {"opens": False}})
+    rules, changed = effective_rules(cycle, "visit-a", {"steps": {"x/visit-a": {"closing": 2}}, "all": {"opens": False}})
     assert (rules.closing, rules.opens) == (2, False) and changed == ["closing", "opens"]
 
 

@@ -15,7 +15,9 @@ from bot.core import steps
 from bot.core.schools import SchoolState
 from bot.store.schema import LEDGER
 from handlers.slack_client import web_client
-from schedules.sweep import Pacer, Sweeper, sweep
+from schedules.sweep.jobs import sweep
+from schedules.sweep.pacing import Pacer
+from schedules.sweep.sweeper import Sweeper
 from tests.harness import CHANNEL, Bot
 from tests.nudge_driver import (
     DISTRICT,
@@ -432,7 +434,7 @@ def test_a_liaison_with_many_schools_gets_one_dm_for_the_mornings_overdue_items(
 
 
 def test_the_clock_is_one_apscheduler_job_that_never_drops_a_late_sweep(people, bot):
-    from schedules.sweep import start_scheduler
+    from schedules.sweep.jobs import start_scheduler
 
     scheduler = start_scheduler(bot.services, bot.app.client)
     try:

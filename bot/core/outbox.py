@@ -1,18 +1,18 @@
 """What the clock should send: messages computed from the store, the cycles and ``now``.
 
-Features register *providers*; the sweep (``schedules/``) asks every provider, at every sweep,
-which messages are due for a school, claims each message's stable ``key`` in the school's
-ledger before posting, and records the Slack ``ts`` after. A provider never sends anything
+Features write *providers*, listed in one place (``Providers``, built by the sweep's job setup
+in ``schedules/sweep/providers.py``); the sweep asks every provider, at every sweep, which
+messages are due for a school, claims each message's stable ``key`` in the school's ledger
+before posting, and records the Slack ``ts`` after. A provider never sends anything
 itself and keeps no job of its own: change the data and the next sweep sees the change.
 
 Providers may (and should) also return what falls due *later*: the sweep holds such a message
 until its ``due_at`` and, between changes to a school's data, asks the providers again only at
 the earliest ``due_at`` it has seen (that is how a sweep over thousands of schools with nothing
-due stays fast). A provider whose messages cannot be known ahead registers with ``every=`` (a
+due stays fast). A provider whose messages cannot be known ahead is listed in ``every`` (a
 ``timedelta``): the sweep then asks it at least that often.
 
-Workspace providers (``@workspace_provider``) see every school at once (a weekly digest to each
-liaison); their messages carry ``school_id=""`` and are claimed in the workspace ledger.
+Workspace providers see every school at once (a weekly digest to each liaison); their messages carry ``school_id=""`` and are claimed in the workspace ledger.
 """
 
 from __future__ import annotations
@@ -52,56 +52,49 @@ class Outgoing:
 
 Provider = Callable[[SchoolState, CycleLibrary, datetime], list[Outgoing]]
 
-PROVIDERS: dict[str, Provider] = {}
-EVERY: dict[str, timedelta] = {}
-
 # (schools, library, now, people) -> [Outgoing]; ``people(user_id)`` gives what the workspace
 # knows of a user ({"tz": ..., "deleted": ...}) or None.
 WorkspaceProvider = Callable[[list[SchoolState], CycleLibrary, datetime, Callable[[str], dict[str, Any] | None]], list[Outgoing]]
-WORKSPACE_PROVIDERS: dict[str, WorkspaceProvider] = {}
 
 
-def provider(name: str, *, every: timedelta | None = None):
-    """Register a function ``(state, library, now) -> [Outgoing]`` under ``name``; ``every``:
-    ask it at least this often even when nothing it returned falls due sooner."""
+@dataclass
+class Providers:
+    """Every provider the sweep asks, by name, in the order they are asked.
 
-    def wrap(fn: Provider) -> Provider:
-        PROVIDERS[name] = fn
-        if every is not None:
-            EVERY[name] = every
-        else:
-            EVERY.pop(name, None)
-        return fn
+    ``school``: functions ``(state, library, now) -> [Outgoing]``; ``workspace``: functions
+    ``(schools, library, now, people) -> [Outgoing]``; ``every``: for a school provider whose
+    messages cannot be known ahead, the longest the sweep may go without asking it (a
+    ``timedelta``); ``settings``: workspace settings (store settings holding a list, by name) that
+    school providers read, each with the function ``(state, value)`` that gives it to a school's
+    state before the providers are asked (the district's holidays, for the school days).
+    """
 
-    return wrap
+    school: dict[str, Provider]
+    workspace: dict[str, WorkspaceProvider] = field(default_factory=dict)
+    every: dict[str, timedelta] = field(default_factory=dict)
+    settings: dict[str, Callable[[SchoolState, list[Any]], Any]] = field(default_factory=dict)
 
+    def prepare(self, state: SchoolState, settings: dict[str, list[Any]]) -> SchoolState:
+        """Give ``state`` the workspace ``settings`` (values read from the store, by name)."""
+        for name, attach in self.settings.items():
+            attach(state, settings.get(name) or [])
+        return state
 
-def workspace_provider(name: str):
-    """Register a function ``(schools, library, now, people) -> [Outgoing]`` under ``name``."""
+    def due(self, state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoing]:
+        """Everything every school provider says is due for this school at ``now`` or later (not
+        yet filtered by the ledger, nor by ``due_at``: the sweep does that)."""
+        out: list[Outgoing] = []
+        for fn in self.school.values():
+            out.extend(fn(state, library, now))
+        return out
 
-    def wrap(fn: WorkspaceProvider) -> WorkspaceProvider:
-        WORKSPACE_PROVIDERS[name] = fn
-        return fn
+    def max_sleep(self) -> timedelta | None:
+        """The longest the sweep may go without asking a school's providers again (None: no limit)."""
+        return min(self.every.values()) if self.every else None
 
-    return wrap
-
-
-def due(state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoing]:
-    """Everything every provider says is due for this school at ``now`` or later (not yet
-    filtered by the ledger, nor by ``due_at``: the sweep does that)."""
-    out: list[Outgoing] = []
-    for fn in PROVIDERS.values():
-        out.extend(fn(state, library, now))
-    return out
-
-
-def max_sleep() -> timedelta | None:
-    """The longest the sweep may go without asking a school's providers again (None: no limit)."""
-    return min(EVERY.values()) if EVERY else None
-
-
-def workspace_due(schools: list[SchoolState], library: CycleLibrary, now: datetime, people) -> list[Outgoing]:
-    out: list[Outgoing] = []
-    for fn in WORKSPACE_PROVIDERS.values():
-        out.extend(fn(schools, library, now, people))
-    return out
+    def workspace_due(self, schools: list[SchoolState], library: CycleLibrary, now: datetime, people) -> list[Outgoing]:
+        """Everything every workspace provider says is due (``school_id=""``)."""
+        out: list[Outgoing] = []
+        for fn in self.workspace.values():
+            out.extend(fn(schools, library, now, people))
+        return out

@@ -22,7 +22,7 @@ from bot.calendar.cycles import CycleLibrary
 from bot.calendar.dates import SchoolYear
 from bot.core import blocks as bk
 from bot.core import progress
-from bot.core.outbox import Outgoing, provider, workspace_provider
+from bot.core.outbox import Outgoing
 from bot.core.schools import School, SchoolState, iso
 from bot.notes import notes
 
@@ -200,7 +200,6 @@ def render_school(rep: MonthReport) -> tuple[str, list[dict[str, Any]]]:
     return f"{head}\n{body}", [bk.section(head), bk.section(body), bk.context("From what the bot knows: visits held, deliverables marked done, notes captured. `/scep timeline` for the whole year.")]
 
 
-@provider("monthly-digest")
 def due_digest(state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoing]:
     """This month's digest for the school's channel, once its first school day 09:00 has come."""
     school = state.school
@@ -225,7 +224,6 @@ def due_digest(state: SchoolState, library: CycleLibrary, now: datetime) -> list
     )]
 
 
-@workspace_provider("liaison-digest")
 def due_rollups(schools: list[SchoolState], library: CycleLibrary, now: datetime, people=None) -> list[Outgoing]:
     """Each liaison's roll-up DM of their schools, due with the digest of their first school
     (by id); claimed in the workspace ledger like every workspace message."""

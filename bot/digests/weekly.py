@@ -16,9 +16,9 @@ from bot.calendar import dates
 from bot.calendar.cycles import CycleLibrary
 from bot.core import blocks as bk
 from bot.core import progress
-from bot.core.outbox import Outgoing, workspace_provider
+from bot.core.outbox import Outgoing
 from bot.core.schools import SchoolState
-from bot.nudges.nudges import SCHEDULABLE
+from bot.nudges.rules import SCHEDULABLE
 
 DIGEST_TIME = time(8, 0)
 AHEAD = timedelta(days=14)
@@ -33,7 +33,6 @@ def _created(state: SchoolState) -> datetime | None:
         return None
 
 
-@workspace_provider("digest")
 def weekly_digests(schools: list[SchoolState], library: CycleLibrary, now: datetime, people: Callable[[str], dict[str, Any] | None]) -> list[Outgoing]:
     by_liaison: dict[tuple[str, str], list[SchoolState]] = defaultdict(list)
     for state in schools:

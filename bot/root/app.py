@@ -263,7 +263,7 @@ class Clock:
 
 def run_sweep(services: Services, client, at: datetime | None = None, dry_run: bool = False):
     """One sweep as of ``at`` (default: the services' clock); the SweepReport."""
-    from schedules.sweep import sweep
+    from schedules.sweep.jobs import sweep
 
     return sweep(services, client, at or services.clock(), dry_run=dry_run)
 
@@ -287,7 +287,7 @@ def start_admin(services: Services, client):
 def start_clock(services: Services, client, *, admin: bool = True) -> Clock:
     """Start the sweep job (every minute) and the admin endpoint. For ``serve`` and ``socket``;
     the console sweeps when asked instead."""
-    from schedules.sweep import start_scheduler
+    from schedules.sweep.jobs import start_scheduler
 
     scheduler = start_scheduler(services, client)
     return Clock(scheduler, start_admin(services, client) if admin else None)

@@ -326,8 +326,8 @@ def _nudges(args) -> int:
     from bot.calendar.cycles import CycleLibrary
     from bot.core.command import load_features
     from bot.core.schools import SchoolState
-    from bot.nudges import nudges as N
-    from bot.nudges.commands import calendar_rows
+    from bot.nudges import school_days as N
+    from bot.nudges.remind_view import calendar_rows
     from bot.store.files import INDEX_FILE
     from bot.store.schema import DISTRICT_HOLIDAYS_SETTING, LEDGER
 

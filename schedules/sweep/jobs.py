@@ -1,0 +1,47 @@
+"""The clock: the one APScheduler job that runs the sweep, and the sweep as the CLI, the console
+and the tests call it (one ``Sweeper`` per process, kept in ``services.extras["sweeper"]``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.calendar import dates
+from schedules.sweep.report import SweepReport
+from schedules.sweep.sweeper import Sweeper
+
+log = logging.getLogger("scep-bot.sweep")
+
+
+def sweeper_for(services) -> Sweeper:
+    sw = services.extras.get("sweeper")
+    if sw is None:
+        sw = services.extras["sweeper"] = Sweeper(services)
+    return sw
+
+
+def sweep(services, client, now: datetime, dry_run: bool = False) -> SweepReport:
+    """One sweep over every school as of ``now`` (a UTC instant). With ``dry_run`` nothing is
+    claimed, recorded or posted: the report says what would be sent."""
+    return sweeper_for(services).run(client, now, dry_run)
+
+
+def start_scheduler(services, client):
+    """The clock: one APScheduler 3 BackgroundScheduler job that sweeps at second 0 of every
+    minute. ``coalesce`` folds missed runs into one, ``max_instances=1`` never overlaps two,
+    ``misfire_grace_time=None`` runs a late sweep however late (the default drops it)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    def job() -> None:
+        try:
+            sweep(services, client, services.clock())
+        except Exception:  # noqa: BLE001 - the next minute tries again
+            log.exception("the sweep failed")
+
+    scheduler = BackgroundScheduler(timezone=dates.UTC)
+    scheduler.add_job(job, CronTrigger(second=0, timezone=dates.UTC), id="sweep", name="sweep", coalesce=True, max_instances=1,
+                      misfire_grace_time=None, replace_existing=True)
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,25 @@
+"""Every provider the sweep asks, in one list: what the clock sends, feature by feature.
+
+A feature's provider is a plain function (``bot.core.outbox``); it is asked because it is named
+here, not because its module was imported. The order is the order they are asked in.
+"""
+
+from __future__ import annotations
+
+from bot.core.outbox import Providers
+from bot.digests import monthly, weekly
+from bot.nudges.provider import nudges_due
+from bot.nudges.school_days import attach_district
+from bot.store.schema import DISTRICT_HOLIDAYS_SETTING
+
+OUTBOX = Providers(
+    school={
+        "monthly-digest": monthly.due_digest,  # the school's monthly update in its channel
+        "nudges": nudges_due,  # the nudge calendar, with the notes prompts
+    },
+    workspace={
+        "liaison-digest": monthly.due_rollups,  # each liaison's monthly roll-up DM
+        "digest": weekly.weekly_digests,  # each liaison's Monday DM
+    },
+    settings={DISTRICT_HOLIDAYS_SETTING: attach_district},  # the district's holidays, for the school days
+)

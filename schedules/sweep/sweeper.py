@@ -1,0 +1,243 @@
+"""The sweeper: one pass over every school, asking the providers what is due, claiming it in the
+ledger, and handing it to delivery; and its memory between passes.
+
+Fast when nothing is due: per school the sweeper keeps the store revision it last read (its own
+ledger writes discounted) and the next instant anything can fall due; a school nobody has
+changed is skipped until that instant. Instants are UTC.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.calendar import dates
+from bot.core.outbox import Providers
+from bot.core.schools import SchoolState, iso
+from bot.store.schema import LEDGER
+from schedules.sweep.batching import messages
+from schedules.sweep.delivery import post
+from schedules.sweep.directory import Directory
+from schedules.sweep.ledger import WORKSPACE, Job, Ledger, split_due, target_of
+from schedules.sweep.mentions import left_users, unmention
+from schedules.sweep.notices import Notices
+from schedules.sweep.pacing import Pacer, round_robin
+from schedules.sweep.providers import OUTBOX
+from schedules.sweep.report import Delivery, SweepReport
+
+log = logging.getLogger("scep-bot.sweep")
+
+FAR = datetime.max.replace(tzinfo=dates.UTC)
+WORKSPACE_RECHECK = timedelta(hours=12)  # a liaison's new time zone is noticed within this
+
+
+@dataclass
+class _Entry:
+    """What the sweeper knows of a school (or the workspace) since it last asked its providers."""
+
+    revision: int
+    signature: tuple
+    computed_at: datetime
+    next_at: datetime
+    state: SchoolState | None
+
+
+class Sweeper:
+    """The sweep's memory between runs: per-school wake-up times, the pacer, the directory.
+    ``providers``: what to ask (the one list, ``schedules/sweep/providers.py``)."""
+
+    def __init__(self, services, pacer: Pacer | None = None, directory: Directory | None = None, providers: Providers = OUTBOX) -> None:
+        self.services = services
+        self.pacer = pacer or Pacer()
+        self.directory = directory or Directory()
+        self.providers = providers
+        self.ledger = Ledger(services, self._tx, self._wake)
+        self.notices = Notices(self._tx, self.pacer)
+        self.cache: dict[str, _Entry] = {}
+        self.workspace: _Entry | None = None
+        self.lock = threading.Lock()
+        self.own: dict[str, int] = defaultdict(int)  # store revisions this sweeper caused, per school
+
+    @contextmanager
+    def _tx(self, sid: str):
+        """A store transaction that counts itself: the sweep's own ledger writes do not make a
+        school look changed (only other writers' changes do)."""
+        with self.services.store.transaction(sid) as tx:
+            yield tx
+        if tx.changed:
+            with self.lock:
+                self.own[sid] += 1
+
+    # -- the pass
+    def run(self, client, now: datetime, dry_run: bool = False) -> SweepReport:
+        """One pass as of ``now`` (a UTC instant); ``dry_run`` claims, records and posts nothing."""
+        started = time.perf_counter()
+        store = self.services.store
+        library = self.services.library
+        report = SweepReport(at=now, dry_run=dry_run)
+        auth = self.services.extras.get("slack_auth")
+        if not dry_run and auth is not None and not auth.ok and not auth.probe_due():
+            # Slack refuses the token (logged once, CRITICAL): claim nothing, post nothing, wait
+            # for the next probe; what is due stays due
+            return report
+        settings = {name: store.get_setting(name, []) or [] for name in self.providers.settings}
+        signature = (id(library), tuple((name, tuple(value)) for name, value in settings.items()), tuple(self.providers.school), tuple(self.providers.workspace))
+        sleep_cap = self.providers.max_sleep()
+        jobs: list[Job] = []
+        states: list[SchoolState] = []
+        rev_sum = 0
+        for sid in store.school_ids():
+            report.schools += 1
+            rev = store.revision(sid)
+            rev_sum += rev
+            entry = self.cache.get(sid)
+            if not dry_run and entry and entry.revision + self.own[sid] == rev and entry.signature == signature and entry.computed_at <= now < entry.next_at:
+                if entry.state is not None:
+                    states.append(entry.state)
+                continue
+            report.computed += 1
+            if not dry_run:
+                with self.lock:
+                    self.own[sid] = 0
+            view = store.view(sid)
+            state = SchoolState.read(view)
+            if state is None:
+                if not dry_run:
+                    self.cache[sid] = _Entry(rev, signature, now, FAR, None)
+                continue
+            self.providers.prepare(state, settings)
+            states.append(state)
+            try:
+                outs = self.providers.due(state, library, now)
+            except Exception:  # noqa: BLE001 - one school's bad data must not stop the others
+                log.exception("computing what is due for school %s failed", sid)
+                continue
+            due_now, next_at = split_due(outs, view.all(LEDGER), now, FAR if sleep_cap is None else now + sleep_cap)
+            if not dry_run:
+                self.cache[sid] = _Entry(rev, signature, now, next_at, state)
+            if due_now:
+                try:
+                    jobs.extend(self.ledger.claim(sid, state, due_now, now, dry_run, report))
+                except Exception:  # noqa: BLE001 - nothing was claimed; the next sweep tries again
+                    log.exception("claiming what is due for school %s failed", sid)
+                    self.cache.pop(sid, None)
+        # the workspace: digests to liaisons
+        ws_sig = (rev_sum, report.schools, signature)
+        ws = self.workspace
+        if dry_run or ws is None or ws.signature != ws_sig or not (ws.computed_at <= now < ws.next_at):
+            jobs.extend(self._workspace(client, states, now, dry_run, report, ws_sig))
+        self._deliver(client, jobs, now, dry_run, report)
+        report.seconds = time.perf_counter() - started
+        for d in report.deliveries:
+            if d.status in ("sent", "failed", "retry"):
+                log.info("sweep %s: %s %s -> %s %s", iso(now), d.status, d.key, d.target, d.reason)
+        return report
+
+    # -- workspace-level messages
+    def _workspace(self, client, states, now, dry_run, report, ws_sig) -> list[Job]:
+        """Ask the workspace providers (digests to liaisons) and claim what is due."""
+        store, library = self.services.store, self.services.library
+        try:
+            outs = self.providers.workspace_due(states, library, now, lambda uid: self._person(client, uid))
+        except Exception:  # noqa: BLE001
+            log.exception("computing workspace messages failed")
+            return []
+        due_now, next_at = split_due(outs, store.view(WORKSPACE).all(LEDGER), now, now + WORKSPACE_RECHECK)
+        jobs = self.ledger.claim(WORKSPACE, None, due_now, now, dry_run, report) if due_now else []
+        if jobs:
+            next_at = min(next_at, now + timedelta(minutes=1))
+        if not dry_run:
+            self.workspace = _Entry(0, ws_sig, now, next_at, None)
+        return jobs
+
+    # -- posting
+    def _deliver(self, client, jobs: list[Job], now: datetime, dry_run: bool, report: SweepReport) -> None:
+        """Render, group, pace and post. Nudges for one channel (and overdue escalations for one
+        person) due in the same sweep go out as one message; each keeps its own ledger entry."""
+        live = self._render(client, jobs, now, dry_run, report)
+        if dry_run:
+            return
+        # round-robin over targets so one busy channel's pacing never holds up the others
+        order = round_robin(messages(live, lambda uid: self._person(client, uid)), lambda msg: msg.target)
+        remaining: dict[int, int] = defaultdict(int)
+        for msg in order:
+            for job in msg.jobs:
+                remaining[id(job)] += 1
+        for job in live:
+            if remaining[id(job)] == 0:  # nobody left to send it to (every DM recipient left)
+                remaining[id(job)] = -1
+        self._finish(client, [j for j in live if remaining[id(j)] == -1], now, report)
+        halted: str | None = None
+        for msg in order:
+            if halted:
+                for job in msg.jobs:
+                    if job.error is None:
+                        job.error = ("release", halted, now)
+            else:
+                halted = post(client, self.pacer, msg, now, self.notices.channel_problem)
+            done = []
+            for job in msg.jobs:
+                remaining[id(job)] -= 1
+                if remaining[id(job)] == 0:
+                    done.append(job)
+            self._finish(client, done, now, report)
+
+    def _render(self, client, jobs: list[Job], now: datetime, dry_run: bool, report: SweepReport) -> list[Job]:
+        """Render each job at ``now`` (oldest due first), without mentions of people who left;
+        returns those to post (a dry run reports them as ``would send`` instead)."""
+        jobs = sorted(jobs, key=lambda j: (j.out.due_at, j.out.key))
+        live: list[Job] = []
+        for job in jobs:
+            try:
+                job.rendered = job.out.render(now)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("rendering %s failed", job.out.key)
+                if not dry_run:
+                    job.error = ("failed", f"could not render: {exc!r}", None)
+                    self.ledger.record(job.school_id, [job], now, report)
+                continue
+            if dry_run:
+                o = job.out
+                report.deliveries.append(Delivery(o.key, job.state.school.name if job.state else "", o.kind, target_of(o), o.due_at,
+                                                  tz=job.state.school.tz if job.state else "UTC", status="would send", text=job.rendered[0]))
+                continue
+            job.left = left_users(lambda uid: self._person(client, uid), *job.rendered)
+            if job.left:
+                job.rendered = unmention(*job.rendered, job.left)
+            live.append(job)
+        return live
+
+    def _finish(self, client, jobs: list[Job], now: datetime, report: SweepReport) -> None:
+        """Record what happened to jobs whose every message has been tried (one transaction per
+        school), then the follow-ups: people who left, a channel that works again."""
+        by_school: dict[str, list[Job]] = defaultdict(list)
+        for job in jobs:
+            by_school[job.school_id].append(job)
+        for sid, group in by_school.items():
+            self.ledger.record(sid, group, now, report)
+        for job in jobs:
+            if job.error is not None:
+                continue
+            if job.left and job.state is not None:
+                self.notices.tell_about_left(client, job, job.left, now)
+            if job.out.channel and job.state is not None and job.state.school.extra.get("delivery_problem"):
+                self.notices.clear_problem(job, now)
+
+    def _wake(self, sid: str, at: datetime) -> None:
+        """Make sure the school (or the workspace) is looked at again by ``at`` (a retry)."""
+        entry = self.workspace if sid == WORKSPACE else self.cache.get(sid)
+        if entry is not None and at < entry.next_at:
+            entry.next_at = at
+
+    def _person(self, client, uid: str) -> dict[str, Any] | None:
+        """What the directory knows of ``uid`` (None when it cannot tell)."""
+        try:
+            return self.directory.get(client, uid)
+        except Exception:  # noqa: BLE001
+            return None
