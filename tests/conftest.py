@@ -12,6 +12,7 @@ if str(ROOT) not in sys.path:
 from bot.calendar import dates  # noqa: E402
 from bot.root.emulator import FakeSlack  # noqa: E402
 from tests.harness import Bot  # noqa: E402
+from tests.postgres import postgres_db, postgres_server, postgres_url  # noqa: E402, F401 - fixtures, registered by import
 
 SHARED = ROOT.parent / "shared"
 
