@@ -766,11 +766,11 @@ def _notes_prompt(n: Nudge, state: SchoolState, now: datetime) -> Outgoing | Non
     """The notes prompt (``bot.notes``: guiding questions, commitments, one reply each) at the
     nudge's time; its thread is registered when posted. None once a prompt was posted (by hand
     with ``/scep notes start``, or earlier)."""
-    from bot.notes import notes
+    from bot.notes.prompts import prompt_outgoing
 
     if state.step_state(n.dated.year, n.dated.key).get("prompt") or not state.school.channel_id:
         return None
-    out = notes.prompt_outgoing(state, n.dated, n.due_at, now)
+    out = prompt_outgoing(state, n.dated, n.due_at, now)
     out.key, out.expires_at = n.key, n.expires_at
     prompt_render = out.render
 
