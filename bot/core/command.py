@@ -21,7 +21,7 @@ from bot.store.tinydb_store import StoreError
 
 log = logging.getLogger("scep-bot")
 
-FEATURE_MODULES = ["bot.timeline.commands", "bot.setup.roles", "bot.history.commands", "bot.notes.commitments_command", "bot.notes.notes_command", "bot.notes.forget", "bot.exports.commands", "bot.scheduling.commands", "bot.nudges.commands"]
+FEATURE_MODULES = ["bot.timeline.commands", "bot.setup.roles", "bot.history.commands", "bot.digests.monthly", "bot.notes.commitments_command", "bot.notes.notes_command", "bot.notes.forget", "bot.exports.commands", "bot.scheduling.commands", "bot.nudges.commands"]
 
 MAX_COMMAND_TEXT = 4000
 
