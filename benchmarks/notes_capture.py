@@ -3,7 +3,7 @@
 Builds a data directory (1,000 schools, each bound to a channel, with a notes prompt and 100
 notes), then measures:
 
-1. the store write: ``bot.notes.capture`` (thread look-up, one school transaction, the atomic
+1. the store write: ``bot.notes.capture.capture`` (thread look-up, one school transaction, the atomic
    file replace with fsync), warm (the school already read since start) and cold (first touch
    of a school after start: its file is parsed);
 2. end to end: a signed ``message`` event dispatched into the real Bolt app, the note durably
@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.calendar import dates
 from bot.core.schools import School, iso  # noqa: E402
-from bot.notes import notes  # noqa: E402
+from bot.notes.capture import apply_message, capture  # noqa: E402
+from bot.notes.prompts import record_prompt  # noqa: E402
 from bot.root.emulator import TEAM_ID, FakeSlack  # noqa: E402
 from bot.store.schema import PROFILE  # noqa: E402
 from bot.store.tinydb_store import TinyStore  # noqa: E402
@@ -63,13 +64,13 @@ def build(data_dir: Path, schools: int, per_school: int) -> list[str]:
                             commitments=["Every student reads daily", "Family partnership", "Data-driven instruction"],
                             created_at=iso(NOW), created_by="U0ADMIN01", roles={"liaison": ["U0LIAIS01"]})
             tx.put(*PROFILE, school.to_doc())
-            notes.record_prompt(tx, ch, thread_of(i), STEP, YEAR, "SCEP Support Visit 1", school.commitments, "bot", NOW, "auto")
+            record_prompt(tx, ch, thread_of(i), STEP, YEAR, "SCEP Support Visit 1", school.commitments, "bot", NOW, "auto")
             for j in range(per_school):
                 ts = f"{1635950100 + j}.{i:06d}"
                 msg = {"channel": ch, "ts": ts, "thread_ts": thread_of(i), "user": f"U{j % 7:08d}", "text": TEXT}
-                notes._apply_message(tx, school.name, msg, step=STEP, year=YEAR, prompt_key=f"{ch}:{thread_of(i)}",
-                                     commitments=school.commitments, now=NOW, permalink="https://demo.slack.com/archives/x",
-                                     author_name="Tia Teacher", source="thread", event_id=None)
+                apply_message(tx, school.name, msg, step=STEP, year=YEAR, prompt_key=f"{ch}:{thread_of(i)}",
+                               commitments=school.commitments, now=NOW, permalink="https://demo.slack.com/archives/x",
+                               author_name="Tia Teacher", source="thread", event_id=None)
         store.bind(sid, name=f"School {i}", team_id=TEAM_ID, channel_id=ch)
     store.close()
     print(f"built {schools} schools x {per_school} notes = {schools * per_school:,} notes in {time.perf_counter() - started:.1f}s; "
@@ -105,7 +106,7 @@ def bench_store(data_dir: Path, schools: int, replies: int) -> None:
         i = rng.randrange(schools)
         msg = {"channel": channel_of(i), "ts": f"{1636000000 + k}.{run:06d}", "thread_ts": thread_of(i), "user": "U0TEACH01", "text": TEXT}
         t, c = time.perf_counter(), time.thread_time()
-        out = notes.capture(store, TEAM_ID, msg, NOW, base_url="https://demo.slack.com/")
+        out = capture(store, TEAM_ID, msg, NOW, base_url="https://demo.slack.com/")
         dt = (time.perf_counter() - t) * 1000
         if i in touched:
             cpu.append((time.thread_time() - c) * 1000)

@@ -19,39 +19,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.response import BoltResponse
+
+from handlers.app_state import app_state
+from handlers.seen import Seen
 
 log = logging.getLogger("scep-bot")
 
 KEY = "scep_replay_key"
 
 
-class Seen:
-    """Keys of requests handled or in flight, the most recent ``size`` of them."""
+@dataclass
+class Replays:
+    """This app's memory of the deliveries it has seen."""
 
-    def __init__(self, size: int = 50_000) -> None:
-        self._keys: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def first(self, key: str) -> bool:
-        """True the first time ``key`` is offered (and remember it)."""
-        with self._lock:
-            if key in self._keys:
-                self._keys.move_to_end(key)
-                return False
-            self._keys[key] = None
-            while len(self._keys) > self._size:
-                self._keys.popitem(last=False)
-            return True
-
-    def forget(self, key: str) -> None:
-        with self._lock:
-            self._keys.pop(key, None)
+    seen: Seen = field(default_factory=Seen)
 
 
 def _header(req, name: str) -> str | None:
@@ -72,7 +57,7 @@ def key_of(req) -> tuple[str | None, bool]:
 
 
 def register(app, services) -> None:
-    seen: Seen = services.extras.setdefault("replay_seen", Seen())
+    seen = app_state(services, Replays).seen
 
     @app.middleware
     def replay_guard(req, resp, next):  # noqa: A002 - Bolt's name for it
@@ -90,7 +75,6 @@ def register(app, services) -> None:
 
 def forget_failed(services, request) -> None:
     """The app's error handler calls this: a delivery that failed may be retried and handled."""
-    seen = services.extras.get("replay_seen")
     key = (getattr(request, "context", None) or {}).get(KEY) if request is not None else None
-    if seen is not None and key:
-        seen.forget(key)
+    if key:
+        app_state(services, Replays).seen.forget(key)

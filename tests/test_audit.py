@@ -88,7 +88,7 @@ def test_every_kind_of_change_is_in_the_history_with_who_when_and_what(bot):
 
 def test_notes_read_back_by_the_backfill_are_audited(bot):
     """Replies written while the bot was down are saved at start-up: the history says so."""
-    from handlers.notes_events import backfill
+    from handlers.notes_backfill import backfill
 
     bot.fake.add_user(TEACHER, "tess")
     bot.setup("Lincoln Elementary model:TSI")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from handlers.notes_state import notes_state
+from handlers.seen import Seen
 from tests.harness import ADMIN, CHANNEL, blocks_text
 from tests.notes_helpers import (
     TEACHER,
@@ -220,7 +222,7 @@ def test_reply_after_restart_with_lost_event_ids_updates_the_same_note(bot, tmp_
     sid, thread = setup_thread(bot)
     ts = ts_at("2021-11-03T18:05:00Z", 1)
     reply(bot, "C1: once", thread_ts=thread, ts=ts, event_id="Ev0SAME001")
-    bot.services.extras["notes_seen"] = type(bot.services.extras["notes_seen"])()  # a restart forgets seen ids
+    notes_state(bot.services).events = Seen()  # a restart forgets seen ids
     reply(bot, "C1: once", thread_ts=thread, ts=ts, event_id="Ev0SAME001", retry=3)
     assert len(notes_in_store(bot, sid)) == 1
     # the second reactions.add is refused by Slack as already_reacted, and that is fine

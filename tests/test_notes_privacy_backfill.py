@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from bot.calendar import dates
 from bot.notes import privacy
-from bot.notes.notes import parse_tag
+from bot.notes.commitments import parse_tag
+from handlers.notes_state import notes_state
 from tests.harness import ADMIN, CHANNEL, Bot, blocks_text
 from tests.notes_helpers import (
     LIAISON,
@@ -217,7 +218,7 @@ def test_replies_written_while_the_bot_was_down_are_saved_on_start(tmp_path, fak
     fake.add_reply(CHANNEL, thread, TEACHER, "C2: written during the outage", ts=ts_at("2021-11-03T20:00:00Z", 1))
     second = Bot(tmp_path / "data", fake, dates.parse_instant("2021-11-04T12:00:00Z"))
     try:
-        second.services.extras["notes_backfill"].join(10)
+        notes_state(second.services).backfill.join(10)
         notes = second.services.store.view(sid).all("notes")
         assert [n["text"] for n in notes.values()] == ["C2: written during the outage"]
         assert list(notes.values())[0]["commitment"] == 2 and list(notes.values())[0]["author_name"] == "Tia Teacher"

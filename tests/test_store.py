@@ -226,7 +226,7 @@ def test_setups_of_a_new_channel_at_once_link_one_school(store):
 
 def test_threads_remembered_at_once_are_all_kept(store):
     """``remember_thread`` updates one setting from many listener threads: none is lost."""
-    from bot.notes.notes import remember_thread
+    from bot.notes.threads import remember_thread
     from bot.store.schema import THREADS_SETTING
 
     start = threading.Barrier(16)

@@ -21,8 +21,9 @@ from bot.store.port import StoreError
 
 log = logging.getLogger("scep-bot")
 
-FEATURE_MODULES = ["bot.timeline.commands", "bot.setup.roles", "bot.history.commands", "bot.notes.commands", "bot.checklists.command", "bot.scheduling.schedule_command",
-                   "bot.scheduling.done", "bot.scheduling.anchors", "bot.review.command", "bot.scheduling.step", "bot.nudges.remind"]
+FEATURE_MODULES = ["bot.timeline.commands", "bot.setup.roles", "bot.history.commands", "bot.notes.commitments_command", "bot.notes.notes_command",
+                   "bot.notes.forget", "bot.exports.commands", "bot.checklists.command", "bot.scheduling.schedule_command", "bot.scheduling.done",
+                   "bot.scheduling.anchors", "bot.review.command", "bot.scheduling.step", "bot.nudges.remind"]
 
 MAX_COMMAND_TEXT = 4000
 

@@ -24,7 +24,8 @@ from bot.core import blocks as bk
 from bot.core import progress
 from bot.core.outbox import Outgoing
 from bot.core.schools import School, SchoolState, iso
-from bot.notes import notes
+from bot.notes.held import held_at, held_day
+from bot.notes.prompts import PROMPT_KINDS
 
 DIGEST_AT = time(9, 0)
 DIGEST_EXPIRES = timedelta(days=7)
@@ -129,9 +130,9 @@ def _month_report(state: SchoolState, library: CycleLibrary, now: datetime, mont
                 name = bk.esc(step.short or step.title)
                 done = st.get("done") or {}
                 # -- what happened in the month
-                if step.kind in notes.PROMPT_KINDS and item.label is None:
-                    held = notes.held_at(d, st)
-                    day = notes.held_day(st, now)
+                if step.kind in PROMPT_KINDS and item.label is None:
+                    held = held_at(d, st)
+                    day = held_day(st, now)
                     if held and day and held <= now and lo <= day < mid:
                         done_lines.append((day, f"{name} held on {_md(day, tz)} ({_notes_phrase(st)})"))
                         continue

@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.core import blocks as bk
 from bot.core.outbox import Outgoing
 from bot.core.schools import SchoolState
-from bot.notes import notes
+from bot.notes.prompts import prompt_outgoing
 from bot.nudges.planning import Nudge
 from bot.nudges.view import render
 
@@ -22,7 +22,7 @@ def notes_prompt(n: Nudge, state: SchoolState, now: datetime) -> Outgoing | None
     with ``/scep notes start``, or earlier)."""
     if state.step_state(n.dated.year, n.dated.key).get("prompt") or not state.school.channel_id:
         return None
-    out = notes.prompt_outgoing(state, n.dated, n.due_at, now)
+    out = prompt_outgoing(state, n.dated, n.due_at, now)
     out.key, out.expires_at = n.key, n.expires_at
     prompt_render = out.render
 

@@ -162,7 +162,7 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
 
     handlers.register_all(app, services)
     if background:
-        from handlers.notes_events import start_backfill
+        from handlers.notes_backfill import start_backfill
 
         start_backfill(services, app.client)
 

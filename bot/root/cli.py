@@ -429,7 +429,9 @@ def _export(args) -> int:
     from bot.core.schools import SchoolState
     from bot.core.steps import resolve
     from bot.errors import UserError
-    from bot.exports import documents as exports
+    from bot.exports.calendar_ics import calendar_ics
+    from bot.exports.summary import summary, summary_docx, summary_markdown
+    from bot.exports.year_csv import year_csv
 
     if not args.export_cmd:
         print("scep-bot export: say what: summary <step>, year or calendar (with --school NAME)", file=sys.stderr)
@@ -450,15 +452,15 @@ def _export(args) -> int:
         outputs: list[tuple[str, bytes]] = []
         if args.export_cmd == "summary":
             ref = resolve(state, library, now, " ".join(args.step))
-            s = exports.summary(view, state, ref, now)
+            s = summary(view, state, ref, now)
             if args.format in ("docx", "both"):
-                outputs.append((f"{s.filename_stem}.docx", exports.summary_docx(s)))
+                outputs.append((f"{s.filename_stem}.docx", summary_docx(s)))
             if args.format in ("md", "both"):
-                outputs.append((f"{s.filename_stem}.md", exports.summary_markdown(s).encode()))
+                outputs.append((f"{s.filename_stem}.md", summary_markdown(s).encode()))
         elif args.export_cmd == "year":
-            outputs.append((f"{stem}-{year or 'current'}-year.csv", exports.year_csv(view, state, library, now, year).encode("utf-8-sig")))
+            outputs.append((f"{stem}-{year or 'current'}-year.csv", year_csv(view, state, library, now, year).encode("utf-8-sig")))
         else:
-            outputs.append((f"{stem}-{year or 'current'}.ics", exports.calendar_ics(state, library, now, year)))
+            outputs.append((f"{stem}-{year or 'current'}.ics", calendar_ics(state, library, now, year)))
     except (UserError, DateError) as exc:
         print(f"scep-bot: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,33 @@
+"""The "Save as SCEP note" message shortcut: remember the message, open the form."""
+
+from __future__ import annotations
+
+import json
+
+from bot.home.view import schools_of
+from bot.notes.shortcut import open_shortcut
+from bot.notes.shortcut_view import SHORTCUT_CALLBACK
+from handlers.context import make_ctx
+from handlers.executor import guarded, open_view
+from handlers.notes_state import notes_state
+
+
+def register(app, services) -> None:
+    @app.shortcut(SHORTCUT_CALLBACK)
+    def save_note_shortcut(ack, body, client, respond):
+        ack()
+        channel = (body.get("channel") or {}).get("id") or ""
+        message = body.get("message") or {}
+        ctx = make_ctx(services, body, client, channel_id=channel)
+        data = {
+            "channel": channel, "ts": message.get("ts"), "thread_ts": message.get("thread_ts"), "user": message.get("user"),
+            "bot_id": message.get("bot_id"), "subtype": message.get("subtype"), "text": message.get("text") or "",
+            "files": message.get("files") or [], "opened_by": (body.get("user") or {}).get("id") or "",
+        }
+        meta = json.dumps({"p": notes_state(services).pending.put(data)})
+        result = guarded(lambda: open_shortcut(ctx, meta, data, schools_of=schools_of), "save-note shortcut")
+        if result.error:
+            respond(text=result.text, response_type="ephemeral")
+            return
+        open_view(result.open_view, client, body.get("trigger_id"),
+                  lambda _: respond(text=":warning: I couldn't open the form (it may have taken too long). Try the shortcut again.", response_type="ephemeral"))
