@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from slack_sdk.errors import SlackApiError
 
+from bot.checklists.messages import redraw
 from bot.core.command import DAMAGED
 from bot.core.context import Ctx
 from bot.core.result import MessageUpdate, Result, failed
@@ -52,6 +53,16 @@ def guarded(fn: Callable[[], Result], what: str) -> Result:
         log.error("error %s in %s\n%s", eid, what, traceback.format_exc())
         msg = APOLOGY.format(eid=eid)
         return Result(text=msg, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": msg}}], error=True)
+
+
+def guarded_list(fn: Callable[[], list[Any]], what: str) -> list[Any]:
+    """``fn()``, or nothing (and the traceback in the log) when it fails: a redraw that fails
+    must not cost the rest of a result that was already saved."""
+    try:
+        return fn()
+    except Exception:  # noqa: BLE001 - logged; the change itself is saved
+        log.exception("%s failed", what)
+        return []
 
 
 def payload(result: Result) -> dict[str, Any]:
@@ -261,7 +272,12 @@ def carry_out(result: Result, ctx: Ctx | None, services, client, body: dict[str,
             log.warning("views.update failed: %s", exc.response.get("error"))
     if result.text or result.blocks:
         answer(result)
-    apply_updates(result.updates, client)
+    updates = list(result.updates)
+    if result.changed and ctx is not None:
+        seen = {(u.channel, u.ts) for u in updates}
+        for change in result.changed:
+            updates += [u for u in guarded_list(lambda: redraw(ctx, change), "redrawing checklists") if (u.channel, u.ts) not in seen]
+    apply_updates(updates, client)
     deliver_posts(result, client, respond)
     deliver_uploads(result, client, respond)
     _reactions_and_ephemerals(result, client)

@@ -9,9 +9,9 @@ from bot.checklists.model import for_ref
 from bot.checklists.view import render
 from bot.core import blocks as bk
 from bot.core.context import Ctx
-from bot.core.result import MessageUpdate, Post, Result
+from bot.core.result import MessageUpdate, Post, Result, StepChanged
 from bot.core.schools import SchoolState
-from bot.core.steps import StepRef
+from bot.core.steps import StepRef, ref_for_key
 from bot.errors import UserError
 from bot.store.port import Store
 from bot.store.schema import CHECKLIST_KEY, STEP_KIND
@@ -89,3 +89,16 @@ def refresh(ctx: Ctx, state: SchoolState, ref: StepRef, *, also: tuple[str, str]
         return render(fresh, for_ref(fresh, ref), fresh.step_state(ref.year, ref.key), now, banner=banner)
 
     return [MessageUpdate(c, t, text, blocks, on_gone=gone(c, t), rerender=rerender) for c, t in msgs]
+
+
+def redraw(ctx: Ctx, change: StepChanged) -> list[MessageUpdate]:
+    """``chat.update`` for every remembered post of a changed step's checklist (none when the
+    school or the step is gone)."""
+    state = SchoolState.read(ctx.store.view(change.school_id)) if change.school_id in ctx.store.school_ids() else None
+    if state is None:
+        return []
+    try:
+        ref = ref_for_key(state, ctx.library, change.state_key)
+    except UserError:
+        return []
+    return refresh(ctx, state, ref)

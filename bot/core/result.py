@@ -2,8 +2,9 @@
 event or a sweep. The domain builds it without Slack; ``handlers/executor.py`` carries it out.
 
 A ``Result`` holds the answer to whoever acted (ephemeral unless ``public``), modals to open,
-push or update, messages to post, update in place or upload, reactions, App Homes to refresh,
-and follow-up work only the Slack side can do (reading a thread back, for instance).
+push or update, messages to post, update in place or upload, reactions, the steps it changed
+(whose posted checklists are redrawn), App Homes to refresh, and follow-up work only the Slack
+side can do (reading a thread back, for instance).
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ class Reaction:
     name: str
 
 
+@dataclass(frozen=True)
+class StepChanged:
+    """A step whose state a use case changed: the executor redraws its posted checklists."""
+
+    school_id: str
+    state_key: str  # "<year>:<cycle>/<step>"
+
+
 @dataclass
 class Ephemeral:
     """A message only ``user`` sees, in ``channel`` (in a thread when ``thread_ts``)."""
@@ -86,6 +95,7 @@ class Result:
     reactions: list[Reaction] = field(default_factory=list)
     ephemerals: list[Ephemeral] = field(default_factory=list)  # to people other than (or besides) who acted
     refresh_home: list[str] = field(default_factory=list)  # user ids whose App Home to republish
+    changed: list[StepChanged] = field(default_factory=list)  # steps changed: their posted checklists are redrawn
     # work only the Slack side can do, after the answer: typed requests that handlers know how to run
     followups: list[Any] = field(default_factory=list)
 
@@ -99,6 +109,7 @@ class Result:
         self.reactions.extend(other.reactions)
         self.ephemerals.extend(other.ephemerals)
         self.followups.extend(other.followups)
+        self.changed.extend(c for c in other.changed if c not in self.changed)
         self.open_view = self.open_view or other.open_view
         self.update_view = self.update_view or other.update_view
         self.push_view = self.push_view or other.push_view

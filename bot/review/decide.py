@@ -2,7 +2,7 @@
 
 Each acts on one round (``ReviewButton``): a button of an older round, or of a submission
 already decided, is refused and its message rewritten to say why. Every reviewer's message of
-the round is updated with the outcome; the school's checklist posts are refreshed.
+the round is updated with the outcome; the result names the step, so its checklist posts are redrawn.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.calendar import dates
-from bot.checklists.messages import refresh
 from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.context import Ctx
 from bot.core.metadata import FeedbackForm, ReviewButton
-from bot.core.result import MessageUpdate, Post, Result, failed
+from bot.core.result import MessageUpdate, Post, Result, StepChanged, failed
 from bot.core.schools import SchoolState, iso
 from bot.core.steps import (
     StaleStep,
@@ -101,8 +100,7 @@ def approve_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) 
     posts = [Post(channel=thread.get("channel") or school.channel_id, text=text, thread_ts=thread.get("ts"))]
     when = dates.fmt_local(ctx.now, school.tz)
     updates = _dm_updates(ctx, state, ref, rnd, f":white_check_mark: Approved by <@{ctx.user_id}> on {when}.", message)
-    updates += refresh(ctx, state, ref)
-    return Result(posts=posts, updates=updates, refresh_home=[ctx.user_id])
+    return Result(posts=posts, updates=updates, refresh_home=[ctx.user_id], changed=[StepChanged(state.school.school_id, ref.state_key)])
 
 
 def changes_click(ctx: Ctx, value: str, message: tuple[str, str] | None = None) -> Result:
@@ -164,5 +162,4 @@ def feedback_submitted(ctx: Ctx, meta: str, text: str, view_id: str, *, dry: boo
     when = dates.fmt_local(ctx.now, school.tz)
     extra = form.message
     updates = _dm_updates(ctx, state, ref, rnd, f":pencil2: Changes requested by <@{ctx.user_id}> on {when}; the feedback is in <#{school.channel_id}>.", extra)
-    updates += refresh(ctx, state, ref)
-    return None, Result(posts=posts, updates=updates, refresh_home=[ctx.user_id])
+    return None, Result(posts=posts, updates=updates, refresh_home=[ctx.user_id], changed=[StepChanged(state.school.school_id, ref.state_key)])

@@ -5,11 +5,10 @@ FINAL submitted is also marked done (``bot.core.steps.may_mark_done``)."""
 from __future__ import annotations
 
 from bot.calendar import dates
-from bot.checklists.messages import refresh
 from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.metadata import LabelButton
-from bot.core.result import Post, Result, failed
+from bot.core.result import Post, Result, StepChanged, failed
 from bot.core.schools import SchoolState, iso
 from bot.core.steps import (
     StaleStep,
@@ -109,13 +108,13 @@ def submit(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Res
 
         posts.append(Post(channel=uid, text=dm_text, blocks=dm_blocks, on_sent=dm_sent))
     notice = f":inbox_tray: {bk.esc(thing)} sent to {who} for review."
-    return Result(text=notice, posts=posts, updates=refresh(ctx, state, ref))
+    return Result(text=notice, posts=posts, changed=[StepChanged(state.school.school_id, ref.state_key)])
 
 
 def submit_reply(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Result:
     """``/scep submit``: the channel announcement says it all (no separate answer)."""
     out = submit(ctx, state, ref, label)
-    return Result(text="", posts=out.posts, updates=out.updates)
+    return Result(text="", posts=out.posts, updates=out.updates, changed=out.changed)
 
 
 def submit_click(ctx: Ctx, value: str) -> Result:

@@ -8,13 +8,12 @@ from datetime import date
 
 from bot.calendar import dates, nlp_dates
 from bot.calendar.cycles import Cycle, span
-from bot.checklists.messages import refresh
 from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core import progress
 from bot.core.command import subcommand
 from bot.core.context import Ctx
-from bot.core.result import MessageUpdate, Result
+from bot.core.result import Result, StepChanged
 from bot.core.schools import SchoolState
 from bot.core.steps import StepRef, set_anchor
 from bot.errors import UserError
@@ -95,11 +94,9 @@ def _set_anchor(ctx: Ctx, args: list[str], kinds: dict[str, str], what_word: str
         text += f", was {dates.fmt_day(before)}"
     text += "."
     text += "".join("\n" + line for line in anchor_effects(new_state, cycle, year, anchor))
-    updates: list[MessageUpdate] = []
-    for dated in progress._dated_steps(cycle, year, new_state):
-        if anchor in (getattr(dated.step.anchors, "opens", None), getattr(dated.step.anchors, "closes", None)) or anchor in dated.step.needs:
-            updates += refresh(ctx, new_state, StepRef(dated))
-    return Result(text=text, blocks=[bk.section(text)], public=True, updates=updates)
+    changed = [StepChanged(state.school.school_id, StepRef(dated).state_key) for dated in progress._dated_steps(cycle, year, new_state)
+               if anchor in (getattr(dated.step.anchors, "opens", None), getattr(dated.step.anchors, "closes", None)) or anchor in dated.step.needs]
+    return Result(text=text, blocks=[bk.section(text)], public=True, changed=changed)
 
 
 def cycle_title(ctx: Ctx, anchor: str) -> str:

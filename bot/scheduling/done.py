@@ -4,13 +4,12 @@ take it back. Marking done is the one use case of ``bot.core.steps.may_mark_done
 from __future__ import annotations
 
 from bot.calendar import dates
-from bot.checklists.messages import refresh
 from bot.checklists.model import counts, for_ref, next_label
 from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.command import subcommand
 from bot.core.context import Ctx
-from bot.core.result import Result
+from bot.core.result import Result, StepChanged
 from bot.core.schools import SchoolState
 from bot.core.steps import may_mark_done, school_steps, split_ref, undo_done
 from bot.errors import UserError
@@ -58,7 +57,7 @@ def cmd_done(ctx: Ctx, args: list[str]) -> Result:
     if dated.step.kind == "deliverable" and reviewers(state) and next_submission(dated, doc):
         text += f" Send it for review: `/scep submit {bk.esc(dated.step.label.lower())}{' ' + marked if marked in ('draft', 'final') else ''}`."
     new_state = SchoolState.read(ctx.store.view(state.school.school_id))
-    return Result(text=text, blocks=[bk.section(text)], public=True, updates=refresh(ctx, new_state, ref))
+    return Result(text=text, blocks=[bk.section(text)], public=True, changed=[StepChanged(new_state.school.school_id, ref.state_key)])
 
 
 @subcommand(
@@ -82,4 +81,4 @@ def cmd_undo(ctx: Ctx, args: list[str]) -> Result:
     parts = ", ".join(r.upper() for r in removed if r in ("draft", "final"))
     text = f":leftwards_arrow_with_hook: <@{ctx.user_id}> reopened *{bk.esc(name)}*" + (f" ({parts})" if parts else "") + "."
     new_state = SchoolState.read(ctx.store.view(state.school.school_id))
-    return Result(text=text, blocks=[bk.section(text)], public=True, updates=refresh(ctx, new_state, ref))
+    return Result(text=text, blocks=[bk.section(text)], public=True, changed=[StepChanged(new_state.school.school_id, ref.state_key)])

@@ -13,11 +13,10 @@ from typing import Any
 from bot.calendar import dates, nlp_dates
 from bot.calendar.cycles import DatedStep
 from bot.calendar.nlp_dates import When
-from bot.checklists.messages import refresh
 from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.context import Ctx
-from bot.core.result import MessageUpdate
+from bot.core.result import StepChanged
 from bot.core.schools import SchoolState
 from bot.core.steps import StepRef, is_current, ref_for_key, schedulable, set_schedule
 from bot.errors import UserError
@@ -27,7 +26,7 @@ from bot.errors import UserError
 class Scheduled:
     text: str  # public announcement (mrkdwn, escaped)
     changed: bool
-    updates: list[MessageUpdate] = field(default_factory=list)
+    steps: list[StepChanged] = field(default_factory=list)  # the step, when its date changed
 
 
 def no_schedule_reason(dated: DatedStep, tz: str) -> str:
@@ -120,7 +119,7 @@ def do_schedule(ctx: Ctx, state: SchoolState, ref: StepRef, when: When | None, *
         with ctx.store.transaction(school.school_id) as tx:
             set_schedule(tx, ref, None, ctx.user_id, ctx.now)
         text = f":calendar: <@{ctx.user_id}> cancelled the date of *{bk.esc(dated.step.title)}* (was {was})."
-        return Scheduled(text, True, refresh(ctx, SchoolState.read(ctx.store.view(school.school_id)), ref))
+        return Scheduled(text, True, [StepChanged(school.school_id, ref.state_key)])
     if when.instant is None:
         raise UserError(f"What time on {when.echo}? Add it, like `{when.day:%b} {when.day.day} 10am`.")
     if when.instant <= ctx.now:
@@ -144,5 +143,4 @@ def do_schedule(ctx: Ctx, state: SchoolState, ref: StepRef, when: When | None, *
         text += f" (was {dates.fmt_local(dates.parse_instant(before), tz)})"
     text += "."
     text += "".join(f"\n:warning: {w}" for w in warnings)
-    new_state = SchoolState.read(ctx.store.view(school.school_id))
-    return Scheduled(text, True, refresh(ctx, new_state, ref))
+    return Scheduled(text, True, [StepChanged(school.school_id, ref.state_key)])

@@ -72,4 +72,4 @@ def cmd_schedule(ctx: Ctx, args: list[str]) -> Result:
             raise UserError(no_schedule_reason(ref.dated, tz))
         return _schedule_picker(ctx, state, ref)
     result = do_schedule(ctx, state, ref, None if when == "cancel" else when)
-    return Result(text=result.text, blocks=[bk.section(result.text)], public=result.changed, updates=result.updates)
+    return Result(text=result.text, blocks=[bk.section(result.text)], public=result.changed, changed=result.steps)

@@ -135,4 +135,4 @@ def schedule_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool
         return None, Result(text=result.text, refresh_home=[ctx.user_id])
     post_channel = state.school.channel_id
     return None, Result(posts=[Post(channel=post_channel, text=result.text, blocks=[bk.section(result.text)])],
-                         updates=result.updates, refresh_home=[ctx.user_id])
+                         changed=result.steps, refresh_home=[ctx.user_id])
