@@ -170,6 +170,9 @@ def make_wsgi(app, services):
             return safe_dispatch(self.app, request.get_body(), request.get_headers(), query=request.query_string)
 
     bolt = SafeHandler(app, path="/slack/events")
+    from handlers.http_guard import SignedBodyGuard
+
+    bolt = SignedBodyGuard(bolt, app.scep_verifier.signing_secret)  # size, signature, UTF-8: on the raw bytes, before Bolt reads them
 
     def wsgi(environ, start_response):
         path = environ.get("PATH_INFO", "")

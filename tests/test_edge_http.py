@@ -1,0 +1,208 @@
+"""The HTTP edge, from the outside: a real `scep-bot serve` process on 127.0.0.1 meets oversized,
+unsigned, badly encoded and slow requests the way an attacker on the network would send them.
+
+Each test starts its own server (with a fake Slack Web API) and reads what the process wrote to
+its log, its memory from /proc/<pid>/status, and the answers on the wire."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import select
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.harness import SECRET, signed_headers
+from tests.test_running import ROOT, command_body, env_for, free_port, post, scep_bot
+
+MB = 1024 * 1024
+
+
+class Served:
+    """A running `scep-bot serve`: its port, process and log file."""
+
+    def __init__(self, port: int, proc: subprocess.Popen, log_path: Path) -> None:
+        self.port, self.proc, self.log_path = port, proc, log_path
+        self.base = f"http://127.0.0.1:{port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def memory(self) -> dict[str, int]:
+        """VmRSS and VmHWM (peak RSS) of the server process, in bytes."""
+        out = {}
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0]) * 1024
+        return out
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+def start_serve(tmp_path: Path, fake, **env: str) -> Served:
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    environ = env_for(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.url, **env)
+    with open(log_path, "w") as log_file:
+        proc = subprocess.Popen([*scep_bot(), "serve", "--host", "127.0.0.1", "--port", str(port)], env=environ, cwd=ROOT,
+                                stdout=log_file, stderr=subprocess.STDOUT)
+    served = Served(port, proc, log_path)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(served.base + "/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return served
+        except OSError:
+            if proc.poll() is not None:
+                raise AssertionError(served.log())
+            time.sleep(0.05)
+    served.stop()
+    raise AssertionError("scep-bot serve did not answer /healthz in 20 s:\n" + served.log())
+
+
+@pytest.fixture
+def serve(tmp_path, fake):
+    running: list[Served] = []
+
+    def start(**env: str) -> Served:
+        s = start_serve(tmp_path, fake, **env)
+        running.append(s)
+        return s
+
+    yield start
+    for s in running:
+        s.stop()
+
+
+def healthz(base: str, timeout: float = 5.0) -> float:
+    """Seconds /healthz took to answer 200 (``timeout`` if it did not answer)."""
+    t0 = time.monotonic()
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=timeout) as r:
+            r.read()
+            assert r.status == 200
+    except OSError:
+        return timeout
+    return time.monotonic() - t0
+
+
+def raw_post(port: int, body_size: int, headers: dict[str, str], *, fill: bytes = b"A", path: str = "/slack/events",
+             timeout: float = 60.0) -> int | None:
+    """POST a body of ``body_size`` bytes the way a careless client does: headers, then the body
+    in 1 MiB pieces, stopping as soon as the server has answered (or hung up). The status code,
+    or None if the server closed the connection without one."""
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {body_size}\r\nConnection: close\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    piece = fill * MB
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(head.encode())
+        sent = 0
+        # an answer that comes before the body (a refusal by its headers) is read first
+        answered = bool(select.select([s], [], [], 0.2)[0])
+        while sent < body_size and not answered:
+            n = min(len(piece), body_size - sent)
+            try:
+                s.sendall(piece[:n])
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += n
+            answered = bool(select.select([s], [], [], 0)[0])
+        data = b""
+        try:
+            while b"\r\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+    if not data.startswith(b"HTTP/1."):
+        return None
+    return int(data.split(b" ", 2)[1])
+
+
+def slack_signature(body: bytes, ts: int, secret: str = SECRET) -> str:
+    return "v0=" + hmac.new(secret.encode(), b"v0:%d:" % ts + body, hashlib.sha256).hexdigest()
+
+
+def post_bytes(base: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    req = urllib.request.Request(base + "/slack/events", data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+# -- 2. nothing an unauthenticated caller sends reaches the log, but a short escaped summary
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_unsigned_bodies_cannot_forge_or_flood_log_lines(serve, fake, level):
+    s = serve(LOG_LEVEL=level)
+    forged = "command=%2Fscep&text=hi\nCRITICAL scep-bot: forged: the bot token was revoked\n&team_id=T0DEMO001&user_id=U1"
+    now = str(int(time.time()))
+    bad = {"Content-Type": FORM, "X-Slack-Request-Timestamp": now, "X-Slack-Signature": "v0=" + "1" * 64}
+    assert post(s.base + "/slack/events", forged, bad)[0] == 401
+    assert post(s.base + "/slack/events", forged, {"Content-Type": FORM})[0] == 401
+    assert raw_post(s.port, 5 * MB, bad, fill=b"Z") in (401, 413)
+    assert post(s.base + "/slack/events", "payload=" + "Q" * 900_000, bad)[0] == 401  # under the cap, unsigned
+    body = command_body("help", fake)
+    assert post(s.base + "/slack/events", body, signed_headers(body))[0] == 200
+    time.sleep(0.3)
+    s.stop()
+    log = s.log()
+    lines = log.splitlines()
+    forged_lines = [l for l in lines if l.startswith("CRITICAL")]
+    assert not forged_lines, f"the caller forged lines of the log: {forged_lines[:3]}"
+    assert not [l for l in lines if "forged" in l and not l[:4].isdigit()], "the caller wrote a line of the log"
+    leaked = "Z" * 300 in log or "Q" * 300 in log
+    assert not leaked, f"an unsigned body reached the log ({len(log):,} characters)"
+    assert len(log) < 200_000, f"the log grew to {len(log):,} characters"
+    assert "Traceback" not in log
+
+
+# -- 3. a body that is not UTF-8
+
+
+def test_a_body_that_is_not_utf8_is_refused_unsigned_and_ignored_signed(serve):
+    s = serve()
+    body = b"payload=\xff\xfe"
+    ts = int(time.time())
+    assert post_bytes(s.base, body, {"Content-Type": FORM})[0] == 401
+    assert post_bytes(s.base, body, {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": "v0=" + "2" * 64})[0] == 401
+    signed = {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": slack_signature(body, ts)}
+    status, answer = post_bytes(s.base, body, signed)
+    assert (status, answer) == (200, b"")
+    jbody = b'{"type": "event_callback", "event": {"text": "\xc3\x28"}}'
+    status, answer = post_bytes(s.base, jbody, {"Content-Type": "application/json", "X-Slack-Request-Timestamp": str(ts),
+                                                "X-Slack-Signature": slack_signature(jbody, ts)})
+    assert (status, answer) == (200, b"")
+    assert healthz(s.base) < 1.0
+    s.stop()
+    log = s.log()
+    assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
+    warnings = [l for l in log.splitlines() if " WARNING " in l and "UTF-8" in l]
+    assert len(warnings) == 2, log[-3000:]  # one per signed request
+
+
