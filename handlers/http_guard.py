@@ -156,3 +156,25 @@ def _answer(start_response: Callable, status: str, body: dict[str, Any] | None) 
         headers.append(("Content-Type", "application/json"))
     start_response(status, headers)
     return [data]
+
+
+# -- the server in front: waitress
+
+
+def waitress_settings() -> dict[str, Any]:
+    """How ``scep-bot serve`` runs waitress (see RELIABILITY.md, "The HTTP edge")."""
+    return {
+        "threads": 8,  # they only parse and acknowledge; listeners run on Bolt's own 64 threads
+        "ident": "scep-bot",
+        # waitress answers 413 itself, before reading the body, when Content-Length is >= this
+        # (and stops a chunked body there), so no oversized body is buffered at all
+        "max_request_body_size": MAX_BODY + 1,
+        "max_request_header_size": 64 * 1024,  # Slack's headers are well under 2 KB
+    }
+
+
+def serve(app: Callable, *, host: str, port: int) -> None:
+    """Serve the WSGI ``app`` with ``waitress_settings`` until the process is stopped."""
+    from waitress.server import create_server
+
+    create_server(app, host=host, port=port, **waitress_settings()).run()

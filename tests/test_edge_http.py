@@ -154,6 +154,35 @@ def post_bytes(base: str, body: bytes, headers: dict[str, str]) -> tuple[int, by
 FORM = "application/x-www-form-urlencoded"
 
 
+# -- 1. oversized, unsigned bodies
+
+
+def test_eight_unsigned_40_mb_bodies_at_once_are_refused_without_the_server_holding_them(serve):
+    s = serve()
+    before = s.memory()
+    unsigned = {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64}
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda i: raw_post(s.port, 40 * MB, unsigned if i % 2 else {"Content-Type": FORM}), range(8)))
+    took = time.monotonic() - t0
+    after = s.memory()
+    peak_growth = after["VmHWM"] - before["VmRSS"]
+    print(f"\n8 x 40 MB unsigned: statuses {statuses}, {took:.2f} s; server RSS {before['VmRSS'] / MB:.1f} MB before, "
+          f"peak {after['VmHWM'] / MB:.1f} MB (+{peak_growth / MB:.1f} MB), {after['VmRSS'] / MB:.1f} MB after")
+    assert all(st in (401, 413) for st in statuses), statuses
+    assert peak_growth < 100 * MB, f"the server's memory grew by {peak_growth / MB:.0f} MB for bodies it should refuse"
+    assert healthz(s.base) < 1.0
+
+
+def test_a_signed_request_under_the_limit_is_served_and_one_over_it_is_refused(serve, fake):
+    s = serve()
+    body = command_body("next", fake)
+    status, text = post(s.base + "/slack/events", body, signed_headers(body))
+    assert status == 200 and "isn't linked to a school yet" in text
+    big = body + "&pad=" + "x" * (1 * MB)  # Slack's payloads are a few KB; the cap is 1 MiB
+    assert raw_post(s.port, len(big), signed_headers(big), fill=b"x") == 413  # refused on its Content-Length, signed or not
+
+
 # -- 2. nothing an unauthenticated caller sends reaches the log, but a short escaped summary
 
 

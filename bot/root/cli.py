@@ -143,12 +143,12 @@ def _serve(settings: Settings, host: str, port: int, now_text: str | None = None
     app = build_app(services, token=settings.bot_token, signing_secret=settings.signing_secret)
     warm_up()
     wsgi = make_wsgi(app, services)
-    import waitress
+    from handlers.http_guard import serve
 
     clock = start_clock(services, app.client)
     log.info("scep-bot HTTP mode on %s:%s (POST /slack/events, GET /healthz), ready in %.2fs", host, port, time.monotonic() - started)
     try:
-        waitress.serve(wsgi, host=host, port=port, threads=8, ident="scep-bot", _quiet=True)
+        serve(wsgi, host=host, port=port)  # waitress, as handlers/http_guard.py sets it up
     finally:
         clock.stop()
         services.store.close()
