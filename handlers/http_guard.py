@@ -159,6 +159,20 @@ def _answer(start_response: Callable, status: str, body: dict[str, Any] | None) 
 
 
 # -- the server in front: waitress
+#
+# waitress reads requests on one event loop and hands only complete ones to its threads, so a
+# slow client costs a connection, not a thread. Its defaults still let slow clients lock others
+# out: 100 connections at most (the 101st waits in the kernel's backlog), and a connection is
+# closed only after 120 s *without a byte*, so a client that sends one byte every few seconds
+# keeps its connection for ever. 150 such clients stopped /healthz and Slack's requests
+# entirely. Here: room for many connections (poll() rather than select(), which cannot watch
+# more than 1024 descriptors), idle connections closed after 10 s, and a request that has not
+# fully arrived 10 s after its first byte is dropped, however it trickles (``_harden``).
+
+REQUEST_DEADLINE = 10.0  # seconds from a request's first byte to its last (headers and body); Slack sends one in milliseconds
+IDLE_TIMEOUT = 10  # seconds a connection may stay open without sending anything (keep-alive included)
+CONNECTION_LIMIT = 1000  # open connections at most (fewer if the process may not open that many files)
+_SLOW_LOG = _Throttled(REFUSAL_LOG_INTERVAL)
 
 
 def waitress_settings() -> dict[str, Any]:
@@ -170,6 +184,11 @@ def waitress_settings() -> dict[str, Any]:
         # (and stops a chunked body there), so no oversized body is buffered at all
         "max_request_body_size": MAX_BODY + 1,
         "max_request_header_size": 64 * 1024,  # Slack's headers are well under 2 KB
+        "connection_limit": _connection_limit(),
+        "channel_timeout": IDLE_TIMEOUT,
+        "cleanup_interval": 1,  # look for idle and late connections every second
+        "backlog": 1024,  # connections the kernel holds while the limit is reached
+        "asyncore_use_poll": True,  # select() fails past file descriptor 1023
     }
 
 
@@ -177,4 +196,68 @@ def serve(app: Callable, *, host: str, port: int) -> None:
     """Serve the WSGI ``app`` with ``waitress_settings`` until the process is stopped."""
     from waitress.server import create_server
 
-    create_server(app, host=host, port=port, **waitress_settings()).run()
+    _raise_file_limit(CONNECTION_LIMIT + 200)
+    server = create_server(app, host=host, port=port, **waitress_settings())
+    _harden(server)
+    server.run()
+
+
+def _raise_file_limit(want: int) -> None:
+    """Raise the soft limit of open files towards ``want`` (never past the hard limit)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _connection_limit() -> int:
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTION_LIMIT
+    return max(50, min(CONNECTION_LIMIT, soft - 200))  # the store, the logs and the Web API client need files too
+
+
+def _harden(server: Any) -> None:
+    """Give each of waitress's listening servers the request deadline."""
+    from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser
+    from waitress.server import BaseWSGIServer
+
+    class TimedParser(HTTPRequestParser):
+        """waitress's parser of one request, which remembers when the request's first byte came."""
+
+        def __init__(self, adj: Any) -> None:
+            super().__init__(adj)
+            self.first_byte_at = time.monotonic()
+
+    class DeadlineChannel(HTTPChannel):
+        parser_class = TimedParser
+
+    def with_deadline(listener: Any, maintenance: Callable[[float], None]) -> Callable[[float], None]:
+        def run(now: float) -> None:
+            maintenance(now)  # waitress's own: idle connections (channel_timeout)
+            late = time.monotonic() - REQUEST_DEADLINE
+            dropped = 0
+            for channel in list(listener.active_channels.values()):
+                request = channel.request  # the request still arriving, if any
+                if request is None or channel.requests or channel.will_close or getattr(request, "first_byte_at", late) >= late:
+                    continue
+                channel.will_close = True  # closed by the event loop, which runs this
+                dropped += 1
+            if dropped:
+                _SLOW_LOG(logging.INFO, "closed %d connections whose request had not arrived %d s after its first byte "
+                          "(slow or stalled clients)", dropped, int(REQUEST_DEADLINE))
+
+        return run
+
+    listeners = [server] if isinstance(server, BaseWSGIServer) else [d for d in server.map.values() if isinstance(d, BaseWSGIServer)]
+    for listener in listeners:
+        listener.channel_class = DeadlineChannel
+        listener.maintenance = with_deadline(listener, listener.maintenance)

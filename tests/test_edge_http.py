@@ -235,3 +235,70 @@ def test_a_body_that_is_not_utf8_is_refused_unsigned_and_ignored_signed(serve):
     assert len(warnings) == 2, log[-3000:]  # one per signed request
 
 
+# -- 4. slow clients
+
+
+def test_150_slow_clients_do_not_stop_healthz_or_slack(serve, fake):
+    s = serve()
+    body = command_body("setup Slowloris School", fake)
+    assert post(s.base + "/slack/events", body, signed_headers(body))[0] == 200
+    socks: list[socket.socket] = []
+    for i in range(150):
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        if i % 2:  # half never finish their headers
+            c.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        else:  # half send headers and never finish the body
+            c.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                      b"Content-Length: 100000\r\n\r\npayload=")
+        socks.append(c)
+    dropped: set[int] = set()
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.wait(2.0):
+            for n, c in enumerate(socks):
+                if n in dropped:
+                    continue
+                try:
+                    c.sendall(b"X-Slow-%d: 1\r\n" % n if n % 2 else b"a")
+                except OSError:
+                    dropped.add(n)
+
+    t = threading.Thread(target=trickle, daemon=True)
+    t.start()
+    latencies: list[float] = []
+    answered = None
+    t0 = time.monotonic()
+    try:
+        while time.monotonic() - t0 < 12:
+            latencies.append(healthz(s.base, timeout=3.0))
+            if answered is None and time.monotonic() - t0 > 4:
+                cmd = command_body("next 1", fake, 2)
+                answered = post(s.base + "/slack/events", cmd, signed_headers(cmd))
+            time.sleep(0.05)
+        # the server hangs up on clients that take too long to send a request
+        end = time.monotonic() + 6
+        while time.monotonic() < end and len(dropped) < 150:
+            for n, c in enumerate(socks):
+                if n not in dropped:
+                    try:
+                        c.setblocking(False)
+                        if c.recv(1024) == b"":
+                            dropped.add(n)
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        dropped.add(n)
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        t.join(timeout=5)
+        for c in socks:
+            c.close()
+    latencies.sort()
+    p50, p99 = latencies[len(latencies) // 2], latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(f"\n/healthz under 150 slow clients: {len(latencies)} requests, p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+          f"max {latencies[-1] * 1000:.1f} ms; slow clients dropped by the server: {len(dropped)}")
+    assert p99 < 1.0, f"/healthz p99 {p99:.2f} s under slow clients"
+    assert answered is not None and answered[0] == 200 and "Next for Slowloris School" in json.loads(answered[1])["text"]
+    assert len(dropped) == 150, f"only {len(dropped)} of 150 slow clients were dropped"
