@@ -72,9 +72,11 @@ class AdminServer:
                 if route is None:
                     self._send(404, {"error": f"no such admin command: {self.path}"})
                     return
-                length = int(self.headers.get("Content-Length") or 0)
                 try:
-                    body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+                    length = int(self.headers.get("Content-Length") or 0)
+                    body = json.loads(self.rfile.read(length) or b"{}") if length > 0 else {}
+                    if not isinstance(body, dict):  # a list or a string would reach the route and fail there (500)
+                        raise BadRequest(f"the body must be a JSON object like {{\"at\": \"2021-11-02T09:00-04:00\"}}, not {json.dumps(body)[:40]}")
                     self._send(200, route(body))
                 except (BadRequest, ValueError) as exc:
                     self._send(400, {"error": str(exc)})

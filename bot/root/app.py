@@ -208,18 +208,11 @@ def safe_dispatch(app, body: str | dict, headers: dict | None = None, *, query: 
 
 
 def socket_mode_handler(app, app_token: str):
-    """Socket Mode's handler, with every envelope going through ``safe_dispatch``."""
-    import time as _time
+    """Socket Mode's handler, with every envelope going through ``safe_dispatch``; the client is
+    chosen in ``handlers/socket_mode.py`` (back within a second after a dropped connection)."""
+    from handlers.socket_mode import socket_mode_handler as handler
 
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from slack_bolt.adapter.socket_mode.internals import build_headers, send_response
-
-    class SafeSocketModeHandler(SocketModeHandler):
-        def handle(self, client, req) -> None:  # noqa: ANN001 - Bolt's signature
-            start = _time.time()
-            send_response(client, req, safe_dispatch(self.app, req.payload, build_headers(req), mode="socket_mode"), start)
-
-    return SafeSocketModeHandler(app, app_token)
+    return handler(app, app_token, safe_dispatch)
 
 
 def warm_up() -> None:

@@ -143,12 +143,12 @@ def _serve(settings: Settings, host: str, port: int, now_text: str | None = None
     app = build_app(services, token=settings.bot_token, signing_secret=settings.signing_secret)
     warm_up()
     wsgi = make_wsgi(app, services)
-    import waitress
+    from handlers.http_guard import serve
 
     clock = start_clock(services, app.client)
     log.info("scep-bot HTTP mode on %s:%s (POST /slack/events, GET /healthz), ready in %.2fs", host, port, time.monotonic() - started)
     try:
-        waitress.serve(wsgi, host=host, port=port, threads=8, ident="scep-bot", _quiet=True)
+        serve(wsgi, host=host, port=port)  # waitress, as handlers/http_guard.py sets it up
     finally:
         clock.stop()
         services.store.close()
@@ -170,6 +170,9 @@ def make_wsgi(app, services):
             return safe_dispatch(self.app, request.get_body(), request.get_headers(), query=request.query_string)
 
     bolt = SafeHandler(app, path="/slack/events")
+    from handlers.http_guard import SignedBodyGuard
+
+    bolt = SignedBodyGuard(bolt, app.scep_verifier.signing_secret)  # size, signature, UTF-8: on the raw bytes, before Bolt reads them
 
     def wsgi(environ, start_response):
         path = environ.get("PATH_INFO", "")

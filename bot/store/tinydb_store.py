@@ -61,6 +61,10 @@ class TinyStore:
         self._channels = self._build_channel_map()
 
     def _acquire_process_lock(self):
+        from bot.store.datadir import write_problem
+
+        if (why := write_problem(self.root)) is not None:  # a read-only mount: one line naming SCEP_DATA_DIR, not a traceback
+            raise StoreError(why)
         return lock_directory(self.root)
 
     def close(self) -> None:
