@@ -3,73 +3,27 @@ checklist progress and where plans stand, with buttons to open a checklist or pi
 
 A school is "theirs" when they hold any role in it (liaison, principal, team, reviewer,
 district). A workspace admin sees every school of the workspace, theirs first, 10 to a page.
-Finding a person's schools scans the profiles once per change (a cache keyed by the store's
-revision counter), so opening Home with thousands of schools stays cheap.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 
 from bot.calendar import dates
-from bot.core import badges, progress
 from bot.core import blocks as bk
+from bot.core import progress
 from bot.core.context import Ctx
-from bot.core.permissions import ROLE_NAMES, is_workspace_admin
-from bot.core.schools import PROFILE, SchoolState
+from bot.core.permissions import is_workspace_admin
+from bot.core.schools import SchoolState
 from bot.core.steps import schedulable
 from bot.review import review
+from bot.schools.membership import all_schools, schools_of
+from bot.timeline import badges
 
 PAGE_SIZE = 10
 PAGE_ACTION = "home_page"  # "Next"
 PREV_ACTION = "home_page_prev"  # "Previous": Slack refuses two buttons with one action_id in a block
 CHECKLIST_ACTION = "home_checklist"
-
-_CACHE: "weakref.WeakKeyDictionary[Any, dict[str, tuple[int, str, str, dict[str, list[str]]]]]" = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def _profiles(store) -> dict[str, tuple[int, str, str, dict[str, list[str]]]]:
-    """school id -> (revision, name, team, {user: [roles]}), refreshed for changed schools only.
-
-    Returns a snapshot (listeners run on a thread pool; the cache is changed under a lock)."""
-    with _LOCK:
-        cache = _CACHE.setdefault(store, {})
-        ids = store.school_ids()
-        for sid in ids:
-            rev = store.revision(sid)
-            hit = cache.get(sid)
-            if hit is not None and hit[0] == rev:
-                continue
-            doc = store.view(sid).get(*PROFILE) or {}
-            people: dict[str, list[str]] = {}
-            for role in ROLE_NAMES:
-                for uid in (doc.get("roles") or {}).get(role) or []:
-                    people.setdefault(uid, []).append(role)
-            cache[sid] = (rev, doc.get("name", ""), doc.get("team_id", ""), people)
-        if len(cache) > len(ids):
-            for sid in set(cache) - set(ids):
-                cache.pop(sid, None)
-        return dict(cache)
-
-
-def schools_of(store, user_id: str, team_id: str) -> list[tuple[str, list[str]]]:
-    """(school id, the person's roles) for every school of the workspace where they have one."""
-    out = []
-    for sid, (_, name, team, people) in _profiles(store).items():
-        if (team or "") == (team_id or "") and user_id in people:
-            out.append((name.lower(), sid, people[user_id]))
-    out.sort()
-    return [(sid, roles) for _, sid, roles in out]
-
-
-def all_schools(store, team_id: str) -> list[str]:
-    rows = [(name.lower(), sid) for sid, (_, name, team, _p) in _profiles(store).items() if (team or "") == (team_id or "")]
-    rows.sort()
-    return [sid for _, sid in rows]
-
 
 def school_card(ctx: Ctx, state: SchoolState, roles: list[str]) -> list[dict[str, Any]]:
     school = state.school
@@ -165,6 +119,3 @@ def home_view(ctx: Ctx, page: int = 1) -> dict[str, Any]:
     if nav:
         blocks.append(bk.actions(*nav, block_id="home_nav"))
     return {"type": "home", "blocks": blocks[:100]}
-
-
-__all__ = ["home_view", "schools_of"]

@@ -450,7 +450,7 @@ def shortcut_schools(ctx: Ctx) -> list[dict[str, Any]]:
         return [e for e in entries if e["school_id"] == here]
     if R.is_workspace_admin(ctx):
         return entries
-    from bot.home.view import schools_of
+    from bot.schools.membership import schools_of
 
     acting = set(R.PERMISSIONS["act"]) - {R.CHANNEL}
     mine = {sid for sid, roles in schools_of(ctx.store, ctx.user_id, ctx.team_id) if acting & set(roles)}
