@@ -24,7 +24,7 @@ from bot.core.command import DAMAGED
 from bot.core.context import Ctx
 from bot.core.result import MessageUpdate, Result, failed
 from bot.errors import UserError
-from bot.home.view import home_view
+from bot.home.gather import home_tab
 from bot.store.port import StoreError
 
 log = logging.getLogger("scep-bot")
@@ -291,7 +291,7 @@ def publish_home(ctx: Ctx, client, page: int = 1) -> None:
     holder: dict[str, Any] = {}
 
     def build() -> Result:
-        holder["view"] = home_view(ctx, page)
+        holder["view"] = home_tab(ctx, page)
         return Result(text="ok")
 
     result = guarded(build, "App Home")

@@ -8,7 +8,6 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.core.result import Result
-from bot.home.view import schools_of
 from bot.notes.flags import decide_flag
 from bot.notes.shortcut import shortcut_form
 from bot.notes.shortcut_view import ACTION_SCHOOL
@@ -31,7 +30,7 @@ def register(app, services) -> None:
         ctx = make_ctx(services, body, client, channel_id=data["channel"])
         sid = (action.get("selected_option") or {}).get("value")
         meta = view.get("private_metadata") or ""
-        result = guarded(lambda: Result(update_view=shortcut_form(ctx, meta, sid, data["text"], schools_of=schools_of)), "save-note school")
+        result = guarded(lambda: Result(update_view=shortcut_form(ctx, meta, sid, data["text"])), "save-note school")
         if result.update_view:
             try:
                 client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=result.update_view)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from bot.home.view import schools_of
 from bot.notes.shortcut import open_shortcut
 from bot.notes.shortcut_view import SHORTCUT_CALLBACK
 from handlers.context import make_ctx
@@ -25,7 +24,7 @@ def register(app, services) -> None:
             "files": message.get("files") or [], "opened_by": (body.get("user") or {}).get("id") or "",
         }
         meta = json.dumps({"p": notes_state(services).pending.put(data)})
-        result = guarded(lambda: open_shortcut(ctx, meta, data, schools_of=schools_of), "save-note shortcut")
+        result = guarded(lambda: open_shortcut(ctx, meta, data), "save-note shortcut")
         if result.error:
             respond(text=result.text, response_type="ephemeral")
             return

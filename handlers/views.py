@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from bot.timeline.commands import (
-    SETUP_CALLBACK,
-    apply_setup,
-    setup_fields_from_view,
-    setup_view_errors,
-)
+from bot.setup.apply import apply_setup
+from bot.setup.form import SETUP_CALLBACK, setup_fields_from_view
+from bot.setup.validate import form_errors
 from handlers.context import make_ctx
 from handlers.executor import answer_in_channel, carry_out, guarded
 
@@ -18,7 +15,7 @@ def register(app, services) -> None:
         channel = view.get("private_metadata") or ""
         ctx = make_ctx(services, body, client, channel_id=channel)
         fields = setup_fields_from_view(view["state"]["values"])
-        errors = setup_view_errors(ctx, fields)
+        errors = form_errors(ctx.library, fields)
         if errors:
             ack(response_action="errors", errors=errors)
             return

@@ -10,7 +10,7 @@ from bot.calendar import dates
 from bot.core.command import dispatch, parse, split_args
 from bot.core.context import Ctx
 from bot.root.app import Settings, build_services
-from bot.timeline.commands import apply_setup
+from bot.setup.apply import apply_setup
 
 WORDS = st.sampled_from(["setup", "next", "timeline", "schools", "cycles", "roles", "help", "model:TSI", "model:", "cycles:",
                          "year:2021-22", "year:", "tz:", "tz:America/Chicago", "5", "0", "-1", "99999999999", '"', "“", "<@U123>",

@@ -8,7 +8,6 @@ import os
 import subprocess
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 

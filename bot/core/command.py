@@ -2,7 +2,8 @@
 
 Listeners in ``handlers/`` turn a Slack request into a ``Ctx``, call ``dispatch`` and carry out
 the ``Result`` (respond, open a modal, post). Feature modules register subcommands with
-``@subcommand``; ``load_features()`` imports them all.
+``@subcommand`` (``/scep help`` lists them in the order of ``FEATURE_MODULES``) and the answer to
+an unknown one with ``@on_unknown``; ``load_features()`` imports them all.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Callable
 
+from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.result import Result, failed
 from bot.errors import UserError
@@ -21,9 +23,10 @@ from bot.store.port import StoreError
 
 log = logging.getLogger("scep-bot")
 
-FEATURE_MODULES = ["bot.timeline.commands", "bot.setup.roles", "bot.history.commands", "bot.notes.commitments_command", "bot.notes.notes_command",
-                   "bot.notes.forget", "bot.exports.commands", "bot.checklists.command", "bot.scheduling.schedule_command", "bot.scheduling.done",
-                   "bot.scheduling.anchors", "bot.review.command", "bot.scheduling.step", "bot.nudges.remind"]
+FEATURE_MODULES = ["bot.setup.commands", "bot.timeline.commands", "bot.schools.commands", "bot.setup.cycles", "bot.help.commands", "bot.setup.roles",
+                   "bot.history.commands", "bot.notes.commitments_command", "bot.notes.notes_command", "bot.notes.forget", "bot.exports.commands",
+                   "bot.checklists.command", "bot.scheduling.schedule_command", "bot.scheduling.done", "bot.scheduling.anchors", "bot.review.command",
+                   "bot.scheduling.step", "bot.nudges.remind"]
 
 MAX_COMMAND_TEXT = 4000
 
@@ -42,6 +45,7 @@ class Subcommand:
 
 REGISTRY: dict[str, Subcommand] = {}
 ORDER: list[str] = []
+_UNKNOWN: list[Callable[[str], Result]] = []  # the answer to a subcommand nobody registered
 
 
 def subcommand(
@@ -63,6 +67,12 @@ def subcommand(
         return fn
 
     return wrap
+
+
+def on_unknown(fn: Callable[[str], Result]) -> Callable[[str], Result]:
+    """Register ``fn(verb)`` as the answer to ``/scep <verb>`` when no subcommand has that name."""
+    _UNKNOWN[:] = [fn]
+    return fn
 
 
 def load_features() -> None:
@@ -104,9 +114,9 @@ def dispatch(ctx: Ctx, text: str) -> Result:
         verb, args = parse(text)
         sub = REGISTRY.get(verb)
         if sub is None:
-            from bot.timeline.commands import help_reply
-
-            return help_reply(unknown=verb)
+            if not _UNKNOWN:
+                raise UserError(f"I don't know `/scep {bk.esc(verb)}`.")
+            return _UNKNOWN[0](verb)
         return sub.run(ctx, args)
     except UserError as exc:
         return failed(str(exc))

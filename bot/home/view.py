@@ -1,90 +1,68 @@
-"""App Home: for the person who opens it, their schools with the next item, the overdue count,
-checklist progress and where plans stand, with buttons to open a checklist or pick a date.
+"""App Home as Block Kit (pure: the gathered ``HomeTab`` in, the ``views.publish`` view out).
 
-A school is "theirs" when they hold any role in it (liaison, principal, team, reviewer,
-district). A workspace admin sees every school of the workspace, theirs first, 10 to a page.
-Finding a person's schools scans the profiles once per change (a cache keyed by the store's
-revision counter), so opening Home with thousands of schools stays cheap.
+For the person who opens it: their schools with the next item, the overdue count, checklist
+progress and where plans stand, with buttons to open a checklist or pick a date; 10 schools to
+a page. ``now`` is a UTC instant; dates are shown in each school's time zone.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.calendar import dates
-from bot.core import badges, progress
 from bot.core import blocks as bk
-from bot.core.context import Ctx
-from bot.core.permissions import ROLE_NAMES, is_workspace_admin
+from bot.core import progress
 from bot.core.schools import SchoolState
 from bot.core.steps import schedulable
 from bot.review.rules import status_text
-from bot.store.schema import PROFILE
+from bot.timeline import badges
 
-PAGE_SIZE = 10
+PAGE_SIZE = 10  # schools per page
 PAGE_ACTION = "home_page"  # "Next"
 PREV_ACTION = "home_page_prev"  # "Previous": Slack refuses two buttons with one action_id in a block
 CHECKLIST_ACTION = "home_checklist"
 
-_CACHE: "weakref.WeakKeyDictionary[Any, dict[str, tuple[int, str, str, dict[str, list[str]]]]]" = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+
+@dataclass(frozen=True)
+class SchoolCard:
+    """One school on the tab: its state, the person's roles in it, its next items, and the
+    labels of its steps (by state key, ``2021-22:cycle/step``) for the plans' line."""
+
+    state: SchoolState
+    roles: list[str]
+    items: list[progress.Item]
+    step_labels: dict[str, str]
 
 
-def _profiles(store) -> dict[str, tuple[int, str, str, dict[str, list[str]]]]:
-    """school id -> (revision, name, team, {user: [roles]}), refreshed for changed schools only.
+@dataclass(frozen=True)
+class HomeTab:
+    """Page ``page`` of ``pages`` of the schools listed for a person (``total``: the schools where
+    they hold a role, ``mine``, then, for a workspace admin, every other school of the workspace)."""
 
-    Returns a snapshot (listeners run on a thread pool; the cache is changed under a lock)."""
-    with _LOCK:
-        cache = _CACHE.setdefault(store, {})
-        ids = store.school_ids()
-        for sid in ids:
-            rev = store.revision(sid)
-            hit = cache.get(sid)
-            if hit is not None and hit[0] == rev:
-                continue
-            doc = store.view(sid).get(*PROFILE) or {}
-            people: dict[str, list[str]] = {}
-            for role in ROLE_NAMES:
-                for uid in (doc.get("roles") or {}).get(role) or []:
-                    people.setdefault(uid, []).append(role)
-            cache[sid] = (rev, doc.get("name", ""), doc.get("team_id", ""), people)
-        if len(cache) > len(ids):
-            for sid in set(cache) - set(ids):
-                cache.pop(sid, None)
-        return dict(cache)
+    admin: bool
+    mine: int
+    total: int
+    page: int
+    pages: int
+    cards: list[SchoolCard]
+    now: datetime
 
 
-def schools_of(store, user_id: str, team_id: str) -> list[tuple[str, list[str]]]:
-    """(school id, the person's roles) for every school of the workspace where they have one."""
-    out = []
-    for sid, (_, name, team, people) in _profiles(store).items():
-        if (team or "") == (team_id or "") and user_id in people:
-            out.append((name.lower(), sid, people[user_id]))
-    out.sort()
-    return [(sid, roles) for _, sid, roles in out]
-
-
-def all_schools(store, team_id: str) -> list[str]:
-    rows = [(name.lower(), sid) for sid, (_, name, team, _p) in _profiles(store).items() if (team or "") == (team_id or "")]
-    rows.sort()
-    return [sid for _, sid in rows]
-
-
-def school_card(ctx: Ctx, state: SchoolState, roles: list[str]) -> list[dict[str, Any]]:
+def school_card(card: SchoolCard, now: datetime) -> list[dict[str, Any]]:
+    state, items = card.state, card.items
     school = state.school
     tz = school.tz
-    items = progress.next_items(state, ctx.library, ctx.now, 40)
     overdue = sum(1 for i in items if i.status == "overdue")
-    you = f" · you: {', '.join(roles)}" if roles else ""
+    you = f" · you: {', '.join(card.roles)}" if card.roles else ""
     head = f"*{bk.esc(school.name)}* · <#{school.channel_id}> · {school.model}{you}"
     lines = [head]
     if overdue:
         lines.append(f":red_circle: *{overdue} overdue*")
     if items:
         nxt = items[0]
-        line = f"Next: {bk.STATUS_ICON.get(nxt.status, '')} {bk.esc(nxt.title)}: {bk.when_phrase(nxt, ctx.now, tz)}"
+        line = f"Next: {bk.STATUS_ICON.get(nxt.status, '')} {bk.esc(nxt.title)}: {bk.when_phrase(nxt, now, tz)}"
         if nxt.scheduled_at:
             line += f" · :calendar: {dates.fmt_local(nxt.scheduled_at, tz)}"
         line += badges.suffix(state, nxt, checklist_always=True)
@@ -95,8 +73,7 @@ def school_card(ctx: Ctx, state: SchoolState, roles: list[str]) -> list[dict[str
     for key, doc in sorted(state.steps.items()):
         text = status_text(doc, tz)
         if text and (doc.get("review") or {}).get("status") != "approved":
-            step = _step_title(ctx, key)
-            plans.append(f"{bk.esc(step)}: {text}")
+            plans.append(f"{bk.esc(card.step_labels.get(key, key))}: {text}")
     if plans:
         lines.append("Plans: " + "; ".join(plans[:3]) + (f" and {len(plans) - 3} more" if len(plans) > 3 else ""))
     blocks: list[dict[str, Any]] = [bk.section("\n".join(lines))]
@@ -114,48 +91,25 @@ def school_card(ctx: Ctx, state: SchoolState, roles: list[str]) -> list[dict[str
     return blocks
 
 
-def _step_title(ctx: Ctx, key: str) -> str:
-    try:
-        cycle_id, step_id = key.split(":", 1)[1].split("/", 1)
-        cycle = ctx.library.get(cycle_id)
-        step = cycle.step(step_id) if cycle else None
-        return step.label if step else step_id
-    except (ValueError, IndexError):
-        return key
-
-
-def home_view(ctx: Ctx, page: int = 1) -> dict[str, Any]:
-    """The Home tab of ``ctx.user_id`` (``views.publish``), page ``page`` of their schools."""
-    mine = schools_of(ctx.store, ctx.user_id, ctx.team_id)
-    roles = dict(mine)
-    order = [sid for sid, _ in mine]
-    admin = is_workspace_admin(ctx)
-    if admin:
-        seen = set(order)
-        order += [sid for sid in all_schools(ctx.store, ctx.team_id) if sid not in seen]
-    blocks: list[dict[str, Any]] = [bk.header("Your schools" if not admin else "Schools")]
-    if not order:
+def home_view(tab: HomeTab) -> dict[str, Any]:
+    """The Home tab (``views.publish``); the "as of" time in the first school's zone."""
+    blocks: list[dict[str, Any]] = [bk.header("Your schools" if not tab.admin else "Schools")]
+    if not tab.total:
         blocks.append(bk.section(
             "You don't hold a role in any school yet. In a school's channel, its liaison adds people with "
             "`/scep roles team:@you`; a new school starts with `/scep setup &lt;school name&gt;`."
         ))
         return {"type": "home", "blocks": blocks}
-    pages = (len(order) + PAGE_SIZE - 1) // PAGE_SIZE
-    page = min(max(1, page), pages)
-    count = f"{len(mine)} school{'s' if len(mine) != 1 else ''} where you hold a role"
-    if admin:
-        count += f" · {len(order)} in the workspace (you're an admin)"
-    tz = None
-    shown = order[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    page, pages = tab.page, tab.pages
+    count = f"{tab.mine} school{'s' if tab.mine != 1 else ''} where you hold a role"
+    if tab.admin:
+        count += f" · {tab.total} in the workspace (you're an admin)"
+    tz = next((c.state.school.tz for c in tab.cards if c.state.school.tz), None)
     cards: list[dict[str, Any]] = []
-    for sid in shown:
-        state = SchoolState.read(ctx.store.view(sid))
-        if state is None:
-            continue
-        tz = tz or state.school.tz
+    for card in tab.cards:
         cards.append(bk.divider())
-        cards.extend(school_card(ctx, state, roles.get(sid, [])))
-    stamp = f" · as of {dates.fmt_local(ctx.now, tz or dates.DEFAULT_TZ)}"
+        cards.extend(school_card(card, tab.now))
+    stamp = f" · as of {dates.fmt_local(tab.now, tz or dates.DEFAULT_TZ)}"
     blocks.append(bk.context(count + (f" · page {page} of {pages}" if pages > 1 else "") + stamp))
     blocks.extend(cards)
     nav = []
@@ -166,6 +120,3 @@ def home_view(ctx: Ctx, page: int = 1) -> dict[str, Any]:
     if nav:
         blocks.append(bk.actions(*nav, block_id="home_nav"))
     return {"type": "home", "blocks": blocks[:100]}
-
-
-__all__ = ["home_view", "schools_of"]

@@ -4,7 +4,7 @@ is sent."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from bot.calendar.cycles import DatedStep
 from bot.core import blocks as bk
@@ -20,22 +20,21 @@ from bot.notes.messages import is_from_bot
 from bot.notes.reading import step_refs_with_notes
 from bot.notes.shortcut_view import shortcut_view, step_value
 from bot.notes.warning import capture_result
-from bot.store.port import Store
+from bot.schools.membership import schools_of
 
 # (store, user id, team id) -> [(school id, the person's roles)]: the schools where they hold a role
-SchoolsOf = Callable[[Store, str, str], list[tuple[str, list[str]]]]
 
 
-def open_shortcut(ctx: Ctx, metadata: str, msg: dict[str, Any], *, schools_of: SchoolsOf) -> Result:
+def open_shortcut(ctx: Ctx, metadata: str, msg: dict[str, Any]) -> Result:
     """The shortcut used on ``msg``: the form to file it, for a person's message only."""
     if is_from_bot(msg) or not msg.get("user"):
         raise UserError("Save a person's message as a note, not a bot's.")
-    return Result(open_view=shortcut_form(ctx, metadata, None, msg.get("text") or "", schools_of=schools_of))
+    return Result(open_view=shortcut_form(ctx, metadata, None, msg.get("text") or ""))
 
 
-def shortcut_form(ctx: Ctx, metadata: str, school_id: str | None, message_preview: str, *, schools_of: SchoolsOf) -> dict[str, Any]:
+def shortcut_form(ctx: Ctx, metadata: str, school_id: str | None, message_preview: str) -> dict[str, Any]:
     """The form for a message, with ``school_id`` picked (None: this channel's school, or the first)."""
-    entries = shortcut_schools(ctx, schools_of)
+    entries = shortcut_schools(ctx)
     entries.sort(key=lambda e: (e["name"].lower(), e["school_id"]))
     sid = school_id if any(e["school_id"] == school_id for e in entries) else (ctx.school_id or entries[0]["school_id"])
     if not any(e["school_id"] == sid for e in entries):
@@ -49,7 +48,7 @@ def shortcut_form(ctx: Ctx, metadata: str, school_id: str | None, message_previe
     return shortcut_view(metadata, entries, sid, steps, _default_step(ctx, state, steps), list(state.school.commitments), message_preview)
 
 
-def shortcut_schools(ctx: Ctx, schools_of: SchoolsOf) -> list[dict[str, Any]]:
+def shortcut_schools(ctx: Ctx) -> list[dict[str, Any]]:
     """The schools the person may file this message in (index entries).
 
     A message in a school's channel is a note of that school only (one school per channel:

@@ -249,7 +249,7 @@ def _seed_demo(services, channel: str, user: str) -> None:
     """A demo school in the console's demo channel, the first time."""
     from bot.core.context import Ctx
     from bot.root.emulator import TEAM_ID
-    from bot.timeline.commands import apply_setup
+    from bot.setup.apply import apply_setup
 
     if services.store.school_for_channel(TEAM_ID, channel):
         return

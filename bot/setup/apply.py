@@ -1,0 +1,104 @@
+"""Linking a channel to a school and changing its setup (name, model, cycles, year, time zone)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.calendar import dates
+from bot.calendar.cycles import CycleLibrary
+from bot.core import blocks as bk
+from bot.core.context import Ctx
+from bot.core.permissions import is_workspace_admin, require, require_member
+from bot.core.result import Result
+from bot.core.schools import School, iso
+from bot.core.steps import audit
+from bot.errors import UserError
+from bot.setup.validate import validate_setup
+from bot.store.port import ChannelTaken
+from bot.store.schema import PROFILE
+
+DEFAULT_CYCLES = {
+    "TSI": ["nysed-tsi-visits", "nysed-planning-sessions"],
+    "ATSI": ["nysed-tsi-visits", "nysed-planning-sessions"],
+    "CSI": ["nysed-planning-sessions"],
+}
+
+
+
+def apply_setup(ctx: Ctx, fields: dict[str, str]) -> Result:
+    """Create or update this channel's school from setup fields (``name``, ``model``, ...).
+
+    The store binds a channel to one school, in the school's own transaction: a form sent twice,
+    or a command delivered twice, cannot create two schools for one channel (the second is
+    refused, finds the first and changes nothing); the same setup again changes nothing and
+    announces nothing."""
+    clean = validate_setup(ctx.library, fields)
+    try:
+        return _apply_setup(ctx, fields, clean)
+    except ChannelTaken:
+        if ctx.school_id is None:
+            raise
+        return _apply_setup(ctx, fields, clean)
+
+
+def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Result:
+    store = ctx.store
+    sid = ctx.school_id
+    created = sid is None
+    if created:
+        require_member(ctx, "link a channel to a school")
+        if not re.fullmatch(r"[CG][A-Z0-9]{1,40}", ctx.channel_id or ""):
+            raise UserError("Link a school from its Slack channel: type `/scep setup &lt;school name&gt;` there.")
+        if "name" not in clean:
+            raise UserError("Give the school a name: `/scep setup Lincoln Elementary model:TSI`")
+        sid = store.new_school_id()
+    admin = is_workspace_admin(ctx)
+    with store.transaction(sid) as tx:
+        doc = tx.get(*PROFILE)
+        if doc is None:
+            model = clean.get("model", "TSI")
+            school = School(
+                school_id=sid,
+                name=clean["name"],
+                team_id=ctx.team_id,
+                channel_id=ctx.channel_id,
+                model=model,
+                cycles=clean.get("cycles") or list(DEFAULT_CYCLES[model]),
+                tz=clean.get("tz", dates.DEFAULT_TZ),
+                min_year=clean.get("min_year"),
+                created_at=iso(ctx.now),
+                created_by=ctx.user_id,
+                # whoever links a school becomes its liaison, unless a workspace admin did it
+                roles={} if admin else {"liaison": [ctx.user_id]},
+            )
+            created = True
+        else:
+            school = School.from_doc(doc)
+            if not admin:
+                require(ctx, school, "setup")
+            for k in ("name", "model", "cycles", "tz", "min_year"):
+                if k in clean:
+                    setattr(school, k, clean[k])
+            if "model" in clean and "cycles" not in clean and not fields.get("keep_cycles"):
+                school.cycles = list(DEFAULT_CYCLES[school.model])
+            if school.to_doc() == School.from_doc(doc).to_doc():
+                text = f"*{bk.esc(school.name)}* is already set up so: nothing changed. `/scep setup` with no arguments shows the form."
+                return Result(text=text, blocks=[bk.section(text)])
+        tx.put(*PROFILE, school.to_doc())
+        audit(tx, ctx.user_id, ctx.now, "setup" if created else "setup changed", fields={k: v for k, v in clean.items()})
+        tx.bind(name=school.name, team_id=ctx.team_id, channel_id=ctx.channel_id)
+    return _done(ctx.library, school, created)
+
+
+def _done(library: CycleLibrary, school: School, created: bool) -> Result:
+    """The public announcement of a school linked or changed."""
+    titles = [f"{library.get(c).title} (`{c}`)" if library.get(c) else c for c in school.cycles]
+    verb = "linked to" if created else "updated:"
+    year = f"from {school.min_year}" if school.min_year else "the current school year, rolling over by itself"
+    text = (
+        f":school: This channel is {verb} *{bk.esc(school.name)}* ({school.model}).\n"
+        f"Cycles: {', '.join(titles)}\nYear: {year} · Time zone: {school.tz}\n"
+        "Next: `/scep next` for what's coming, `/scep timeline` for the whole year."
+    )
+    return Result(text=text, blocks=[bk.section(text)], public=True)
