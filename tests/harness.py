@@ -1,7 +1,8 @@
 """Talk to the real Bolt app the way Slack does: signed requests in, Web API calls recorded.
 
-``Bot`` builds the real app (all listeners) on a temporary data directory, with its Web API
-client pointed at a ``FakeSlack`` on 127.0.0.1 and a clock the test sets.
+``Bot`` builds the real app (all listeners) on a temporary data directory (or, given
+``database_url``, on a PostgreSQL database), with its Web API client pointed at a ``FakeSlack``
+on 127.0.0.1 and a clock the test sets.
 """
 
 from __future__ import annotations
@@ -66,13 +67,14 @@ def blocks_text(blocks: list[dict[str, Any]]) -> str:
 
 
 class Bot:
-    def __init__(self, data_dir: Path, fake: FakeSlack, now: datetime, *, process_before_response: bool = True) -> None:
+    def __init__(self, data_dir: Path, fake: FakeSlack, now: datetime, *, process_before_response: bool = True,
+                 database_url: str | None = None) -> None:
         self.fake = fake
         self.now = now
         from handlers.context import _USER_CACHE
 
         _USER_CACHE.clear()  # users.info answers are cached per process: each test starts afresh
-        settings = Settings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.url, data_dir=data_dir)
+        settings = Settings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.url, data_dir=data_dir, database_url=database_url)
         self.services: Services = build_services(settings, clock=lambda: self.now)
         self.app = build_app(self.services, token="xoxb-test", signing_secret=SECRET, process_before_response=process_before_response)
         self.seq = 0

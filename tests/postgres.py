@@ -71,10 +71,12 @@ def _parent_death_signal(sig: int) -> None:
 
 
 class PostgresServer:
-    """One throwaway PostgreSQL server on a Unix socket in a temporary directory."""
+    """One throwaway PostgreSQL server on a Unix socket in a temporary directory; ``durable``:
+    with PostgreSQL's default durability (benchmarks), not the tests' fsync off."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, durable: bool = False) -> None:
         self.bin_dir = bin_dir
+        self.durable = durable
         self.run_as: str | None = SUPERUSER if os.geteuid() == 0 else None
         self.base: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
@@ -91,14 +93,14 @@ class PostgresServer:
             os.chown(self.base, user.pw_uid, user.pw_gid)
         data = self.base / "data"
         self._run([self.bin_dir / "initdb", "-D", data, "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        fast = [] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         log = open(self.base / "server.log", "wb")  # noqa: SIM115 - the server writes it until stop()
         try:
             self.process = subprocess.Popen(
                 [
                     str(self.bin_dir / "postgres"), "-D", str(data), "-p", str(PORT),
                     "-c", f"unix_socket_directories={self.base}", "-c", "listen_addresses=",
-                    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                    "-c", "max_connections=50",
+                    *fast, "-c", "max_connections=50",
                 ],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.base,
                 **self._as_user(),

@@ -3,7 +3,9 @@
 A backend is added by writing its adapter and adding its name to ``BACKENDS`` with a way to open
 it (``Backend.open`` returns a fresh store on the same data each time it is called). What only
 the TinyDB adapter does (its files, rotating copies, doctor, one process per data directory, the
-read-only store) is tested in test_store.py and test_store_isolation.py.
+read-only store) is tested in test_store.py and test_store_isolation.py; what only the PostgreSQL
+adapter does (migrations, writers in several processes) in test_postgres_store.py. The PostgreSQL
+backend runs on a server the tests start (tests/postgres.py), a fresh database per test.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Callable
 import pytest
 
 from bot.store.port import ChannelTaken, Store, StoreError
+from bot.store.postgres_migrations import migrate
+from bot.store.postgres_store import PostgresStore
 from bot.store.schema import LEDGER
 from bot.store.tinydb_store import TinyStore
 
@@ -26,16 +30,22 @@ class Backend:
     open: Callable[[], Store]
 
 
-def _tinydb(tmp_path: Path) -> Backend:
+def _tinydb(request, tmp_path: Path) -> Backend:
     return Backend("tinydb", lambda: TinyStore(tmp_path / "data"))
 
 
-BACKENDS = {"tinydb": _tinydb}
+def _postgres(request, tmp_path: Path) -> Backend:
+    url = request.getfixturevalue("postgres_db")  # an empty database of this test's own
+    migrate(url)
+    return Backend("postgres", lambda: PostgresStore(url))
+
+
+BACKENDS = {"tinydb": _tinydb, "postgres": _postgres}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request, tmp_path) -> Backend:
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](request, tmp_path)
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
 from bot.calendar import dates
 from bot.calendar.cycles import CycleLibrary
 from bot.core.command import load_features
@@ -41,6 +44,9 @@ class Settings:
     api_url: str = DEFAULT_API_URL
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     slack_timeout: float = 10.0  # seconds to wait for a Web API answer (SLACK_API_TIMEOUT)
+    # SCEP_DATABASE_URL: the PostgreSQL store instead of TinyDB in data_dir (it may hold a password)
+    database_url: str | None = field(default=None, repr=False)
+    database_pool_size: int = 10  # connections per process at most (SCEP_DATABASE_POOL_SIZE)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -56,7 +62,13 @@ class Settings:
             app_token=get("SLACK_APP_TOKEN"),
             api_url=get("SLACK_API_URL") or DEFAULT_API_URL,
             data_dir=Path(get("SCEP_DATA_DIR") or default_data_dir()).expanduser(),
+            database_url=get("SCEP_DATABASE_URL"),
         )
+        pool = get("SCEP_DATABASE_POOL_SIZE")
+        if pool is not None:
+            if not pool.isdigit() or not 1 <= int(pool) <= 1000:
+                raise ConfigError(f"SCEP_DATABASE_POOL_SIZE '{pool}' is not a number of connections between 1 and 1000 (default 10)")
+            s.database_pool_size = int(pool)
         timeout = get("SLACK_API_TIMEOUT")
         if timeout is not None:
             try:
@@ -79,6 +91,8 @@ class Settings:
             raise ConfigError(f"SLACK_API_URL '{self.api_url}' is not an http(s) URL: leave it unset for https://slack.com/api/")
         if not self.api_url.endswith("/"):
             self.api_url += "/"
+        if self.database_url:
+            check_database_url(self.database_url)
 
     def mode(self) -> str:
         """Which way to run with these credentials: socket, http or console."""
@@ -91,6 +105,30 @@ class Settings:
             raise ConfigError("SLACK_BOT_TOKEN is set, but neither SLACK_SIGNING_SECRET (HTTP mode) nor SLACK_APP_TOKEN "
                               "(Socket Mode): set one of them, or unset SLACK_BOT_TOKEN for the local console")
         return "console"
+
+
+DATABASE_URL_FORM = "postgresql://user:pass@host:5432/dbname"
+
+
+def check_database_url(url: str) -> None:
+    """``ConfigError`` naming SCEP_DATABASE_URL and the expected form unless ``url`` is a libpq
+    URL with a database name. The message never repeats the URL (it may hold a password)."""
+    why = None
+    if not re.match(r"^postgres(ql)?://", url):
+        why = "it does not start with postgresql://"
+    else:
+        try:
+            info = conninfo_to_dict(url)
+        except psycopg.Error as exc:
+            # libpq quotes what it trips on, which may be part of the password: never shown
+            why = re.sub(r'"[^"]*"', "...", str(exc).strip().splitlines()[0])[:200]
+        else:
+            if not info.get("dbname"):
+                why = "it names no database"
+            elif not re.match(r"^\d+(,\d+)*$", info.get("port") or "5432"):
+                why = "its port is not a number"
+    if why:
+        raise ConfigError(f"SCEP_DATABASE_URL is malformed ({why}): expected the form {DATABASE_URL_FORM}")
 
 
 def default_data_dir() -> Path:

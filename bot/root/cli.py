@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.calendar import dates
 from bot.calendar.cycles import CycleError, load_cycle_file
 from bot.root.app import (
+    DATABASE_URL_FORM,
     ConfigError,
     Settings,
     build_app,
@@ -25,6 +26,7 @@ from bot.root.app import (
 )
 from bot.root.store import open_store
 from bot.store.port import StoreError, StoreLocked
+from bot.store.postgres_migrations import describe, migrate
 
 log = logging.getLogger("scep-bot")
 
@@ -38,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--now", help=argparse.SUPPRESS)  # staging and benchmarks: the clock starts at this instant and runs on
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
     sub.add_parser("doctor", help="check every data file and restore damaged ones from their last good copy (bot stopped)")
+    sub.add_parser("migrate", help="bring the PostgreSQL database of SCEP_DATABASE_URL to this version's schema")
     c = sub.add_parser("console", help="a local demo workspace in this terminal")
     c.add_argument("--now", help="pretend it is this instant (ISO-8601, e.g. 2021-11-02T09:00-04:00)")
     cy = sub.add_parser("cycles", help="list cycles, or check a district's cycle file")
@@ -89,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     if args.cmd == "doctor":
         return _doctor()
+    if args.cmd == "migrate":
+        return _migrate()
     if args.cmd == "cycles":
         return _cycles(args)
     if args.cmd == "export":
@@ -261,6 +266,12 @@ def _doctor() -> int:
     from bot.store.files import doctor
 
     settings = Settings.from_env()
+    if settings.database_url:  # PostgreSQL keeps its own data sound: check it answers at the right version
+        store = open_store(settings)
+        problems = store.check_files()
+        store.close()
+        print("\n".join(problems) or "scep-bot doctor: the database of SCEP_DATABASE_URL answers and its schema is current")
+        return 1 if problems else 0
     report = doctor(settings.data_dir)
     if not report:
         print(f"scep-bot doctor: every data file in {settings.data_dir} is sound")
@@ -268,6 +279,19 @@ def _doctor() -> int:
     for line in report:
         print(line)
     return 1 if any(line.startswith("cannot restore") for line in report) else 0
+
+
+def _migrate() -> int:
+    """``scep-bot migrate``: apply the pending migrations to SCEP_DATABASE_URL; print the version."""
+    settings = Settings.from_env()
+    if not settings.database_url:
+        raise ConfigError(f"SCEP_DATABASE_URL must be set to the PostgreSQL database to migrate ({DATABASE_URL_FORM})")
+    version, applied = migrate(settings.database_url)
+    done = f"applied {', '.join(map(str, applied))}" if applied else "already up to date"
+    print(f"scep-bot migrate: {describe(settings.database_url)} is at schema version {version} ({done})")
+    return 0
+
+
 def _sweep(args) -> int:
     """``scep-bot sweep --at ISO [--dry-run]``: here if the data directory is free, else by the
     running bot's admin endpoint."""
@@ -335,7 +359,7 @@ def _nudges(args) -> int:
     from bot.store.schema import DISTRICT_HOLIDAYS_SETTING, LEDGER
 
     settings = Settings.from_env()
-    if not (settings.data_dir / INDEX_FILE).exists():
+    if not settings.database_url and not (settings.data_dir / INDEX_FILE).exists():
         print(f"scep-bot nudges: no scep-bot data in {settings.data_dir}: set SCEP_DATA_DIR", file=sys.stderr)
         return 2
     year = None
