@@ -202,7 +202,7 @@ def test_setups_of_a_new_channel_at_once_link_one_school(store):
 
     from bot.calendar.cycles import CycleLibrary
     from bot.core.context import Ctx
-    from bot.timeline.commands import apply_setup
+    from bot.setup.apply import apply_setup
 
     library = CycleLibrary.load(None)
     now = datetime(2021, 11, 30, 20, tzinfo=timezone.utc)
