@@ -30,8 +30,10 @@ from slack_bolt.request import BoltRequest  # noqa: E402
 
 from benchmarks.seed import seed  # noqa: E402
 from bot.calendar import dates  # noqa: E402
-from bot.root.app import Settings, build_app, build_services  # noqa: E402
+from bot.root.app import build_app
 from bot.root.emulator import TEAM_ID, FakeSlack  # noqa: E402
+from bot.root.services import build_services  # noqa: E402
+from bot.root.settings import Settings
 from tests.harness import SECRET, signed_headers  # noqa: E402
 
 

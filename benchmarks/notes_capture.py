@@ -124,7 +124,9 @@ def bench_store(data_dir: Path, schools: int, replies: int) -> None:
 def bench_end_to_end(data_dir: Path, schools: int, replies: int) -> None:
     from slack_bolt.request import BoltRequest
 
-    from bot.root.app import Settings, build_app, build_services
+    from bot.root.app import build_app
+    from bot.root.services import build_services
+    from bot.root.settings import Settings
     from tests.harness import SECRET, signed_headers
 
     fake = FakeSlack().start()

@@ -41,8 +41,10 @@ from slack_bolt.request import BoltRequest  # noqa: E402
 from benchmarks.notes_capture import NOW, STEP, TEXT, YEAR, channel_of, thread_of  # noqa: E402
 from bot.core.schools import School, SchoolState, iso  # noqa: E402
 from bot.notes import notes  # noqa: E402
-from bot.root.app import Settings, build_app, build_services  # noqa: E402
+from bot.root.app import build_app
 from bot.root.emulator import TEAM_ID, FakeSlack  # noqa: E402
+from bot.root.services import build_services  # noqa: E402
+from bot.root.settings import Settings
 from bot.store.port import Store  # noqa: E402
 from bot.store.postgres_migrations import migrate  # noqa: E402
 from bot.store.postgres_store import PostgresStore  # noqa: E402

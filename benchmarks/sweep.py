@@ -31,8 +31,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.calendar import dates  # noqa: E402
-from bot.root.app import Settings, build_services
 from bot.root.emulator import TEAM_ID, FakeSlack  # noqa: E402
+from bot.root.services import build_services
+from bot.root.settings import Settings
 from handlers.slack_client import web_client  # noqa: E402
 from schedules.sweep.jobs import sweep, sweeper_for  # noqa: E402
 

@@ -18,8 +18,11 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from bot.calendar import dates
-from bot.root.app import Services, Settings, build_app, build_services, safe_dispatch
+from bot.root.app import build_app
 from bot.root.emulator import TEAM_ID, FakeSlack
+from bot.root.services import Services, build_services
+from bot.root.settings import Settings
+from handlers.dispatch import safe_dispatch
 
 SECRET = "testsigningsecret0123456789abcdef"
 CHANNEL = "C0SCHOOL1"

@@ -19,7 +19,8 @@ from typing import Any, Callable
 import pytest
 
 from bot.core import command
-from bot.root.app import Settings, build_services
+from bot.root.services import build_services
+from bot.root.settings import Settings
 from tests import authz_world as W
 from tests.authz_world import (
     A_CHANNEL,

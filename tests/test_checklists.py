@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from bot.calendar.cycles import BUILTIN_DIR, CycleLibrary
+from bot.calendar.cycle_files import BUILTIN_DIR, CycleLibrary
 from bot.store.schema import PROFILE, STEP_KIND
 from tests.harness import ADMIN, CHANNEL
 from tests.slack import (

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from bot.calendar import dates
 from bot.core.command import dispatch, parse, split_args
 from bot.core.context import Ctx
-from bot.root.app import Settings, build_services
+from bot.root.services import build_services
+from bot.root.settings import Settings
 from bot.setup.apply import apply_setup
 
 WORDS = st.sampled_from(["setup", "next", "timeline", "schools", "cycles", "roles", "help", "model:TSI", "model:", "cycles:",

@@ -18,15 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the package is not installed in the test venv
     sys.path.insert(0, str(ROOT))
 
-from bot.calendar.cycles import (  # noqa: E402
-    BUILTIN_DIR,
-    CycleError,
-    CycleLibrary,
-    DatedStep,
-    instantiate,
-    parse_cycle,
-)
+from bot.calendar.cycle_files import BUILTIN_DIR, CycleLibrary, parse_cycle
+from bot.calendar.cycles import CycleError
 from bot.calendar.dates import SchoolYear  # noqa: E402
+from bot.calendar.instances import DatedStep, instantiate
 
 TZ = "America/New_York"
 NY = ZoneInfo(TZ)

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.calendar import dates
-from bot.root.cli import make_wsgi
 from bot.root.emulator import FakeSlack
+from bot.root.serving import make_wsgi
 from tests.harness import CHANNEL
 from tests.notes_helpers import TEACHER, reply, start_prompt
 from tests.slack import checkbox_blocks, tick

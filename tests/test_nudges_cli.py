@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.root.app import start_admin
 from bot.root.cli import main
+from bot.root.clock import start_admin
 from tests.harness import CHANNEL, SECRET, Bot
 from tests.nudge_driver import Driver, add_people, give_roles, utc
 

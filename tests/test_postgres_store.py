@@ -14,8 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.root.app import ConfigError, Settings
 from bot.root.cli import main
+from bot.root.settings import ConfigError, Settings
 from bot.store import postgres_migrations
 from bot.store.port import ChannelTaken, StoreError
 from bot.store.postgres_migrations import LATEST, migrate, schema_version

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.calendar.cycles import CycleError, parse_cycle
+from bot.calendar.cycle_files import parse_cycle
+from bot.calendar.cycles import CycleError
 from tests.harness import ADMIN, CHANNEL
 from tests.nudge_driver import LIAISON, PRINCIPAL, Driver, add_people, give_roles, utc
 

@@ -11,7 +11,9 @@ import urllib.request
 
 import pytest
 
-from bot.root.app import ConfigError, Settings, build_app, build_services
+from bot.root.app import build_app
+from bot.root.services import build_services
+from bot.root.settings import ConfigError, Settings
 from tests.test_running import (
     command_body,
     env_for,
@@ -43,7 +45,7 @@ def test_http_mode_refuses_to_start_without_a_signing_secret(tmp_path):
 
 
 def test_the_http_entry_point_refuses_an_app_that_does_not_verify_signatures(tmp_path):
-    from bot.root.cli import make_wsgi
+    from bot.root.serving import make_wsgi
 
     services = build_services(Settings(data_dir=tmp_path / "d"))
     try:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.calendar.cycles import CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
 from bot.core.schools import School, SchoolState
 from bot.core.steps import (
     AmbiguousStep,

@@ -200,7 +200,7 @@ def test_setups_of_a_new_channel_at_once_link_one_school(store):
     setup that lost the race finds the first school and changes nothing."""
     from datetime import datetime, timezone
 
-    from bot.calendar.cycles import CycleLibrary
+    from bot.calendar.cycle_files import CycleLibrary
     from bot.core.context import Ctx
     from bot.setup.apply import apply_setup
 

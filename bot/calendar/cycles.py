@@ -10,17 +10,13 @@ error names the file, the line, the step and the field.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -32,7 +28,6 @@ KINDS = ("visit", "session", "deliverable", "meeting", "review", "milestone")
 ROLES = ("liaison", "principal", "team", "district")
 MODELS = ("CSI", "ATSI", "TSI")
 DEADLINE_LABELS = ("due", "draft", "final")
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "schedules" / "cycles"
 
 _DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
 _SLUG = r"^[a-z0-9][a-z0-9-]*$"
@@ -313,188 +308,22 @@ class Cycle(BaseModel):
 # ---------------------------------------------------------------- loading
 
 
-def _node_line(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the YAML node at pydantic location ``loc`` (closest ancestor)."""
-    node, line = root, (root.start_mark.line + 1 if root is not None else None)
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if getattr(k, "value", None) == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            nxt = node.value[part]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node, line = nxt, nxt.start_mark.line + 1
-    return line
 
 
-def parse_cycle(text: str, filename: str) -> Cycle:
-    """Validate one cycle file's text; raise CycleError naming file, line, step and field."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{filename}:{mark.line + 1}" if mark else filename
-        raise CycleError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    if not isinstance(data, dict):
-        raise CycleError(f"{filename}:1: a cycle file is a mapping with id, title, reference_year and steps")
-    try:
-        return Cycle.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors()[:5]:
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in ("function-after", "function-before")))
-            line = _node_line(root, loc)
-            step = ""
-            if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
-                steps = data.get("steps") or []
-                sid = steps[loc[1]].get("id") if loc[1] < len(steps) and isinstance(steps[loc[1]], dict) else None
-                step = f" step '{sid}'" if sid else f" step #{loc[1] + 1}"
-                loc = loc[2:]
-            fieldname = ".".join(str(p) for p in loc) or "(the file)"
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{filename}:{line}:{step} field '{fieldname}': {msg}")
-        raise CycleError("\n".join(problems)) from None
 
 
-def load_cycle_file(path: Path) -> Cycle:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CycleError(f"{path}: cannot read the file ({exc})") from None
-    return parse_cycle(text, str(path))
 
 
-@dataclass
-class CycleLibrary:
-    """The cycles available: the built-in files, replaced or extended by a district's own."""
-
-    cycles: dict[str, Cycle] = field(default_factory=dict)
-    origins: dict[str, str] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-
-    @classmethod
-    def load(cls, *dirs: Path | None) -> "CycleLibrary":
-        lib = cls()
-        for folder in (BUILTIN_DIR, *dirs):
-            if folder is None or not Path(folder).is_dir():
-                continue
-            for path in sorted(Path(folder).glob("*.y*ml")):
-                try:
-                    cycle = load_cycle_file(path)
-                except CycleError as exc:
-                    lib.errors.append(str(exc))
-                    continue
-                lib.cycles[cycle.id] = cycle
-                lib.origins[cycle.id] = str(path)
-        return lib
-
-    def get(self, cycle_id: str) -> Cycle | None:
-        return self.cycles.get(cycle_id)
-
-    def ids(self) -> list[str]:
-        return sorted(self.cycles)
 
 
 # ---------------------------------------------------------------- instantiation
 
 
-@dataclass(frozen=True)
-class Deadline:
-    label: str  # due | draft | final
-    at: datetime  # UTC
-    timed: bool  # False: due at the end of the local day
 
 
-@dataclass(frozen=True)
-class DatedStep:
-    """One step of one cycle for one school year, with UTC instants in the school's zone."""
-
-    cycle: Cycle
-    step: Step
-    year: SchoolYear
-    tz: str
-    opens_at: datetime | None = None  # UTC, start of the window's first local day
-    closes_at: datetime | None = None  # UTC, end of the window's last local day
-    deadlines: tuple[Deadline, ...] = ()
-    waiting_for: tuple[str, ...] = ()  # anchor ids not yet reported
-    estimated: bool = False  # the window is the typical one, not yet fixed by anchors
-
-    @property
-    def key(self) -> str:
-        return f"{self.cycle.id}/{self.step.id}"
-
-    @property
-    def first_at(self) -> datetime | None:
-        points = [p for p in (self.opens_at, *(d.at for d in self.deadlines)) if p]
-        return min(points) if points else None
-
-    @property
-    def last_at(self) -> datetime | None:
-        points = [p for p in (self.closes_at, *(d.at for d in self.deadlines)) if p]
-        return max(points) if points else None
 
 
-def carry_date(spec: DateSpec, cycle: Cycle, year: SchoolYear, default: str | None = None) -> date:
-    """The reference date of ``spec`` carried to ``year``: by the spec's own ``carry``, else
-    ``default`` (windows keep their dates: whole months stay whole), else the cycle's."""
-    return dates.shift_years(spec.on, year - cycle.year, carry=spec.carry or default or cycle.carry)
 
 
-def instantiate(
-    cycle: Cycle, year: SchoolYear, tz: str, anchors: dict[str, date] | None = None
-) -> list[DatedStep]:
-    """Every step of ``cycle`` for school ``year`` in zone ``tz``; anchors are local dates."""
-    anchors = anchors or {}
-    out: list[DatedStep] = []
-    for step in cycle.steps:
-        opens = closes = None
-        if step.window:
-            w = step.window
-            opens = dates.local_instant(carry_date(w.opens, cycle, year, "same-date"), w.opens.at or dates.MIDNIGHT, tz)
-            closes = dates.local_instant(carry_date(w.closes, cycle, year, "same-date"), w.closes.at, tz)
-        waiting: list[str] = []
-        estimated = False
-        if step.anchors:
-            # Until any anchor is reported the typical window stands (estimated). Once one is,
-            # reported dates rule and an unreported side is unknown (None), never guessed.
-            reported: dict[str, datetime | None] = {"opens": None, "closes": None}
-            for which in ("opens", "closes"):
-                name = getattr(step.anchors, which)
-                if not name:
-                    continue
-                if name in anchors:
-                    day = anchors[name]
-                    if which == "opens":
-                        reported["opens"] = dates.local_instant(day, dates.MIDNIGHT, tz)
-                    else:  # must happen before the anchor: the window ends the day before
-                        reported["closes"] = dates.local_instant(dates.add_days(day, -1), None, tz)
-                else:
-                    waiting.append(name)
-            if len(waiting) == len([n for n in (step.anchors.opens, step.anchors.closes) if n]):
-                estimated = True
-            else:
-                if step.anchors.opens:
-                    opens = reported["opens"]
-                if step.anchors.closes:
-                    closes = reported["closes"]
-                if opens and closes and closes < opens:  # the meeting came before the data
-                    closes = dates.local_instant(dates.local_today(opens, tz), None, tz)
-        deadlines = tuple(
-            Deadline(label, dates.local_instant(carry_date(spec, cycle, year), spec.at, tz), spec.at is not None)
-            for label, spec in sorted(step.deadlines.items(), key=lambda kv: DEADLINE_LABELS.index(kv[0]))
-        )
-        out.append(DatedStep(cycle, step, year, tz, opens, closes, deadlines, tuple(waiting), estimated))
-    return out
 
 
-def span(cycle: Cycle, year: SchoolYear, tz: str) -> tuple[datetime, datetime] | None:
-    """First and last instant of ``cycle``'s dated steps for ``year`` (typical windows count)."""
-    steps = instantiate(cycle, year, tz)
-    firsts = [s.first_at for s in steps if s.first_at]
-    lasts = [s.last_at for s in steps if s.last_at]
-    if not firsts:
-        return None
-    return min(firsts), max(lasts)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.calendar import dates
-from bot.calendar.cycles import DatedStep
+from bot.calendar.instances import DatedStep
 from bot.core import blocks as bk
 from bot.core.schools import School, SchoolState
 from bot.core.steps import StepRef

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.calendar import dates
-from bot.calendar.cycles import DatedStep
+from bot.calendar.instances import DatedStep
 from bot.checklists.model import (
     PHASES,
     Checklist,

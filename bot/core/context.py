@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from bot.calendar.cycles import CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
 from bot.core.schools import SchoolState
 from bot.errors import UserError
 from bot.store.port import Store

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.calendar import dates
-from bot.calendar.cycles import Cycle, CycleLibrary, DatedStep, instantiate, span
+from bot.calendar.cycle_files import CycleLibrary
+from bot.calendar.cycles import Cycle
 from bot.calendar.dates import SchoolYear
+from bot.calendar.instances import DatedStep, instantiate, span
 from bot.core.schools import SchoolState
 
 STATUS_ORDER = {"overdue": 0, "open": 1, "waiting": 2, "upcoming": 2, "done": 3, "passed": 3, "undated": 4}

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.calendar.cycles import CycleLibrary, DatedStep
+from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.dates import SchoolYear
+from bot.calendar.instances import DatedStep
 from bot.core import permissions as R
 from bot.core import progress
 from bot.core.blocks import esc

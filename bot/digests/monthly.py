@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.calendar import dates
-from bot.calendar.cycles import CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.dates import SchoolYear
 from bot.core import blocks as bk
 from bot.core import progress

@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Callable
 
 from bot.calendar import dates
-from bot.calendar.cycles import CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
 from bot.core import blocks as bk
 from bot.core import progress
 from bot.core.outbox import Outgoing

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.calendar import dates
-from bot.calendar.cycles import CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.dates import SchoolYear
 from bot.core import progress
 from bot.core.schools import SchoolState

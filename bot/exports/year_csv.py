@@ -8,7 +8,7 @@ import io
 from datetime import datetime
 
 from bot.calendar import dates
-from bot.calendar.cycles import CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.dates import SchoolYear
 from bot.core import progress
 from bot.core.schools import SchoolState

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.calendar.cycles import CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
 from bot.core import progress
 from bot.core.context import Ctx
 from bot.core.permissions import is_workspace_admin

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.calendar import dates
-from bot.calendar.cycles import DatedStep
+from bot.calendar.instances import DatedStep
 
 DEFAULT_VISIT_MINUTES = 60
 

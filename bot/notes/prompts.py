@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.calendar import dates
-from bot.calendar.cycles import DatedStep
+from bot.calendar.instances import DatedStep
 from bot.core import blocks as bk
 from bot.core.outbox import Outgoing
 from bot.core.schools import School, SchoolState, iso

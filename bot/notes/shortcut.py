@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.calendar.cycles import DatedStep
+from bot.calendar.instances import DatedStep
 from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.context import Ctx

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.calendar import dates
-from bot.calendar.cycles import CycleLibrary, DatedStep, instantiate
+from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.dates import SchoolYear
+from bot.calendar.instances import DatedStep, instantiate
 from bot.core.schools import School, SchoolState, iso, step_key
 from bot.core.steps import audit
 from bot.nudges.planning import step_done

@@ -20,8 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.calendar import dates
-from bot.calendar.cycles import Cycle, CycleLibrary, DatedStep, instantiate
+from bot.calendar.cycle_files import CycleLibrary
+from bot.calendar.cycles import Cycle
 from bot.calendar.dates import SchoolYear
+from bot.calendar.instances import DatedStep, instantiate
 from bot.core import progress
 from bot.core.schools import SchoolState, iso, step_key
 from bot.nudges.rules import SCHEDULABLE, Rules, effective_rules

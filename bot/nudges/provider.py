@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.calendar.cycles import CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
 from bot.core.outbox import Outgoing
 from bot.core.schools import SchoolState
 from bot.nudges.notes_prompt import notes_prompt

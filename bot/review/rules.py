@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.calendar import dates
-from bot.calendar.cycles import DatedStep
+from bot.calendar.instances import DatedStep
 from bot.core import blocks as bk
 from bot.core.schools import SchoolState
 from bot.store.schema import REVIEW_KEY

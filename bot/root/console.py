@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import sys
 import time
@@ -20,7 +21,10 @@ from typing import Any, Callable, TextIO
 from urllib.parse import urlencode
 
 from bot.calendar import dates
+from bot.root.app import build_app
 from bot.root.emulator import TEAM_ID, FakeSlack
+from bot.root.services import build_services, real_clock
+from bot.root.settings import Settings
 
 DEMO_CHANNEL = ("C0DEMO001", "lincoln-elementary")
 DEMO_USER = ("U0DEMO001", "demo.liaison")
@@ -157,7 +161,7 @@ class Console:
         return True
 
     def slash(self, text: str) -> None:
-        from bot.root.app import safe_dispatch
+        from handlers.dispatch import safe_dispatch
 
         self.seq += 1
         body = urlencode({
@@ -209,3 +213,45 @@ class Console:
                 return 0
             if not self.handle(line):
                 return 0
+
+
+def console_command(settings: Settings, now_text: str | None) -> int:
+    from bot.root.console import DEMO_CHANNEL, DEMO_USER, SIGNING_SECRET, Console
+
+    clock_box = [dates.parse_instant(now_text) if now_text else None]
+
+    def clock():
+        return clock_box[0] or real_clock()
+
+    if not os.environ.get("SCEP_DATA_DIR"):
+        settings.data_dir = settings.data_dir / "console"
+    services = build_services(settings, clock=clock)
+    seed_demo(services, DEMO_CHANNEL[0], DEMO_USER[0])
+
+    def build(fake):
+        settings.api_url = fake.url
+        return build_app(services, token="xoxb-console", signing_secret=SIGNING_SECRET, process_before_response=True)
+
+    def sweeper(client, dry_run: bool) -> list[str]:
+        from bot.root.clock import run_sweep
+
+        return run_sweep(services, client, None, dry_run).lines()
+
+    console = Console(build, clock_box, sweeper=sweeper)
+    try:
+        return console.run(sys.stdin)
+    finally:
+        console.close()
+        services.store.close()
+
+
+def seed_demo(services, channel: str, user: str) -> None:
+    """A demo school in the console's demo channel, the first time."""
+    from bot.core.context import Ctx
+    from bot.root.emulator import TEAM_ID
+    from bot.setup.apply import apply_setup
+
+    if services.store.school_for_channel(TEAM_ID, channel):
+        return
+    ctx = Ctx(services.store, services.library, services.clock(), TEAM_ID, channel, user)
+    apply_setup(ctx, {"name": "Lincoln Elementary", "model": "TSI"})

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from bot.calendar import dates, nlp_dates
-from bot.calendar.cycles import Cycle, span
+from bot.calendar.cycles import Cycle
+from bot.calendar.instances import span
 from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core import progress

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.calendar import dates, nlp_dates
-from bot.calendar.cycles import DatedStep
+from bot.calendar.instances import DatedStep
 from bot.calendar.nlp_dates import When
 from bot.core import blocks as bk
 from bot.core import permissions as R

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from bot.calendar import dates
-from bot.calendar.cycles import CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
 from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.permissions import is_workspace_admin, require, require_member

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.calendar.cycles import CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
 from bot.core import blocks as bk
 from bot.core.command import subcommand
 from bot.core.context import Ctx

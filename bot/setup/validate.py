@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.calendar import dates
-from bot.calendar.cycles import MODELS, CycleLibrary
+from bot.calendar.cycle_files import CycleLibrary
+from bot.calendar.cycles import MODELS
 from bot.calendar.dates import DateError, SchoolYear
 from bot.core import blocks as bk
 from bot.errors import UserError

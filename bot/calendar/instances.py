@@ -1,0 +1,109 @@
+"""The calendar engine: a cycle's steps dated for one school year in one time zone (local wall-clock times in, UTC instants out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.calendar import dates
+from bot.calendar.cycles import DEADLINE_LABELS, Cycle, DateSpec, Step
+from bot.calendar.dates import SchoolYear
+
+
+@dataclass(frozen=True)
+class Deadline:
+    label: str  # due | draft | final
+    at: datetime  # UTC
+    timed: bool  # False: due at the end of the local day
+
+
+@dataclass(frozen=True)
+class DatedStep:
+    """One step of one cycle for one school year, with UTC instants in the school's zone."""
+
+    cycle: Cycle
+    step: Step
+    year: SchoolYear
+    tz: str
+    opens_at: datetime | None = None  # UTC, start of the window's first local day
+    closes_at: datetime | None = None  # UTC, end of the window's last local day
+    deadlines: tuple[Deadline, ...] = ()
+    waiting_for: tuple[str, ...] = ()  # anchor ids not yet reported
+    estimated: bool = False  # the window is the typical one, not yet fixed by anchors
+
+    @property
+    def key(self) -> str:
+        return f"{self.cycle.id}/{self.step.id}"
+
+    @property
+    def first_at(self) -> datetime | None:
+        points = [p for p in (self.opens_at, *(d.at for d in self.deadlines)) if p]
+        return min(points) if points else None
+
+    @property
+    def last_at(self) -> datetime | None:
+        points = [p for p in (self.closes_at, *(d.at for d in self.deadlines)) if p]
+        return max(points) if points else None
+
+
+def carry_date(spec: DateSpec, cycle: Cycle, year: SchoolYear, default: str | None = None) -> date:
+    """The reference date of ``spec`` carried to ``year``: by the spec's own ``carry``, else
+    ``default`` (windows keep their dates: whole months stay whole), else the cycle's."""
+    return dates.shift_years(spec.on, year - cycle.year, carry=spec.carry or default or cycle.carry)
+
+
+def instantiate(
+    cycle: Cycle, year: SchoolYear, tz: str, anchors: dict[str, date] | None = None
+) -> list[DatedStep]:
+    """Every step of ``cycle`` for school ``year`` in zone ``tz``; anchors are local dates."""
+    anchors = anchors or {}
+    out: list[DatedStep] = []
+    for step in cycle.steps:
+        opens = closes = None
+        if step.window:
+            w = step.window
+            opens = dates.local_instant(carry_date(w.opens, cycle, year, "same-date"), w.opens.at or dates.MIDNIGHT, tz)
+            closes = dates.local_instant(carry_date(w.closes, cycle, year, "same-date"), w.closes.at, tz)
+        waiting: list[str] = []
+        estimated = False
+        if step.anchors:
+            # Until any anchor is reported the typical window stands (estimated). Once one is,
+            # reported dates rule and an unreported side is unknown (None), never guessed.
+            reported: dict[str, datetime | None] = {"opens": None, "closes": None}
+            for which in ("opens", "closes"):
+                name = getattr(step.anchors, which)
+                if not name:
+                    continue
+                if name in anchors:
+                    day = anchors[name]
+                    if which == "opens":
+                        reported["opens"] = dates.local_instant(day, dates.MIDNIGHT, tz)
+                    else:  # must happen before the anchor: the window ends the day before
+                        reported["closes"] = dates.local_instant(dates.add_days(day, -1), None, tz)
+                else:
+                    waiting.append(name)
+            if len(waiting) == len([n for n in (step.anchors.opens, step.anchors.closes) if n]):
+                estimated = True
+            else:
+                if step.anchors.opens:
+                    opens = reported["opens"]
+                if step.anchors.closes:
+                    closes = reported["closes"]
+                if opens and closes and closes < opens:  # the meeting came before the data
+                    closes = dates.local_instant(dates.local_today(opens, tz), None, tz)
+        deadlines = tuple(
+            Deadline(label, dates.local_instant(carry_date(spec, cycle, year), spec.at, tz), spec.at is not None)
+            for label, spec in sorted(step.deadlines.items(), key=lambda kv: DEADLINE_LABELS.index(kv[0]))
+        )
+        out.append(DatedStep(cycle, step, year, tz, opens, closes, deadlines, tuple(waiting), estimated))
+    return out
+
+
+def span(cycle: Cycle, year: SchoolYear, tz: str) -> tuple[datetime, datetime] | None:
+    """First and last instant of ``cycle``'s dated steps for ``year`` (typical windows count)."""
+    steps = instantiate(cycle, year, tz)
+    firsts = [s.first_at for s in steps if s.first_at]
+    lasts = [s.last_at for s in steps if s.last_at]
+    if not firsts:
+        return None
+    return min(firsts), max(lasts)
