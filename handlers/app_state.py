@@ -14,7 +14,7 @@ _LOCK = threading.Lock()
 def app_state(services, kind: type[T]) -> T:
     """This app's one ``kind()`` (``kind`` is a class with no required arguments)."""
     with _LOCK:
-        state = services.extras.get(kind)
+        state = services.listener_state.get(kind)
         if state is None:
-            state = services.extras[kind] = kind()
+            state = services.listener_state[kind] = kind()
         return state

@@ -96,7 +96,7 @@ class Driver:
         self.bot = bot
         self.vt = VirtualTime()
         self.sweeper = Sweeper(bot.services, pacer=Pacer(sleep=self.vt.sleep, clock=self.vt.clock))
-        bot.services.extras["sweeper"] = self.sweeper
+        bot.services.sweeper = self.sweeper
         self.posts: list[Post] = []
         self.reports: list[SweepReport] = []
         self.last_at: datetime | None = None

@@ -53,7 +53,7 @@ def test_random_slack_faults_lose_nothing_post_nothing_twice_and_log_a_refused_t
     fake = bot.fake
     fake.add_user(TEACHER, "tess")
     bot.app.client.timeout = 0.3  # a "timeout" below is an answer 0.6 s late
-    auth = bot.services.extras["slack_auth"]
+    auth = bot.services.slack_auth
     auth.probe_after = 0.0  # the next call after a refusal checks the token again (a fixed token)
     bot.at("2021-11-15T14:00:00Z").setup("Lincoln Elementary model:TSI")
     sid = bot.services.store.school_for_channel("T0DEMO001", CHANNEL)
@@ -142,7 +142,7 @@ def test_a_refused_token_is_logged_once_then_slack_is_left_alone_and_healthz_say
     sid = bot.services.store.school_for_channel("T0DEMO001", CHANNEL)
     thread = start_prompt(bot, "visit 1")
     bot.command("checklist visit 2")
-    auth = bot.services.extras["slack_auth"]
+    auth = bot.services.slack_auth
     fake.fail_next("*", error="invalid_auth", times=1000)  # the token was revoked
     calls_before = len(fake.calls)
     for n in range(20):
@@ -260,7 +260,7 @@ def test_the_sweep_stops_at_a_refused_token_loses_no_nudge_and_posts_it_once_whe
     bot.at("2021-07-01T12:00:00Z").setup("Lincoln Elementary model:TSI cycles:nysed-tsi-visits year:2021-22")
     give_roles(bot)
     d = Driver(bot)
-    auth = bot.services.extras["slack_auth"]
+    auth = bot.services.slack_auth
     fake.fail_next("*", error="invalid_auth", times=1000)  # the token was revoked
     calls = len(fake.calls)
     first = d.sweep(utc("2021-10-01T13:00:00Z"))
@@ -291,7 +291,7 @@ def _term_of_sweeps(bot, fake, faults: random.Random | None):
     bot.at("2021-07-01T12:00:00Z").setup("Lincoln Elementary model:TSI cycles:nysed-tsi-visits year:2021-22")
     give_roles(bot)
     bot.app.client.timeout = 0.3
-    bot.services.extras["slack_auth"].probe_after = 0.0
+    bot.services.slack_auth.probe_after = 0.0
     d = Driver(bot)
     t = utc("2021-10-01T12:00:00Z")
     while t < utc("2022-01-01T12:00:00Z"):

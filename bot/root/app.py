@@ -9,7 +9,7 @@ import logging
 
 from bot.root.services import Services
 from handlers.dispatch import safe_dispatch
-from handlers.slack_client import SlackAuth, web_client
+from handlers.slack_client import web_client
 
 log = logging.getLogger("scep-bot")
 
@@ -45,7 +45,7 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
 
     import handlers
 
-    auth = services.extras.setdefault("slack_auth", SlackAuth())
+    auth = services.slack_auth
     app = App(
         client=web_client(token, services.settings.api_url, auth, services.settings.slack_timeout),
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),

@@ -15,6 +15,7 @@ from bot.core.command import load_features
 from bot.root.settings import Settings
 from bot.root.store import open_store
 from bot.store.port import Store
+from handlers.slack_client import SlackAuth
 
 log = logging.getLogger("scep-bot")
 
@@ -27,7 +28,9 @@ class Services:
     library: CycleLibrary
     clock: Callable[[], datetime]
     settings: Settings
-    extras: dict[str, Any] = field(default_factory=dict)
+    slack_auth: SlackAuth = field(default_factory=SlackAuth)  # whether Slack accepts the bot token (shared by every call)
+    sweeper: Any = None  # schedules.sweep.sweeper.Sweeper, made on the first sweep (one per process)
+    listener_state: dict[type, Any] = field(default_factory=dict)  # handlers' typed state, by class (handlers/app_state.py)
 
 
 def real_clock() -> datetime:

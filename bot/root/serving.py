@@ -72,7 +72,7 @@ def make_wsgi(app, services):
     def wsgi(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-            auth = services.extras.get("slack_auth")
+            auth = services.slack_auth
             if auth is not None and auth.probe_due():
                 try:  # Slack refused the token earlier: is it accepted again? (one call per probe interval)
                     app.client.auth_test()

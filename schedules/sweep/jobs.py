@@ -1,5 +1,5 @@
 """The clock: the one APScheduler job that runs the sweep, and the sweep as the CLI, the console
-and the tests call it (one ``Sweeper`` per process, kept in ``services.extras["sweeper"]``).
+and the tests call it (one ``Sweeper`` per process, kept in ``services.sweeper``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ log = logging.getLogger("scep-bot.sweep")
 
 
 def sweeper_for(services) -> Sweeper:
-    sw = services.extras.get("sweeper")
+    sw = services.sweeper
     if sw is None:
-        sw = services.extras["sweeper"] = Sweeper(services)
+        sw = services.sweeper = Sweeper(services)
     return sw
 
 

@@ -81,7 +81,7 @@ class Sweeper:
         store = self.services.store
         library = self.services.library
         report = SweepReport(at=now, dry_run=dry_run)
-        auth = self.services.extras.get("slack_auth")
+        auth = self.services.slack_auth
         if not dry_run and auth is not None and not auth.ok and not auth.probe_due():
             # Slack refuses the token (logged once, CRITICAL): claim nothing, post nothing, wait
             # for the next probe; what is due stays due
