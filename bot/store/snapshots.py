@@ -14,17 +14,11 @@ import threading
 from collections import OrderedDict
 from typing import Any, Iterable
 
+from bot.store.json_values import copy_json
+
 Tables = dict[str, dict[str, dict[str, Any]]]  # kind -> key -> document
 
 
-def copy_json(value: Any) -> Any:
-    """A deep copy of a JSON value (dicts, lists, scalars), several times faster than deepcopy."""
-    t = type(value)
-    if t is dict:
-        return {k: copy_json(v) for k, v in value.items()}
-    if t is list or t is tuple:
-        return [copy_json(v) for v in value]
-    return value
 
 
 class SchoolDocs:

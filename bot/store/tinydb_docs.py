@@ -14,19 +14,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.store.json_values import copy_json
 from bot.store.port import StoreError
 
 META = ("_meta", "school")  # (kind, key) of the adapter's own document: {"revision": int}
-
-
-def _copy(value: Any) -> Any:
-    """A deep copy of a JSON value (dicts, lists, scalars), several times faster than deepcopy."""
-    t = type(value)
-    if t is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if t is list or t is tuple:
-        return [_copy(v) for v in value]
-    return value
 
 
 def _strip(doc: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +25,7 @@ def _strip(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _strip_copy(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: _copy(v) for k, v in doc.items() if k != "_key"}
+    return {k: copy_json(v) for k, v in doc.items() if k != "_key"}
 
 
 def _dumps(doc: dict[str, Any]) -> str:
@@ -126,7 +117,7 @@ class _Docs:
         missing = object()
         items = equals.items()
         return [
-            _copy(d.get(name))
+            copy_json(d.get(name))
             for d in self._table(kind).values()
             if all(d.get(k, missing) == v for k, v in items)
         ]
@@ -188,7 +179,7 @@ class TinySchoolTx(_Docs):
             doc_id = str(self._next[kind])
             self._next[kind] += 1
             keys[key] = doc_id
-        body = {k: _copy(v) for k, v in doc.items() if k != "_key"}
+        body = {k: copy_json(v) for k, v in doc.items() if k != "_key"}
         body["_key"] = key
         table[doc_id] = body
         self._written[kind].add(doc_id)
