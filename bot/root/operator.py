@@ -13,7 +13,6 @@ from bot.root.services import build_services, real_clock
 from bot.root.settings import DATABASE_URL_FORM, ConfigError, Settings
 from bot.root.store import open_store
 from bot.store.port import StoreLocked
-from bot.store.postgres_migrations import describe, migrate
 
 
 def doctor_command() -> int:
@@ -40,6 +39,8 @@ def migrate_command() -> int:
     settings = Settings.from_env()
     if not settings.database_url:
         raise ConfigError(f"SCEP_DATABASE_URL must be set to the PostgreSQL database to migrate ({DATABASE_URL_FORM})")
+    from bot.store.postgres_migrations import describe, migrate  # psycopg loads only where it is used
+
     version, applied = migrate(settings.database_url)
     done = f"applied {', '.join(map(str, applied))}" if applied else "already up to date"
     print(f"scep-bot migrate: {describe(settings.database_url)} is at schema version {version} ({done})")

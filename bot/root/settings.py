@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -99,7 +97,11 @@ def default_data_dir() -> Path:
 
 def check_database_url(url: str) -> None:
     """``ConfigError`` naming SCEP_DATABASE_URL and the expected form unless ``url`` is a libpq
-    URL with a database name. The message never repeats the URL (it may hold a password)."""
+    URL with a database name. The message never repeats the URL (it may hold a password).
+    psycopg is imported here, not at the top: a TinyDB deployment never pays for loading it."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
     why = None
     if not re.match(r"^postgres(ql)?://", url):
         why = "it does not start with postgresql://"
