@@ -21,6 +21,7 @@ class School:
     team_id: str
     channel_id: str
     model: str = "TSI"
+    state: str | None = None  # US state code whose public holidays close the school (None: the model's)
     cycles: list[str] = field(default_factory=list)
     tz: str = dates.DEFAULT_TZ
     min_year: str | None = None
@@ -38,7 +39,7 @@ class School:
 
     def to_doc(self) -> dict[str, Any]:
         doc = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "extra"}
-        doc.update(self.extra)
+        doc.update((k, v) for k, v in self.extra.items() if not k.startswith("_"))  # "_district": attached by readers, never stored
         return doc
 
     @property
