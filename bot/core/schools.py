@@ -21,7 +21,6 @@ class School:
     team_id: str
     channel_id: str
     model: str = "TSI"
-    state: str | None = None  # US state code whose public holidays close the school (None: the model's)
     cycles: list[str] = field(default_factory=list)
     tz: str = dates.DEFAULT_TZ
     min_year: str | None = None
@@ -30,6 +29,7 @@ class School:
     holidays: list[str] = field(default_factory=list)
     created_at: str = ""
     created_by: str = ""
+    state: str | None = None  # US state code whose public holidays close the school (None: the model's)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
