@@ -101,7 +101,8 @@ def digests(driver: Driver, user: str) -> list[date]:
     for p in driver.dms(user):
         if p.text.startswith("Your week"):
             local = p.local()
-            assert (local.weekday(), local.hour, local.minute) == (0, 8, 0), f"digest at {local}"
+            # Monday 08:00, or Tuesday when Monday is a public holiday (HOLIDAY_MONDAYS)
+            assert (local.weekday(), local.hour, local.minute) in ((0, 8, 0), (1, 8, 0)), f"digest at {local}"
             out.append(local.date())
     return out
 
@@ -109,6 +110,17 @@ def digests(driver: Driver, user: str) -> list[date]:
 # ---------------------------------------------------------------- seed 000: TSI visits, 2021-22
 
 C = "nysed-tsi-visits"
+# The Mondays of 2021-22 that are New York public holidays: the weekly digest waits for Tuesday.
+HOLIDAY_MONDAYS = {
+    date(2021, 7, 5): date(2021, 7, 6),  # Independence Day (Sunday Jul 4) observed
+    date(2021, 9, 6): date(2021, 9, 7),  # Labor Day
+    date(2021, 10, 11): date(2021, 10, 12),  # Columbus Day
+    date(2022, 1, 17): date(2022, 1, 18),  # Martin Luther King Jr. Day
+    date(2022, 2, 21): date(2022, 2, 22),  # Washington's Birthday
+    date(2022, 5, 30): date(2022, 5, 31),  # Memorial Day
+    date(2022, 6, 20): date(2022, 6, 21),  # Juneteenth (Sunday Jun 19) observed
+    date(2022, 7, 4): date(2022, 7, 5),  # Independence Day
+}
 
 
 def test_a_year_of_tsi_support_visits(year_bot):
@@ -153,7 +165,7 @@ def test_a_year_of_tsi_support_visits(year_bot):
     assert replaced and "marked done by" in replaced[-1]["text"]
     assert not any(e.get("action_id") == "nudge_done" for b in replaced[-1]["blocks"] for e in b.get("elements", []) if isinstance(e, dict))
     # a weekly digest to the liaison every Monday at 08:00 her time
-    assert digests(d, LIAISON) == mondays(date(2021, 7, 2), date(2022, 8, 1))
+    assert digests(d, LIAISON) == [HOLIDAY_MONDAYS.get(m, m) for m in mondays(date(2021, 7, 2), date(2022, 8, 1))]
     # nothing is pending: every sweep after the last nudge found nothing due
     assert d.reports[-1].deliveries == []
 
@@ -216,7 +228,8 @@ DRAFT_MAY_20 = ("priority-lever-goals", "tlt-transition", "summer-plan")
 
 def sezp_expected() -> list:
     exp = (
-        window("mid-year-data-review", opens=(2022, 1, 3), midpoint=(2022, 1, 17), closing=(2022, 1, 28), overdue=(2022, 2, 1), cycle=S)
+        # MLK Day (Mon Jan 17 2022): the midpoint waits for Tuesday
+        window("mid-year-data-review", opens=(2022, 1, 3), midpoint=(2022, 1, 18), closing=(2022, 1, 28), overdue=(2022, 2, 1), cycle=S)
         + window("budgets-launch", opens=(2022, 2, 10), cycle=S)
         + deadline("optional-services-sps:due", (2022, 2, 15), (2022, 2, 22), (2022, 2, 25), (2022, 3, 1), (2022, 3, 2), cycle=S)
         + deadline("optional-services-sezp:due", (2022, 3, 25), (2022, 4, 1), (2022, 4, 6), (2022, 4, 8), (2022, 4, 11), cycle=S)
@@ -230,20 +243,22 @@ def sezp_expected() -> list:
         + window("target-setting", opens=(2022, 9, 1), midpoint=(2022, 9, 29), closing=(2022, 10, 25), overdue=(2022, 10, 31), cycle=S)
         + deadline("mid-year-targets:due", (2022, 10, 14), (2022, 10, 21), (2022, 10, 26), (2022, 10, 28), (2022, 10, 31), cycle=S)
         + deadline("tlt-selection:due", (2022, 10, 14), (2022, 10, 21), (2022, 10, 26), (2022, 10, 28), (2022, 10, 31), cycle=S)
-        + window("monitoring", opens=(2022, 10, 3), midpoint=(2022, 11, 15), closing=(2022, 12, 28), overdue=(2023, 1, 2), cycle=S)
+        # New Year's Day 2023 is a Sunday, observed Monday Jan 2: overdue on Tuesday
+        + window("monitoring", opens=(2022, 10, 3), midpoint=(2022, 11, 15), closing=(2022, 12, 28), overdue=(2023, 1, 3), cycle=S)
     )
     for step in DRAFT_MAY_6:
         exp += deadline(f"{step}:draft", (2022, 4, 22), (2022, 4, 29), (2022, 5, 4), (2022, 5, 6), (2022, 5, 9), cycle=S)
     for step in DRAFT_MAY_20:
         exp += deadline(f"{step}:draft", (2022, 5, 6), (2022, 5, 13), (2022, 5, 18), (2022, 5, 20), (2022, 5, 23), cycle=S)
     for step in DRAFT_MAY_6 + DRAFT_MAY_20:
-        exp += deadline(f"{step}:final", (2022, 5, 13), (2022, 5, 20), (2022, 5, 25), (2022, 5, 27), (2022, 5, 30), cycle=S)
+        # FINAL on Friday May 27, the Friday before Memorial Day: the overdue burst waits for Tuesday May 31
+        exp += deadline(f"{step}:final", (2022, 5, 13), (2022, 5, 20), (2022, 5, 25), (2022, 5, 27), (2022, 5, 31), cycle=S)
     return exp
 
 
 def test_a_year_of_sezp_deadlines_draft_and_final(year_bot):
     bot = year_bot
-    d = set_up(bot, "2021-12-15T15:00:00Z", "Brightwood cycles:sezp-planning year:2022-23")
+    d = set_up(bot, "2021-12-15T15:00:00Z", "Brightwood cycles:sezp-planning year:2022-23 state:MA")
     store = bot.services.store
 
     def calendars_draft_done():
@@ -265,17 +280,18 @@ def test_a_year_of_sezp_deadlines_draft_and_final(year_bot):
         with store.transaction(store.school_ids()[0]) as tx:
             steps.set_anchor(tx, SchoolYear.parse("2022-23"), "august-pd", date(2022, 8, 22), PRINCIPAL, bot.now)
 
-    d.run(utc("2021-12-15T16:00:00Z"), utc("2023-01-03T05:00:00Z"), events={
+    d.run(utc("2021-12-15T16:00:00Z"), utc("2023-01-04T05:00:00Z"), events={
         utc("2022-05-05T18:00:00Z"): calendars_draft_done,
         utc("2022-05-20T15:00:00Z"): priority_levers_final_done,
         utc("2022-07-29T15:00:00Z"): august_pd,
     })
-    # the next instance (2023-24) starts in January: its data review window opens Mon Jan 2 2023
-    expected = sezp_expected() + [((2023, 1, 2), f"{S}/mid-year-data-review", "opens")]
+    # the next instance (2023-24) starts in January: its data review window opens Mon Jan 2 2023,
+    # New Year's Day observed in Massachusetts: the nudge goes out Tuesday Jan 3
+    expected = sezp_expected() + [((2023, 1, 3), f"{S}/mid-year-data-review", "opens")]
     # marked done: the calendars DRAFT (May 5) and the priority levers FINAL (May 20)
     for gone in [((2022, 5, 6), f"{S}/calendars:draft", "morning-of"), ((2022, 5, 9), f"{S}/calendars:draft", "overdue"),
                  ((2022, 5, 25), f"{S}/priority-levers:final", "before-2"), ((2022, 5, 27), f"{S}/priority-levers:final", "morning-of"),
-                 ((2022, 5, 30), f"{S}/priority-levers:final", "overdue")]:
+                 ((2022, 5, 31), f"{S}/priority-levers:final", "overdue")]:
         expected.remove(gone)
     check_posts(d, expected)
     # 4pm deadlines keep their local time across DST, and the text says so
@@ -319,13 +335,14 @@ def test_a_year_of_district_review_with_holidays_and_a_school_override(year_bot)
         # this school's own rule: 10 and 3 days before the first draft (Fri May 14, 4pm)
         + [((2021, 5, 4), f"{R}/first-draft:due", "before-10"), ((2021, 5, 11), f"{R}/first-draft:due", "before-3"),
            ((2021, 5, 14), f"{R}/first-draft:due", "morning-of"), ((2021, 5, 17), f"{R}/first-draft:due", "overdue")]
-        + window("first-feedback", opens=(2021, 5, 17), midpoint=(2021, 5, 21), closing=(2021, 5, 25), overdue=(2021, 5, 31), cycle=R)
+        # Memorial Day (Mon May 31 2021): the overdue notice waits for Tuesday
+        + window("first-feedback", opens=(2021, 5, 17), midpoint=(2021, 5, 21), closing=(2021, 5, 25), overdue=(2021, 6, 1), cycle=R)
         + deadline("revisions:due", (2021, 5, 28), (2021, 6, 4), (2021, 6, 9), (2021, 6, 11), (2021, 6, 14), cycle=R)
         + window("final-review", opens=(2021, 6, 14), midpoint=(2021, 6, 21), closing=(2021, 6, 22), overdue=(2021, 6, 28), cycle=R)
         + window("approval", opens=(2021, 6, 28), midpoint=(2021, 7, 6), closing=(2021, 7, 12), overdue=(2021, 7, 16), cycle=R)
         # Oct 18 is a district holiday (midpoint moves to the 19th), Nov 1 a school holiday (overdue on the 2nd)
         + window("checkin-fall", opens=(2021, 10, 1), midpoint=(2021, 10, 19), closing=(2021, 10, 28), overdue=(2021, 11, 2), cycle=R)
-        + window("checkin-winter", opens=(2022, 1, 3), midpoint=(2022, 1, 17), closing=(2022, 1, 28), overdue=(2022, 2, 1), cycle=R)
+        + window("checkin-winter", opens=(2022, 1, 3), midpoint=(2022, 1, 18), closing=(2022, 1, 28), overdue=(2022, 2, 1), cycle=R)  # MLK Day
     )
     check_posts(d, expected)
     kinds = {s.id: s.kind for s in bot.services.library.get(R).steps}

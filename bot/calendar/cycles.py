@@ -231,6 +231,10 @@ class Step(BaseModel):
     # what the step sends to the district for approval (deliverables can always be submitted):
     # makes it a step for `/scep submit` (visit 5: the final SCEP)
     approval: str = ""
+    # where a deadline carried to a closed day (weekend, public holiday, closure) goes: the
+    # school day before, the school day after, or nowhere (keep). Unset: the school day before,
+    # except a milestone's date, which is the calendar's own and is kept (July 1 starts a year)
+    on_closed_day: Literal["previous", "next", "keep"] | None = None
 
     @model_validator(mode="after")
     def _has_dates(self) -> "Step":
@@ -246,6 +250,11 @@ class Step(BaseModel):
     @property
     def label(self) -> str:
         return self.short or self.title
+
+    @property
+    def closed_day_rule(self) -> str:
+        """``on_closed_day``, or its default for the step's kind."""
+        return self.on_closed_day or ("keep" if self.kind == "milestone" else "previous")
 
 
 class Cycle(BaseModel):
@@ -303,27 +312,4 @@ class Cycle(BaseModel):
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
-
-
-# ---------------------------------------------------------------- loading
-
-
-
-
-
-
-
-
-
-
-# ---------------------------------------------------------------- instantiation
-
-
-
-
-
-
-
-
-
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.calendar import dates
+from bot.calendar.closures import Calendar
 from bot.calendar.cycles import DEADLINE_LABELS, Cycle, DateSpec, Step
 from bot.calendar.dates import SchoolYear
 
@@ -15,6 +16,14 @@ class Deadline:
     label: str  # due | draft | final
     at: datetime  # UTC
     timed: bool  # False: due at the end of the local day
+    moved_from: date | None = None  # the local date the cycle gives, when it fell on a closed day
+    moved_why: str = ""  # "weekend", the holiday's or the closure's name
+
+    def moved_note(self) -> str:
+        """`` (moved from Sat Mar 1: weekend)``, or "" when the deadline is on its own date."""
+        if self.moved_from is None:
+            return ""
+        return f" (moved from {self.moved_from:%a} {self.moved_from:%b} {self.moved_from.day}: {self.moved_why})"
 
 
 @dataclass(frozen=True)
@@ -52,10 +61,20 @@ def carry_date(spec: DateSpec, cycle: Cycle, year: SchoolYear, default: str | No
     return dates.shift_years(spec.on, year - cycle.year, carry=spec.carry or default or cycle.carry)
 
 
+def deadline(label: str, spec: DateSpec, step: Step, cycle: Cycle, year: SchoolYear, tz: str, closed: Calendar | None) -> Deadline:
+    """One deadline of ``step`` for ``year``: carried, then moved off a closed day by the step's
+    ``on_closed_day`` rule (weekends only when ``closed`` is None)."""
+    day = carry_date(spec, cycle, year)
+    moved, why = (closed or Calendar()).move(day, step.closed_day_rule)  # type: ignore[arg-type]
+    at = dates.local_instant(moved, spec.at, tz)
+    return Deadline(label, at, spec.at is not None, day if why else None, why or "")
+
+
 def instantiate(
-    cycle: Cycle, year: SchoolYear, tz: str, anchors: dict[str, date] | None = None
+    cycle: Cycle, year: SchoolYear, tz: str, anchors: dict[str, date] | None = None, closed: Calendar | None = None
 ) -> list[DatedStep]:
-    """Every step of ``cycle`` for school ``year`` in zone ``tz``; anchors are local dates."""
+    """Every step of ``cycle`` for school ``year`` in zone ``tz``; anchors are local dates;
+    ``closed``: the school's closed days, that deadlines move off (None: weekends only)."""
     anchors = anchors or {}
     out: list[DatedStep] = []
     for step in cycle.steps:
@@ -92,7 +111,7 @@ def instantiate(
                 if opens and closes and closes < opens:  # the meeting came before the data
                     closes = dates.local_instant(dates.local_today(opens, tz), None, tz)
         deadlines = tuple(
-            Deadline(label, dates.local_instant(carry_date(spec, cycle, year), spec.at, tz), spec.at is not None)
+            deadline(label, spec, step, cycle, year, tz, closed)
             for label, spec in sorted(step.deadlines.items(), key=lambda kv: DEADLINE_LABELS.index(kv[0]))
         )
         out.append(DatedStep(cycle, step, year, tz, opens, closes, deadlines, tuple(waiting), estimated))

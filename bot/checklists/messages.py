@@ -15,6 +15,7 @@ from bot.core.steps import StepRef, ref_for_key
 from bot.errors import UserError
 from bot.store.port import Store
 from bot.store.schema import CHECKLIST_KEY, STEP_KIND
+from bot.core.school_calendar import read_school
 
 MAX_MESSAGES = 5  # channel posts of one checklist kept in sync
 
@@ -83,7 +84,7 @@ def refresh(ctx: Ctx, state: SchoolState, ref: StepRef, *, also: tuple[str, str]
         return lambda: forget_message(store, sid, cl.key, channel, ts)
 
     def rerender() -> tuple[str, list[dict[str, Any]]]:
-        fresh = SchoolState.read(store.view(sid))
+        fresh = read_school(store, sid)
         if fresh is None:
             return text, blocks
         return render(fresh, for_ref(fresh, ref), fresh.step_state(ref.year, ref.key), now, banner=banner)
@@ -94,7 +95,7 @@ def refresh(ctx: Ctx, state: SchoolState, ref: StepRef, *, also: tuple[str, str]
 def redraw(ctx: Ctx, change: StepChanged) -> list[MessageUpdate]:
     """``chat.update`` for every remembered post of a changed step's checklist (none when the
     school or the step is gone)."""
-    state = SchoolState.read(ctx.store.view(change.school_id)) if change.school_id in ctx.store.school_ids() else None
+    state = read_school(ctx.store, change.school_id) if change.school_id in ctx.store.school_ids() else None
     if state is None:
         return []
     try:

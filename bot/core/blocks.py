@@ -89,7 +89,8 @@ def when_phrase(item, now: datetime, tz: str) -> str:
         return esc(d.step.undated or "no date given")
     if item.label:  # a deadline
         days = dates.days_between(now, item.at, tz)
-        base = f"due {dates.fmt_local(item.at, tz)}"
+        moved = next((dl.moved_note() for dl in d.deadlines if dl.label == item.label), "")
+        base = f"due {dates.fmt_local(item.at, tz)}{moved}"
         if status == "overdue":
             return f"{base}, *overdue* ({'today' if days == 0 else dates.days_phrase(days)})"
         if status in ("done", "passed"):

@@ -10,6 +10,7 @@ from bot.calendar.cycle_files import CycleLibrary
 from bot.core.schools import SchoolState
 from bot.errors import UserError
 from bot.store.port import Store
+from bot.core.school_calendar import read_school
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Ctx:
     def state(self) -> SchoolState:
         """This channel's school, or a UserError saying how to link one."""
         sid = self.school_id
-        state = SchoolState.read(self.store.view(sid)) if sid else None
+        state = read_school(self.store, sid) if sid else None
         if state is None:
             raise UserError("This channel isn't linked to a school yet: `/scep setup &lt;school name&gt;`")
         return state

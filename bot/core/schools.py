@@ -29,6 +29,7 @@ class School:
     holidays: list[str] = field(default_factory=list)
     created_at: str = ""
     created_by: str = ""
+    state: str | None = None  # US state code whose public holidays close the school (None: the model's)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -38,7 +39,7 @@ class School:
 
     def to_doc(self) -> dict[str, Any]:
         doc = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "extra"}
-        doc.update(self.extra)
+        doc.update((k, v) for k, v in self.extra.items() if not k.startswith("_"))  # "_district": attached by readers, never stored
         return doc
 
     @property

@@ -22,6 +22,7 @@ from bot.core.schools import SchoolState, iso, step_key
 from bot.errors import UserError
 from bot.store.port import SchoolTx
 from bot.store.schema import ANCHOR_KIND, AUDIT_KIND, STEP_KIND
+from bot.core.school_calendar import read_school
 
 _WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5"}
 
@@ -191,7 +192,7 @@ def parse_key(key: str) -> tuple[SchoolYear, str, str]:
 
 def tracked_school(ctx: Ctx, school_id: str, gone: str = "This school is no longer tracked here.") -> SchoolState:
     """The school a button or form names, read afresh; StaleStep(``gone``) when it is no longer tracked."""
-    state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
+    state = read_school(ctx.store, school_id) if school_id and ctx.store.index_entry(school_id) else None
     if state is None:
         raise StaleStep(gone)
     return state

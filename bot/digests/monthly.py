@@ -1,8 +1,8 @@
 """The monthly digest, in the shape of the monthly work updates of a state's support to its
 low-performing schools (seeds/003): what happened last month, for whom, and what comes next.
 
-On the first school day of each month (Monday to Friday, not one of the school's holidays), at
-09:00 in the school's zone, its channel gets "In November: Visit 1 held on Nov 3 (6 notes on 3
+On the first school day of each month (by the school's calendar of record: no weekend, public
+holiday or closure), at 09:00 in the school's zone, its channel gets "In November: Visit 1 held on Nov 3 (6 notes on 3
 commitments); Priority Levers Form DRAFT submitted on Nov 5. Coming in December: ...", and each
 liaison a roll-up of their schools by DM (sent with the first of their schools, by id). Built
 from what the bot knows (visits held, deliverables done, notes captured) at send time. A month
@@ -23,6 +23,8 @@ from bot.calendar.dates import SchoolYear
 from bot.core import blocks as bk
 from bot.core import progress
 from bot.core.outbox import Outgoing
+from bot.calendar.closures import Calendar
+from bot.core.school_calendar import school_calendar
 from bot.core.schools import School, SchoolState, iso
 from bot.notes.held import held_at, held_day
 from bot.notes.prompts import PROMPT_KINDS
@@ -31,13 +33,10 @@ DIGEST_AT = time(9, 0)
 DIGEST_EXPIRES = timedelta(days=7)
 
 
-def first_school_day(year: int, month: int, holidays: list[str] | None = None) -> date:
-    """The first Monday-to-Friday of the month that is not one of the school's holidays."""
-    off = set(holidays or [])
-    day = date(year, month, 1)
-    while day.weekday() >= 5 or day.isoformat() in off:
-        day += timedelta(days=1)
-    return day
+def first_school_day(year: int, month: int, calendar: Calendar | None = None) -> date:
+    """The first school day of the month by the school's calendar of record (weekdays only
+    when ``calendar`` is None): not a weekend, public holiday or closure."""
+    return (calendar or Calendar()).roll(date(year, month, 1), +1)
 
 
 def month_start(day: date) -> date:
@@ -187,7 +186,7 @@ def _notes_phrase(st: dict[str, Any]) -> str:
 
 def due_instant(school: School, month_first: date) -> datetime:
     """09:00 local on the first school day of the month."""
-    day = first_school_day(month_first.year, month_first.month, school.holidays)
+    day = first_school_day(month_first.year, month_first.month, school_calendar(school))
     return dates.local_instant(day, DIGEST_AT, school.tz)
 
 

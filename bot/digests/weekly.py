@@ -1,4 +1,6 @@
-"""The weekly digest: Monday 08:00 in each liaison's time zone, a DM with all their schools.
+"""The weekly digest: 08:00 on the week's first school day (Monday, unless Monday is a public
+holiday or a closure of the liaison's first school: then the next school day) in each liaison's
+time zone, a DM with all their schools.
 
 For every school where the person is a liaison: what is overdue, what is due (or closes) in the
 next two weeks, and which open windows have no visit scheduled. A workspace provider of the
@@ -17,6 +19,7 @@ from bot.calendar.cycle_files import CycleLibrary
 from bot.core import blocks as bk
 from bot.core import progress
 from bot.core.outbox import Outgoing
+from bot.core.school_calendar import school_calendar
 from bot.core.schools import SchoolState
 from bot.nudges.rules import SCHEDULABLE
 
@@ -46,8 +49,9 @@ def weekly_digests(schools: list[SchoolState], library: CycleLibrary, now: datet
         tz = person.get("tz") if person.get("tz") and dates.is_zone(person.get("tz")) else states[0].school.tz
         today = dates.local_today(now, tz)
         monday = today - timedelta(days=today.weekday())
+        calendar = school_calendar(states[0].school)
         for week in (monday, monday + timedelta(days=7)):
-            due = dates.local_instant(week, DIGEST_TIME, tz)
+            due = dates.local_instant(calendar.roll(week, +1), DIGEST_TIME, tz)
             mine = [s for s in states if not _created(s) or _created(s) <= due]
             if not mine:
                 continue

@@ -15,6 +15,7 @@ from bot.core.permissions import is_workspace_admin
 from bot.core.schools import SchoolState
 from bot.home.view import PAGE_SIZE, HomeTab, SchoolCard, home_view
 from bot.schools.membership import all_schools, schools_of
+from bot.core.school_calendar import read_school
 
 NEXT_ITEMS = 40  # items per school: the next one, the overdue count, the first to schedule
 
@@ -34,7 +35,7 @@ def gather_home(ctx: Ctx, page: int = 1) -> HomeTab:
     page = min(max(1, page), pages)
     cards = []
     for sid in order[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
-        state = SchoolState.read(ctx.store.view(sid))
+        state = read_school(ctx.store, sid)
         if state is None:
             continue
         items = progress.next_items(state, ctx.library, ctx.now, NEXT_ITEMS)

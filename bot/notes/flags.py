@@ -19,6 +19,7 @@ from bot.notes import privacy
 from bot.notes.messages import text_hash
 from bot.store.port import Store
 from bot.store.schema import NOTE_KIND
+from bot.core.school_calendar import read_school
 
 
 def redact(store: Store, school_id: str, key: str, who: str, now: datetime, *, may: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def decide_flag(ctx: Ctx, value: str, redacting: bool) -> Result:
         sid, key = data["s"], data["k"]
     except (ValueError, KeyError, TypeError):
         raise UserError("That button is broken; use `/scep notes` to find the note.") from None
-    state = SchoolState.read(ctx.store.view(sid)) if sid in ctx.store.school_ids() else None
+    state = read_school(ctx.store, sid) if sid in ctx.store.school_ids() else None
     if state is None:
         raise UserError("That school no longer exists.")
     may = may_change_note(ctx, state.school)

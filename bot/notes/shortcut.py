@@ -21,6 +21,7 @@ from bot.notes.reading import step_refs_with_notes
 from bot.notes.shortcut_view import shortcut_view, step_value
 from bot.notes.warning import capture_result
 from bot.schools.membership import schools_of
+from bot.core.school_calendar import read_school
 
 # (store, user id, team id) -> [(school id, the person's roles)]: the schools where they hold a role
 
@@ -39,7 +40,7 @@ def shortcut_form(ctx: Ctx, metadata: str, school_id: str | None, message_previe
     sid = school_id if any(e["school_id"] == school_id for e in entries) else (ctx.school_id or entries[0]["school_id"])
     if not any(e["school_id"] == sid for e in entries):
         sid = entries[0]["school_id"]
-    state = SchoolState.read(ctx.store.view(sid))
+    state = read_school(ctx.store, sid)
     if state is None:
         raise UserError("That school has no profile yet: run `/scep setup` in its channel.")
     steps = school_steps(state, ctx.library, ctx.now)
@@ -61,7 +62,7 @@ def shortcut_schools(ctx: Ctx) -> list[dict[str, Any]]:
         raise UserError("No schools yet: link a channel to a school first with `/scep setup &lt;school name&gt;`.")
     here = ctx.school_id
     if here:
-        state = SchoolState.read(ctx.store.view(here))
+        state = read_school(ctx.store, here)
         if state is None:
             raise UserError("This channel's school has no profile yet: run `/scep setup` here.")
         R.require(ctx, state.school, "act")
@@ -94,7 +95,7 @@ def _default_step(ctx: Ctx, state: SchoolState, steps: list[DatedStep]) -> str |
 
 
 def save_from_shortcut(ctx: Ctx, msg: dict[str, Any], school_id: str, step_value: str, commitment: int, *, permalink: str, author_name: str | None) -> Result:
-    state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
+    state = read_school(ctx.store, school_id) if school_id and ctx.store.index_entry(school_id) else None
     if state is None:
         raise UserError("Pick a school from the list.")
     here = ctx.school_id

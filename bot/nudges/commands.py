@@ -16,6 +16,7 @@ from bot.core.schools import SchoolState
 from bot.core.steps import StepRef, may_mark_done
 from bot.errors import UserError
 from bot.nudges import nudges
+from bot.core.school_calendar import read_school
 
 
 def _plain(text: str) -> str:
@@ -27,7 +28,7 @@ def _button_target(ctx: Ctx, value: str):
     button = NudgeButton.decode(value)
     if button is None:
         raise UserError("That button is from an older message I can't read any more: use `/scep next` in the school's channel.")
-    state = SchoolState.read(ctx.store.view(button.school_id)) if button.school_id in ctx.store.school_ids() else None
+    state = read_school(ctx.store, button.school_id) if button.school_id in ctx.store.school_ids() else None
     if state is None:
         raise UserError("That school is no longer tracked here.")
     dated = nudges.find_dated(state, ctx.library, button.year, button.cycle_id, button.step_id)

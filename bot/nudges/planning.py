@@ -185,7 +185,7 @@ def _cycle_templates(cycle: Cycle, year: SchoolYear, state: SchoolState, days: S
     if hit is not None and hit[0] is cycle:
         return hit[1]
     result = []
-    for dated in instantiate(cycle, year, days.tz, anchors):
+    for dated in instantiate(cycle, year, days.tz, anchors, days.calendar):
         rules, _ = effective_rules(cycle, dated.step.id, policy)
         result.append((dated, rules, _step_templates(dated, rules, days)))
     if len(_MEMO) > 50_000:

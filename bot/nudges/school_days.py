@@ -1,40 +1,41 @@
-"""School days: when a school may be nudged (the nudge hour, quiet weekdays, school and district
-holidays), and the school's nudge settings they come from.
+"""School days: when a school may be nudged (the nudge hour, quiet weekdays, the school's
+calendar of record), and the school's nudge settings they come from.
 
 A nudge goes out at 09:00 school-local (the school may choose another hour) on a school day:
-never Saturday or Sunday, nor the school's extra quiet weekdays, nor a school or district
-holiday. Days are local dates in the school's zone; instants are UTC.
+never Saturday or Sunday, nor the school's extra quiet weekdays, nor a public holiday of its
+state, nor a district or school closure (bot.core.school_calendar). Days are local dates in the school's zone; instants are UTC.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable
+from typing import Any
 
-from bot.calendar import dates
-from bot.core.schools import School, SchoolState
+from bot.calendar import closures, dates
+from bot.calendar.closures import Calendar
+from bot.core.school_calendar import DISTRICT_KEY, attach_district, school_calendar  # noqa: F401 (re-exported)
+from bot.core.schools import School
 from bot.store.schema import POLICY_KEY
 
 NUDGE_TIME = time(9, 0)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKEND = frozenset({5, 6})
-MAX_HOLIDAY_RANGE = 120  # days in one holiday range
-DISTRICT_KEY = "_district"  # School.extra["_district"]: the workspace's settings, attached by readers
+WEEKEND = closures.WEEKEND
+MAX_HOLIDAY_RANGE = closures.MAX_RANGE_DAYS  # days in one holiday range
 
 
 @dataclass(frozen=True)
 class SchoolDays:
-    """When a school may be nudged: ``at`` local time on a day that is not quiet."""
+    """When a school may be nudged: ``at`` local time on a school day of its calendar of record
+    (``calendar``: weekends, public holidays, closures) that is not one of its quiet weekdays."""
 
     tz: str
     at: time = NUDGE_TIME
     quiet: frozenset[int] = WEEKEND
-    holidays: frozenset[date] = frozenset()
+    calendar: Calendar = Calendar()
 
     def is_school_day(self, day: date) -> bool:
-        return day.weekday() not in self.quiet and day not in self.holidays
+        return day.weekday() not in self.quiet and self.calendar.is_open(day)
 
     def roll(self, day: date, step: int) -> date | None:
         """``day`` if it is a school day, else the nearest one in direction ``step`` (+1/-1)."""
@@ -49,56 +50,18 @@ class SchoolDays:
 
     @property
     def signature(self) -> tuple:
-        return (self.tz, self.at, self.quiet, self.holidays)
-
-
-def parse_holidays(entries: Iterable[str]) -> frozenset[date]:
-    """Days from ``YYYY-MM-DD`` and ``YYYY-MM-DD..YYYY-MM-DD`` entries (bad entries are ignored
-    here: they are refused when typed)."""
-    out: set[date] = set()
-    for entry in entries or ():
-        try:
-            first, last = parse_holiday(str(entry))
-        except ValueError:
-            continue
-        d = first
-        while d <= last:
-            out.add(d)
-            d += timedelta(days=1)
-    return frozenset(out)
-
-
-_HOLIDAY_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
+        return (self.tz, self.at, self.quiet, self.calendar)
 
 
 def parse_holiday(text: str) -> tuple[date, date]:
     """``2021-12-24`` or ``2021-12-24..2022-01-02`` -> (first, last); ValueError saying the form."""
-    form = "write a holiday as a date like 2021-11-25, or a range like 2021-12-24..2022-01-02"
-    m = _HOLIDAY_RE.match(text.strip())
-    if not m:
-        raise ValueError(f"'{text}' is not a holiday: {form}")
-    try:
-        first = date.fromisoformat(m.group(1))
-        last = date.fromisoformat(m.group(2)) if m.group(2) else first
-    except ValueError:
-        raise ValueError(f"'{text}' is not a real date: {form}") from None
-    if last < first:
-        raise ValueError(f"'{text}' ends before it starts: {form}")
-    if (last - first).days >= MAX_HOLIDAY_RANGE:
-        raise ValueError(f"'{text}' is {(last - first).days + 1} days long: a holiday range is at most {MAX_HOLIDAY_RANGE} days")
-    return first, last
+    return closures.parse_range(text)
 
 
 def school_policy(school: School) -> dict[str, Any]:
     """The school's nudge overrides (``School.extra["nudges"]``), always a dict."""
     doc = school.extra.get(POLICY_KEY)
     return doc if isinstance(doc, dict) else {}
-
-
-def attach_district(state: SchoolState, holidays: list[str] | None) -> SchoolState:
-    """Give ``state`` the district's holidays (a workspace setting) so its calendar knows them."""
-    state.school.extra[DISTRICT_KEY] = {"holidays": list(holidays or [])}
-    return state
 
 
 def school_days(school: School) -> SchoolDays:
@@ -110,8 +73,7 @@ def school_days(school: School) -> SchoolDays:
         except ValueError:
             pass
     quiet = set(WEEKEND) | {WEEKDAYS.index(d) for d in pol.get("quiet", []) if d in WEEKDAYS}
-    district = (school.extra.get(DISTRICT_KEY) or {}).get("holidays") or []
-    return SchoolDays(school.tz, at, frozenset(quiet), parse_holidays([*(school.holidays or []), *district]))
+    return SchoolDays(school.tz, at, frozenset(quiet), school_calendar(school))
 
 
 def next_school_morning(school: School, now: datetime, days_ahead: int) -> datetime:

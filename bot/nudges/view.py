@@ -95,7 +95,8 @@ def headline(n: Nudge, state: SchoolState, now: datetime, rule: str | None = Non
             local = dates.to_local(at, tz)
             hour = "by the end of the day" if local.time() == dates.END_OF_DAY else f"at {dates.fmt_local(at, tz).split(', ', 1)[1]}"
             return f":alarm_clock: {title} is due today {hour}."
-        return f":spiral_calendar_pad: {title} is due {dates.fmt_local(at, tz)} ({dates.days_phrase(days_left)})."
+        moved = next((dl.moved_note() for dl in d.deadlines if dl.label == n.label), "")
+        return f":spiral_calendar_pad: {title} is due {dates.fmt_local(at, tz)}{moved} ({dates.days_phrase(days_left)})."
     if rule == "snoozed":
         inner = n.detail.get("snoozed_rule") or ""
         if inner in ("", "snoozed") or (inner == "midpoint" and scheduled):

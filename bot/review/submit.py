@@ -25,6 +25,7 @@ from bot.errors import UserError
 from bot.review.rules import labels_of, next_submission, review_of, reviewers, what
 from bot.review.views import dm
 from bot.store.schema import REVIEW_KEY, STEP_KIND
+from bot.core.school_calendar import read_school
 
 
 def submit(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Result:
@@ -83,7 +84,7 @@ def submit(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Res
         audit(tx, ctx.user_id, ctx.now, "review " + event, step=ref.key, year=ref.year.name, label=label, round=rnd)
         if dated.deadlines and label not in (doc.get("done") or {}):
             marker.mark_in(tx, ref, label)
-    state = SchoolState.read(ctx.store.view(school.school_id))
+    state = read_school(ctx.store, school.school_id)
     doc = state.step_state(ref.year, ref.key)
     rv = review_of(doc)
     store, sid, key = ctx.store, school.school_id, ref.state_key

@@ -146,7 +146,8 @@ def nudges_command(args) -> int:
     now = real_clock()
     days = N.school_days(state.school)
     print(f"{state.school.name} ({sid}) · channel {state.school.channel_id} · {state.school.tz} · nudges at {days.at:%H:%M} on school days "
-          f"(quiet: {', '.join(N.WEEKDAYS[d] for d in sorted(days.quiet))}; holidays: {len(days.holidays)} days)"
+          f"(quiet: {', '.join(N.WEEKDAYS[d] for d in sorted(days.quiet))}; closed days: public holidays of {days.calendar.state or 'no state'}, "
+          f"{len(days.calendar.closures)} closures: `/scep holidays`)"
           + (" · NUDGES OFF" if N.school_policy(state.school).get("enabled") is False else ""))
     rows = calendar_rows(state, library, now, year, view.all(LEDGER), plain=True)
     print(f"{len(rows)} nudges ({year.name if year else 'current cycle years'}), local time:")

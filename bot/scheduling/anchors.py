@@ -19,6 +19,7 @@ from bot.core.schools import SchoolState
 from bot.core.steps import StepRef, set_anchor
 from bot.errors import UserError
 from bot.scheduling.schedule import window_text
+from bot.core.school_calendar import read_school
 
 DATA_KINDS = {
     "milestones": "milestones-data", "milestone": "milestones-data", "epm": "milestones-data",
@@ -89,7 +90,7 @@ def _set_anchor(ctx: Ctx, args: list[str], kinds: dict[str, str], what_word: str
     before = state.anchor_dates(year).get(anchor)
     with ctx.store.transaction(state.school.school_id) as tx:
         set_anchor(tx, year, anchor, when.day, ctx.user_id, ctx.now)
-    new_state = SchoolState.read(ctx.store.view(state.school.school_id))
+    new_state = read_school(ctx.store, state.school.school_id)
     text = f":pushpin: <@{ctx.user_id}> recorded {bk.esc(title)}: *{dates.fmt_day(when.day)}* ({year})"
     if before and before != when.day:
         text += f", was {dates.fmt_day(before)}"

@@ -14,6 +14,7 @@ from bot.core.schools import SchoolState
 from bot.core.steps import may_mark_done, school_steps, split_ref, undo_done
 from bot.errors import UserError
 from bot.review.rules import next_submission, reviewers
+from bot.core.school_calendar import read_school
 
 LABELS = ("draft", "final", "due")
 
@@ -56,7 +57,7 @@ def cmd_done(ctx: Ctx, args: list[str]) -> Result:
         text += f" Its checklist is {done_n}/{total}: `/scep checklist {bk.esc(dated.step.label.lower())}`."
     if dated.step.kind == "deliverable" and reviewers(state) and next_submission(dated, doc):
         text += f" Send it for review: `/scep submit {bk.esc(dated.step.label.lower())}{' ' + marked if marked in ('draft', 'final') else ''}`."
-    new_state = SchoolState.read(ctx.store.view(state.school.school_id))
+    new_state = read_school(ctx.store, state.school.school_id)
     return Result(text=text, blocks=[bk.section(text)], public=True, changed=[StepChanged(new_state.school.school_id, ref.state_key)])
 
 
@@ -80,5 +81,5 @@ def cmd_undo(ctx: Ctx, args: list[str]) -> Result:
         return Result(text=text, blocks=[bk.section(text)])
     parts = ", ".join(r.upper() for r in removed if r in ("draft", "final"))
     text = f":leftwards_arrow_with_hook: <@{ctx.user_id}> reopened *{bk.esc(name)}*" + (f" ({parts})" if parts else "") + "."
-    new_state = SchoolState.read(ctx.store.view(state.school.school_id))
+    new_state = read_school(ctx.store, state.school.school_id)
     return Result(text=text, blocks=[bk.section(text)], public=True, changed=[StepChanged(new_state.school.school_id, ref.state_key)])

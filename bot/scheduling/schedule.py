@@ -33,7 +33,7 @@ def no_schedule_reason(dated: DatedStep, tz: str) -> str:
     """Why a step has no date to set (a deliverable, a milestone), and what to type instead."""
     step = dated.step
     if dated.deadlines:
-        dl = "; ".join(f"{d.label.upper() if d.label != 'due' else 'due'} {dates.fmt_local(d.at, tz)}" for d in dated.deadlines)
+        dl = "; ".join(f"{d.label.upper() if d.label != 'due' else 'due'} {dates.fmt_local(d.at, tz)}{d.moved_note()}" for d in dated.deadlines)
         first = next((d.label for d in dated.deadlines), "")
         lab = f" {first}" if first in ("draft", "final") else ""
         return (f"{step.title} is a {step.kind} with deadlines ({dl}), not a meeting: there is nothing to schedule. "

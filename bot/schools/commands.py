@@ -17,6 +17,7 @@ from bot.core.result import Result
 from bot.core.schools import SchoolState
 from bot.errors import UserError
 from bot.schools.membership import schools_of
+from bot.core.school_calendar import read_school
 
 PAGE = 20  # schools per page
 
@@ -53,7 +54,7 @@ def cmd_schools(ctx: Ctx, args: list[str]) -> Result:
         raise UserError(f"There {'is' if pages == 1 else 'are'} {pages} page{'s' if pages > 1 else ''}: `/scep schools {pages}`")
     rows = []
     for e in entries[(page - 1) * PAGE : page * PAGE]:
-        state = SchoolState.read(ctx.store.view(e["school_id"]))
+        state = read_school(ctx.store, e["school_id"])
         if state is None:
             continue
         nxt = progress.next_items(state, ctx.library, ctx.now, 1)

@@ -11,6 +11,7 @@ from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.permissions import is_workspace_admin, require, require_member
 from bot.core.result import Result
+from bot.core.school_calendar import school_state_code
 from bot.core.schools import School, iso
 from bot.core.steps import audit
 from bot.errors import UserError
@@ -66,6 +67,7 @@ def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Res
                 model=model,
                 cycles=clean.get("cycles") or list(DEFAULT_CYCLES[model]),
                 tz=clean.get("tz", dates.DEFAULT_TZ),
+                state=clean.get("state"),
                 min_year=clean.get("min_year"),
                 created_at=iso(ctx.now),
                 created_by=ctx.user_id,
@@ -77,7 +79,7 @@ def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Res
             school = School.from_doc(doc)
             if not admin:
                 require(ctx, school, "setup")
-            for k in ("name", "model", "cycles", "tz", "min_year"):
+            for k in ("name", "model", "cycles", "tz", "min_year", "state"):
                 if k in clean:
                     setattr(school, k, clean[k])
             if "model" in clean and "cycles" not in clean and not fields.get("keep_cycles"):
@@ -96,9 +98,12 @@ def _done(library: CycleLibrary, school: School, created: bool) -> Result:
     titles = [f"{library.get(c).title} (`{c}`)" if library.get(c) else c for c in school.cycles]
     verb = "linked to" if created else "updated:"
     year = f"from {school.min_year}" if school.min_year else "the current school year, rolling over by itself"
+    code = school_state_code(school)
+    state = (f"{code}" + ("" if school.state else f" (from the {school.model} model; `state:MA` to change)")
+             + " · its public holidays close the school (`/scep holidays`)") if code else "none: no public holidays (`state:NY` to add them)"
     text = (
         f":school: This channel is {verb} *{bk.esc(school.name)}* ({school.model}).\n"
-        f"Cycles: {', '.join(titles)}\nYear: {year} · Time zone: {school.tz}\n"
+        f"Cycles: {', '.join(titles)}\nYear: {year} · Time zone: {school.tz} · State: {state}\n"
         "Next: `/scep next` for what's coming, `/scep timeline` for the whole year."
     )
     return Result(text=text, blocks=[bk.section(text)], public=True)

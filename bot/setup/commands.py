@@ -10,15 +10,16 @@ from bot.core.schools import SchoolState
 from bot.errors import UserError
 from bot.setup.apply import apply_setup
 from bot.setup.form import setup_view
+from bot.core.school_calendar import read_school
 
-SETUP_KEYS = ("model", "cycles", "year", "tz")
+SETUP_KEYS = ("model", "cycles", "year", "tz", "state")
 
 
 @subcommand(
     "setup",
-    usage="/scep setup <school name> [model:CSI|ATSI|TSI] [cycles:<id>,<id>] [year:<2026-27>] [tz:<IANA zone>]",
+    usage="/scep setup <school name> [model:CSI|ATSI|TSI] [cycles:<id>,<id>] [year:<2026-27>] [tz:<IANA zone>] [state:<NY|MA|MS|…>]",
     summary="link this channel to a school (no arguments: a form)",
-    examples=["/scep setup Lincoln Elementary model:TSI", "/scep setup PS 12 model:CSI tz:America/New_York year:2026-27", "/scep setup Brightwood cycles:sezp-planning"],
+    examples=["/scep setup Lincoln Elementary model:TSI", "/scep setup PS 12 model:CSI tz:America/New_York year:2026-27", "/scep setup Brightwood cycles:sezp-planning state:MA"],
     writes=True,
 )
 def cmd_setup(ctx: Ctx, args: list[str]) -> Result:
@@ -26,7 +27,7 @@ def cmd_setup(ctx: Ctx, args: list[str]) -> Result:
         if not ctx.trigger_id:
             raise UserError("Type the school's name: `/scep setup Lincoln Elementary model:TSI`")
         sid = ctx.school_id
-        state = SchoolState.read(ctx.store.view(sid)) if sid else None
+        state = read_school(ctx.store, sid) if sid else None
         if state is None:
             require_member(ctx, "link a channel to a school")
         elif not is_workspace_admin(ctx):

@@ -18,6 +18,7 @@ from bot.core.schools import School, SchoolState
 from bot.core.steps import audit
 from bot.errors import UserError
 from bot.store.schema import PROFILE
+from bot.core.school_calendar import read_school
 
 ROLES_CALLBACK = "scep_roles"
 EDIT_ACTION = "roles_edit"
@@ -86,7 +87,7 @@ def cmd_roles(ctx: Ctx, args: list[str]) -> Result:
 
 def open_roles_form(ctx: Ctx, school_id: str) -> Result:
     """"Edit roles" (value: the school id): the form, for who may change the school's roles."""
-    state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
+    state = read_school(ctx.store, school_id) if school_id and ctx.store.index_entry(school_id) else None
     if state is None:
         return failed("This school is no longer tracked here.")
     try:
@@ -123,7 +124,7 @@ def roles_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool = 
     if form is None:
         return {"liaison": "This form is out of date: close it and click Edit roles again."}, Result()
     school_id = form.school_id
-    state = SchoolState.read(ctx.store.view(school_id)) if school_id and ctx.store.index_entry(school_id) else None
+    state = read_school(ctx.store, school_id) if school_id and ctx.store.index_entry(school_id) else None
     if state is None:
         return {"liaison": "This school is no longer tracked here."}, Result()
     try:

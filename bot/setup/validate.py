@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.calendar import dates
+from bot.calendar.closures import check_state
 from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.cycles import MODELS
 from bot.calendar.dates import DateError, SchoolYear
@@ -12,12 +13,12 @@ from bot.core import blocks as bk
 from bot.errors import UserError
 
 MAX_NAME = 120  # characters of a school's name
-FIELDS = ("name", "model", "cycles", "year", "tz")
+FIELDS = ("name", "model", "cycles", "year", "tz", "state")
 
 
 def validate_setup(library: CycleLibrary, fields: dict[str, str]) -> dict[str, Any]:
     """Check setup fields as typed; the cleaned values (``name``, ``model``, ``cycles``,
-    ``min_year``, ``tz``), or a UserError naming the valid choices."""
+    ``min_year``, ``tz``, ``state``: a US state code), or a UserError naming the valid choices."""
     out: dict[str, Any] = {}
     if "name" in fields:
         name = " ".join(fields["name"].split())
@@ -50,6 +51,11 @@ def validate_setup(library: CycleLibrary, fields: dict[str, str]) -> dict[str, A
         except DateError as exc:
             raise UserError(bk.esc(exc)) from None
         out["tz"] = fields["tz"]
+    if fields.get("state"):
+        try:
+            out["state"] = check_state(fields["state"])
+        except ValueError as exc:
+            raise UserError(bk.esc(exc) + " (its public holidays close the school: `/scep holidays`)") from None
     return out
 
 

@@ -8,6 +8,7 @@ changed is skipped until that instant. Instants are UTC.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -87,7 +88,7 @@ class Sweeper:
             # for the next probe; what is due stays due
             return report
         settings = {name: store.get_setting(name, []) or [] for name in self.providers.settings}
-        signature = (id(library), tuple((name, tuple(value)) for name, value in settings.items()), tuple(self.providers.school), tuple(self.providers.workspace))
+        signature = (id(library), tuple((name, json.dumps(value, sort_keys=True, default=str)) for name, value in settings.items()), tuple(self.providers.school), tuple(self.providers.workspace))
         sleep_cap = self.providers.max_sleep()
         jobs: list[Job] = []
         states: list[SchoolState] = []
