@@ -9,7 +9,7 @@ Sunday one the Monday after...), not computed with the ``holidays`` package the 
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -19,8 +19,8 @@ from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.dates import SchoolYear
 from bot.calendar.instances import instantiate
 from bot.digests import monthly
-from tests.harness import ADMIN, CHANNEL
-from tests.nudge_driver import Driver, add_people, give_roles, utc
+from tests.harness import ADMIN
+from tests.nudge_driver import add_people, give_roles, utc
 
 # The eleven days both states close schools on, school years 2025-26, 2026-27, 2027-28.
 COMMON = {

@@ -10,12 +10,12 @@ from bot.checklists.view import render
 from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.result import MessageUpdate, Post, Result, StepChanged
+from bot.core.school_calendar import read_school
 from bot.core.schools import SchoolState
 from bot.core.steps import StepRef, ref_for_key
 from bot.errors import UserError
 from bot.store.port import Store
 from bot.store.schema import CHECKLIST_KEY, STEP_KIND
-from bot.core.school_calendar import read_school
 
 MAX_MESSAGES = 5  # channel posts of one checklist kept in sync
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any, Callable
 
 from bot.calendar.cycle_files import CycleLibrary
+from bot.core.school_calendar import read_school
 from bot.core.schools import SchoolState
 from bot.errors import UserError
 from bot.store.port import Store
-from bot.core.school_calendar import read_school
 
 
 @dataclass

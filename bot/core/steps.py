@@ -18,11 +18,11 @@ from bot.core import permissions as R
 from bot.core import progress
 from bot.core.blocks import esc
 from bot.core.context import Ctx
+from bot.core.school_calendar import read_school
 from bot.core.schools import SchoolState, iso, step_key
 from bot.errors import UserError
 from bot.store.port import SchoolTx
 from bot.store.schema import ANCHOR_KIND, AUDIT_KIND, STEP_KIND
-from bot.core.school_calendar import read_school
 
 _WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5"}
 

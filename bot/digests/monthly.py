@@ -18,12 +18,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.calendar import dates
+from bot.calendar.closures import Calendar
 from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.dates import SchoolYear
 from bot.core import blocks as bk
 from bot.core import progress
 from bot.core.outbox import Outgoing
-from bot.calendar.closures import Calendar
 from bot.core.school_calendar import school_calendar
 from bot.core.schools import School, SchoolState, iso
 from bot.notes.held import held_at, held_day

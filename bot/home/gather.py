@@ -12,10 +12,9 @@ from bot.calendar.cycle_files import CycleLibrary
 from bot.core import progress
 from bot.core.context import Ctx
 from bot.core.permissions import is_workspace_admin
-from bot.core.schools import SchoolState
+from bot.core.school_calendar import read_school
 from bot.home.view import PAGE_SIZE, HomeTab, SchoolCard, home_view
 from bot.schools.membership import all_schools, schools_of
-from bot.core.school_calendar import read_school
 
 NEXT_ITEMS = 40  # items per school: the next one, the overdue count, the first to schedule
 

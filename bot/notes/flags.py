@@ -12,14 +12,14 @@ from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.context import Ctx
 from bot.core.result import Result
-from bot.core.schools import School, SchoolState
+from bot.core.school_calendar import read_school
+from bot.core.schools import School
 from bot.core.steps import audit
 from bot.errors import UserError
 from bot.notes import privacy
 from bot.notes.messages import text_hash
 from bot.store.port import Store
 from bot.store.schema import NOTE_KIND
-from bot.core.school_calendar import read_school
 
 
 def redact(store: Store, school_id: str, key: str, who: str, now: datetime, *, may: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.context import Ctx
 from bot.core.result import Result
+from bot.core.school_calendar import read_school
 from bot.core.schools import SchoolState
 from bot.core.steps import StepRef, school_steps
 from bot.errors import UserError
@@ -21,7 +22,6 @@ from bot.notes.reading import step_refs_with_notes
 from bot.notes.shortcut_view import shortcut_view, step_value
 from bot.notes.warning import capture_result
 from bot.schools.membership import schools_of
-from bot.core.school_calendar import read_school
 
 # (store, user id, team id) -> [(school id, the person's roles)]: the schools where they hold a role
 

@@ -12,11 +12,10 @@ from bot.core import permissions as R
 from bot.core.context import Ctx
 from bot.core.metadata import NudgeButton
 from bot.core.result import Result
-from bot.core.schools import SchoolState
+from bot.core.school_calendar import read_school
 from bot.core.steps import StepRef, may_mark_done
 from bot.errors import UserError
 from bot.nudges import nudges
-from bot.core.school_calendar import read_school
 
 
 def _plain(text: str) -> str:

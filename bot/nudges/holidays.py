@@ -22,7 +22,14 @@ from bot.core import progress
 from bot.core.command import option_args, subcommand
 from bot.core.context import Ctx
 from bot.core.result import Result
-from bot.core.school_calendar import PUBLIC_KEY, attach_district, district_entries, read_school, school_calendar, school_state_code
+from bot.core.school_calendar import (
+    PUBLIC_KEY,
+    attach_district,
+    district_entries,
+    read_school,
+    school_calendar,
+    school_state_code,
+)
 from bot.core.schools import School, SchoolState
 from bot.core.steps import audit
 from bot.errors import UserError

@@ -9,6 +9,7 @@ from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.metadata import LabelButton
 from bot.core.result import Post, Result, StepChanged, failed
+from bot.core.school_calendar import read_school
 from bot.core.schools import SchoolState, iso
 from bot.core.steps import (
     StaleStep,
@@ -25,7 +26,6 @@ from bot.errors import UserError
 from bot.review.rules import labels_of, next_submission, review_of, reviewers, what
 from bot.review.views import dm
 from bot.store.schema import REVIEW_KEY, STEP_KIND
-from bot.core.school_calendar import read_school
 
 
 def submit(ctx: Ctx, state: SchoolState, ref: StepRef, label: str | None) -> Result:

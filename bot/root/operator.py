@@ -39,7 +39,10 @@ def migrate_command() -> int:
     settings = Settings.from_env()
     if not settings.database_url:
         raise ConfigError(f"SCEP_DATABASE_URL must be set to the PostgreSQL database to migrate ({DATABASE_URL_FORM})")
-    from bot.store.postgres_migrations import describe, migrate  # psycopg loads only where it is used
+    from bot.store.postgres_migrations import (  # psycopg loads only where it is used
+        describe,
+        migrate,
+    )
 
     version, applied = migrate(settings.database_url)
     done = f"applied {', '.join(map(str, applied))}" if applied else "already up to date"

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 DEFAULT_API_URL = "https://slack.com/api/"
 
 

@@ -23,7 +23,9 @@ def open_store(settings: StoreSettings, read_only: bool = False) -> Store:
     directory's lock (``StoreLocked`` when a running bot has it); ``read_only``: without the
     lock, refusing every write (``StoreError`` when the directory holds no scep-bot data)."""
     if settings.database_url:
-        from bot.store.postgres_store import PostgresStore  # psycopg loads only where it is used
+        from bot.store.postgres_store import (
+            PostgresStore,  # psycopg loads only where it is used
+        )
 
         return PostgresStore(settings.database_url, pool_size=settings.database_pool_size)
     return ReadOnlyStore(settings.data_dir) if read_only else TinyStore(settings.data_dir)

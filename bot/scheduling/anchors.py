@@ -15,11 +15,11 @@ from bot.core import progress
 from bot.core.command import subcommand
 from bot.core.context import Ctx
 from bot.core.result import Result, StepChanged
+from bot.core.school_calendar import read_school
 from bot.core.schools import SchoolState
 from bot.core.steps import StepRef, set_anchor
 from bot.errors import UserError
 from bot.scheduling.schedule import window_text
-from bot.core.school_calendar import read_school
 
 DATA_KINDS = {
     "milestones": "milestones-data", "milestone": "milestones-data", "epm": "milestones-data",

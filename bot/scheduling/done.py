@@ -10,11 +10,10 @@ from bot.core import permissions as R
 from bot.core.command import subcommand
 from bot.core.context import Ctx
 from bot.core.result import Result, StepChanged
-from bot.core.schools import SchoolState
+from bot.core.school_calendar import read_school
 from bot.core.steps import may_mark_done, school_steps, split_ref, undo_done
 from bot.errors import UserError
 from bot.review.rules import next_submission, reviewers
-from bot.core.school_calendar import read_school
 
 LABELS = ("draft", "final", "due")
 

@@ -14,10 +14,10 @@ from bot.core.command import small_int, subcommand
 from bot.core.context import Ctx
 from bot.core.permissions import is_workspace_admin, require_member
 from bot.core.result import Result
+from bot.core.school_calendar import read_school
 from bot.core.schools import SchoolState
 from bot.errors import UserError
 from bot.schools.membership import schools_of
-from bot.core.school_calendar import read_school
 
 PAGE = 20  # schools per page
 

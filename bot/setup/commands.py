@@ -6,11 +6,10 @@ from bot.core.command import option_args, subcommand
 from bot.core.context import Ctx
 from bot.core.permissions import is_workspace_admin, require, require_member
 from bot.core.result import Result
-from bot.core.schools import SchoolState
+from bot.core.school_calendar import read_school
 from bot.errors import UserError
 from bot.setup.apply import apply_setup
 from bot.setup.form import setup_view
-from bot.core.school_calendar import read_school
 
 SETUP_KEYS = ("model", "cycles", "year", "tz", "state")
 

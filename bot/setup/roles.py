@@ -14,11 +14,11 @@ from bot.core.command import option_args, subcommand
 from bot.core.context import Ctx
 from bot.core.metadata import RolesForm
 from bot.core.result import Post, Result, failed
-from bot.core.schools import School, SchoolState
+from bot.core.school_calendar import read_school
+from bot.core.schools import School
 from bot.core.steps import audit
 from bot.errors import UserError
 from bot.store.schema import PROFILE
-from bot.core.school_calendar import read_school
 
 ROLES_CALLBACK = "scep_roles"
 EDIT_ACTION = "roles_edit"
