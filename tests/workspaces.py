@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from bot.root.app import build_app
 from bot.root.emulator_oauth import FakeOAuth
@@ -26,12 +27,13 @@ from bot.root.serving import make_wsgi
 from bot.root.services import build_services
 from bot.root.settings import Settings
 from bot.store.postgres_migrations import migrate
-from tests.harness import SECRET, Answer, Bot, signed_headers
+from tests.harness import ADMIN, CHANNEL, SECRET, Answer, Bot, signed_headers
 
 CLIENT_ID = "1111111111.2222222222"
 CLIENT_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 STATE_SECRET = "state-secret-for-the-tests-7d1c9a"
 TEAM_A, TEAM_B = "T0AAAAAA1", "T0BBBBBB2"
+GRID = {TEAM_B: "E0GRID001"}  # workspace B is in an Enterprise Grid org: Slack's payloads carry its id
 
 
 @dataclass
@@ -88,7 +90,7 @@ class ManyBot(Bot):
         create_tables(database_url)
         self.oauth = FakeOAuth(fake, CLIENT_ID, CLIENT_SECRET)
         self.oauth.workspace(TEAM_A, "Alder District")
-        self.oauth.workspace(TEAM_B, "Birch District", enterprise_id="E0GRID001")
+        self.oauth.workspace(TEAM_B, "Birch District", enterprise_id=GRID[TEAM_B])
         self.settings = Settings(signing_secret=SECRET, api_url=fake.url, data_dir=data_dir, database_url=database_url,
                                  client_id=CLIENT_ID, client_secret=CLIENT_SECRET, state_secret=STATE_SECRET)
         self.settings.validate()
@@ -119,9 +121,18 @@ class ManyBot(Bot):
     def token(self, team: str) -> str | None:
         return self.services.extras["team_clients"].token(team)
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None, team: str = TEAM_A,
-              enterprise: str | None = None) -> Answer:
+    def command(self, text: str, *, channel: str = CHANNEL, user: str = ADMIN, team: str = TEAM_A) -> Answer:
         self.seq += 1
+        body = urlencode({
+            "token": "legacy", "team_id": team, "team_domain": "demo", **({"enterprise_id": GRID[team]} if team in GRID else {}),
+            "channel_id": channel, "channel_name": channel.lower(), "user_id": user, "user_name": user.lower(), "command": "/scep",
+            "text": text, "api_app_id": "A0TEST", "response_url": self.fake.response_url(str(self.seq)), "trigger_id": f"{self.seq}.trigger",
+        })
+        return self.dispatch(body, signed_headers(body))
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None, team: str = TEAM_A) -> Answer:
+        self.seq += 1
+        enterprise = GRID.get(team)
         envelope = {
             "token": "legacy", "team_id": team, "enterprise_id": enterprise, "api_app_id": "A0TEST", "type": "event_callback",
             "event_id": event_id or f"Ev{self.seq:08d}", "event_time": int(self.now.timestamp()), "event": event,

@@ -40,6 +40,8 @@ class FakeOAuth:
         self.tokens: dict[str, str] = {}  # bot token -> team id
         self.revoked: set[str] = set()
         self.visits: list[dict[str, str]] = []  # the authorize page's query strings
+        self.fake = fake
+        self.admin_in: dict[str, set[str]] = {}  # user id -> the workspaces where they are an admin (Grid users span several)
         self._n = itertools.count(1)
         self._lock = threading.Lock()
         fake.oauth = self
@@ -93,6 +95,10 @@ class FakeOAuth:
             return {"ok": True, "url": f"https://{team.team_id.lower()}.slack.com/", "team": team.name, "user": "scep-bot",
                     "team_id": team.team_id, "user_id": team.bot_user_id, "bot_id": "B" + team.team_id[1:],
                     "enterprise_id": team.enterprise_id, "is_enterprise_install": False}
+        if method == "users.info" and team is not None and args.get("user") in self.admin_in:
+            user = self.fake.users.get(args.get("user"))
+            if user is not None:
+                return {"ok": True, "user": {**user, "team_id": team.team_id, "is_admin": team.team_id in self.admin_in[args["user"]]}}
         return None
 
     def _access(self, args: dict[str, Any], authorization: str) -> dict[str, Any]:
