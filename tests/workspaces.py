@@ -102,7 +102,13 @@ class ManyBot(Bot):
         self.server = create_server(self.wsgi, host="127.0.0.1", port=0, threads=4)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.oauth.redirect_uri = self.url + "/slack/oauth_redirect"
-        threading.Thread(target=self.server.run, daemon=True, name="waitress-test").start()
+        threading.Thread(target=self._run, daemon=True, name="waitress-test").start()
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:  # closed by close(): its select() meets the closed socket
+            pass
 
     def close(self) -> None:
         self.server.close()
