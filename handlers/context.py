@@ -10,18 +10,21 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.context import Ctx
 
-_USER_CACHE: dict[str, tuple[float, dict[str, Any] | None]] = {}
+_USER_CACHE: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}  # (bot token, user id): a workspace's own answer
 _USER_CACHE_LOCK = threading.Lock()
 USER_CACHE_SECONDS = 300
 
 
 def user_lookup(client) -> Callable[[str], dict[str, Any] | None]:
-    """``users.info`` for a user id, cached for five minutes; None when Slack doesn't know it."""
+    """``users.info`` for a user id, cached for five minutes per workspace (an Enterprise Grid
+    user keeps their id across workspaces, but not their admin rights); None when Slack doesn't
+    know it."""
+    workspace = getattr(client, "token", None) or ""
 
     def lookup(user_id: str) -> dict[str, Any] | None:
         now = time.monotonic()
         with _USER_CACHE_LOCK:
-            hit = _USER_CACHE.get(user_id)
+            hit = _USER_CACHE.get((workspace, user_id))
             if hit and now - hit[0] < USER_CACHE_SECONDS:
                 return hit[1]
         try:
@@ -32,7 +35,7 @@ def user_lookup(client) -> Callable[[str], dict[str, Any] | None]:
             else:
                 raise
         with _USER_CACHE_LOCK:
-            _USER_CACHE[user_id] = (now, user)
+            _USER_CACHE[(workspace, user_id)] = (now, user)
         return user
 
     return lookup

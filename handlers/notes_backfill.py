@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from slack_sdk.errors import SlackApiError
 
@@ -16,6 +16,7 @@ from bot.notes import prompts
 from bot.notes.backfill import SyncNotes, SyncResult, ingest_thread, open_prompts
 from bot.notes.names import display_name
 from bot.notes.threads import note_key
+from bot.schools.membership import by_workspace
 from handlers.context import user_lookup
 from handlers.executor import FOLLOWUPS
 from handlers.notes_state import Workspace, notes_state, react_and_warn, workspace
@@ -43,7 +44,7 @@ def recover_prompt(services, client, team: str, channel: str, thread_ts: str, no
     parent = next((m for m in res.get("messages") or [] if m.get("ts") == thread_ts), None)
     if parent is None:
         return None
-    ws = state.workspace or Workspace()
+    ws = (state.workspaces.get(client.token or "") if services.team_clients is not None else state.workspace) or Workspace()
     hit = prompts.recover_prompt(services.store, team, channel, parent, now, bot_user_id=ws.bot_user_id, bot_id=ws.bot_id)
     if hit is None:
         return None
@@ -100,13 +101,22 @@ def backfill(services, client, school_ids: list[str] | None = None) -> SyncResul
     return total
 
 
-def start_backfill(services, client) -> threading.Thread:
-    """The start-up backfill, in the background so that start-up stays fast."""
+def start_backfill(services, client, client_for_team: Callable[[str], Any] | None = None) -> threading.Thread:
+    """The start-up backfill, in the background so that start-up stays fast. Many workspaces
+    (``client_for_team``: the client of a team id, None where the app is not installed): each
+    workspace's schools read with its own token."""
 
     def run() -> None:
         started = time.monotonic()
         try:
-            res = backfill(services, client)
+            if client_for_team is None:
+                res = backfill(services, client)
+            else:
+                res = SyncResult()
+                for team, ids in by_workspace(services.store).items():
+                    team_client = client_for_team(team)
+                    if team_client is not None:
+                        res.add(backfill(services, team_client, ids))
         except Exception:  # noqa: BLE001 - logged; the next start or /scep notes sync tries again
             log.exception("notes backfill failed")
             return

@@ -85,7 +85,8 @@ class NotesState:
     reacted: Seen = field(default_factory=lambda: Seen(20_000))  # "channel:ts" reacted to by this process
     not_prompts: Seen = field(default_factory=lambda: Seen(5_000))  # bot threads looked at that are not prompts
     pending: PendingForms = field(default_factory=PendingForms)
-    workspace: Workspace | None = None  # None until auth.test answered
+    workspace: Workspace | None = None  # None until auth.test answered (the one workspace of a bot token)
+    workspaces: dict[str, Workspace] = field(default_factory=dict)  # many workspaces: per bot token
     backfill: threading.Thread | None = None  # the start-up backfill, once started
 
 
@@ -96,14 +97,20 @@ def notes_state(services) -> NotesState:
 def workspace(services, client) -> Workspace:
     """The workspace (auth.test, once): its URL builds permalinks without a call per note."""
     state = notes_state(services)
-    if state.workspace is None:
+    many = services.team_clients is not None  # many workspaces: each token's own (never another workspace's URL)
+    known = state.workspaces.get(client.token or "") if many else state.workspace
+    if known is None:
         try:
             res = client.auth_test()
         except SlackApiError as exc:
             log.warning("auth.test failed (%s): permalinks will be asked for one by one", exc.response.get("error"))
             return Workspace()
-        state.workspace = Workspace(res.get("url") or None, res.get("user_id"), res.get("bot_id"))
-    return state.workspace
+        known = Workspace(res.get("url") or None, res.get("user_id"), res.get("bot_id"))
+        if many:
+            state.workspaces[client.token or ""] = known
+        else:
+            state.workspace = known
+    return known
 
 
 def permalink(services, client, channel: str, ts: str, thread_ts: str | None) -> str:

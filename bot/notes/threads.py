@@ -56,7 +56,8 @@ def _candidates(store: Store, team_id: str, channel: str, *ts_values: str | None
         index = _threads_index(store)
         for w in wanted:
             other = index.get(w)
-            if other and other not in sids:
+            # the index is keyed by channel and ts: a school of another workspace with the same channel id is never one
+            if other and other not in sids and ((store.index_entry(other) or {}).get("team_id") or "") == (team_id or ""):
                 sids.append(other)
     return sids
 

@@ -9,7 +9,7 @@ import logging
 
 from bot.root.services import Services
 from handlers.dispatch import safe_dispatch
-from handlers.slack_client import web_client
+from handlers.slack_client import SlackAuth, web_client
 
 log = logging.getLogger("scep-bot")
 
@@ -34,8 +34,11 @@ log = logging.getLogger("scep-bot")
 LISTENER_THREADS = 64  # Bolt's default is 5: five listeners waiting on a slow Slack call would stall every ack
 
 
-def build_app(services: Services, *, token: str, signing_secret: str | None, process_before_response: bool = False, background: bool = True):
+def build_app(services: Services, *, token: str | None, signing_secret: str | None, process_before_response: bool = False, background: bool = True):
     """The Bolt app with every listener registered; its client talks to ``SLACK_API_URL``.
+
+    With ``settings.oauth`` (SLACK_CLIENT_ID...) and no ``token``: many workspaces, each request's
+    token from its installation (``bot/root/installs.py``), the install pages served by Bolt.
 
     ``background``: start the start-up work that must not delay start-up (the notes backfill:
     replies written in prompt threads while the bot was down), each in its own thread."""
@@ -45,14 +48,28 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
 
     import handlers
 
-    auth = services.slack_auth
+    settings = services.settings
+    from bot.root.redact import install
+
+    install(settings.client_secret, settings.state_secret, settings.signing_secret, settings.bot_token, settings.app_token)
+    many = token is None and settings.oauth
+    auth = SlackAuth() if many else services.slack_auth  # many: a guard per workspace (TeamClients)
+    client = web_client(token, settings.api_url, auth, settings.slack_timeout)
+    extra = {}
+    if many:
+        from bot.root.installs import Installations, TeamClients, oauth_flow
+
+        flow = extra["oauth_flow"] = oauth_flow(settings, client)
+        teams = services.team_clients = TeamClients(flow.settings.installation_store, settings.api_url, settings.slack_timeout)
+        services.installations = Installations(flow.settings.installation_store, services)
     app = App(
-        client=web_client(token, services.settings.api_url, auth, services.settings.slack_timeout),
+        client=client,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         signing_secret=signing_secret,
         token_verification_enabled=False,
         process_before_response=process_before_response,
         request_verification_enabled=signing_secret is not None,
+        **extra,
     )
     from handlers.shape import ShapeGuard
 
@@ -64,16 +81,19 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
 
     @app.middleware
     def one_guarded_client(context, next):  # noqa: ANN001 - Bolt's signature
-        # Bolt gives each request a plain WebClient; use the app's, so that every call shares the
-        # token guard, the retry rules and the timeout
-        context["client"] = app.client
+        # Bolt gives each request a plain WebClient; use the app's (or, many workspaces, the
+        # workspace's), so that every call shares the token guard, the retry rules and the timeout
+        if not many:
+            context["client"] = app.client
+        elif context.get("token"):
+            context["client"] = teams.for_token(context["token"])
         return next()
 
     handlers.register_all(app, services)
     if background:
         from handlers.notes_backfill import start_backfill
 
-        start_backfill(services, app.client)
+        start_backfill(services, app.client, teams.for_team if many else None)
 
     @app.error
     def on_error(error, body, request, logger):  # noqa: ANN001 - Bolt's signature

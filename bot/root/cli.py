@@ -103,6 +103,8 @@ def _run(args) -> int:
             "http": "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set: HTTP mode on port 3000",
             "console": "no Slack credentials (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET): the local console",
         }[cmd]
+        if settings.oauth:
+            reason = "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET are set: HTTP mode for many workspaces on port 3000"
         print(f"scep-bot: {reason}", file=sys.stderr)
         if cmd == "http":
             args.host, args.port = os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "3000"))

@@ -59,6 +59,7 @@ class FakeSlack:
     server: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = None
     socket_mode_url: str | None = None  # what apps.connections.open answers
+    oauth: Any = None  # many workspaces: a ``emulator_oauth.FakeOAuth`` (authorize page, oauth.v2.access, tokens per team)
 
     # -- lifecycle
     def start(self, port: int = 0) -> "FakeSlack":
@@ -76,12 +77,16 @@ class FakeSlack:
                 if len(raw) < length:  # the caller died mid-request (crash tests): Slack would not act on it
                     self.close_connection = True
                     return
-                status, body, headers = state.handle(self.path, raw, self.headers)
-                data = json.dumps(body).encode()
+                if state.oauth is not None and self.path.startswith("/oauth/"):  # Slack's authorize page: HTML
+                    status, body, headers = state.oauth.page(self.path)
+                else:
+                    status, body, headers = state.handle(self.path, raw, self.headers)
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                if "Content-Type" not in headers:
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 try:
@@ -207,7 +212,8 @@ class FakeSlack:
                 return 200, {"ok": False, "error": fault.error}, {}
         if method == "response_url":
             return 200, {"ok": True}, {}
-        call.response = self.answer(method, args)
+        call.response = self.oauth.answer(method, args, token, headers.get("Authorization", "")) if self.oauth is not None else None
+        call.response = call.response or self.answer(method, args)
         return 200, call.response, {}
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -47,6 +47,10 @@ def migrate_command() -> int:
     version, applied = migrate(settings.database_url)
     done = f"applied {', '.join(map(str, applied))}" if applied else "already up to date"
     print(f"scep-bot migrate: {describe(settings.database_url)} is at schema version {version} ({done})")
+    from bot.root.installs import create_tables
+
+    created = create_tables(settings.database_url)  # slack_sdk's installation and OAuth state tables (many workspaces)
+    print(f"scep-bot migrate: installation tables {'created: ' + ', '.join(created) if created else 'already there'}")
     return 0
 
 

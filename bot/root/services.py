@@ -16,6 +16,7 @@ from bot.root.settings import Settings
 from bot.root.store import open_store
 from bot.store.port import Store
 from handlers.slack_client import SlackAuth
+from schedules.sweep.workspaces import WorkspaceSweeps
 
 log = logging.getLogger("scep-bot")
 
@@ -31,6 +32,10 @@ class Services:
     slack_auth: SlackAuth = field(default_factory=SlackAuth)  # whether Slack accepts the bot token (shared by every call)
     sweeper: Any = None  # schedules.sweep.sweeper.Sweeper, made on the first sweep (one per process)
     listener_state: dict[type, Any] = field(default_factory=dict)  # handlers' typed state, by class (handlers/app_state.py)
+    # many workspaces (OAuth installs): a Web API client per workspace, the installations, the sweeps per workspace
+    team_clients: Any = None  # bot.root.installs.TeamClients
+    installations: Any = None  # bot.root.installs.Installations
+    workspace_sweeps: WorkspaceSweeps = field(default_factory=WorkspaceSweeps)
 
 
 def real_clock() -> datetime:

@@ -31,7 +31,8 @@ def running_clock(start_text: str | None):
 
 
 def serve_command(settings: Settings, host: str, port: int, now_text: str | None = None) -> int:
-    _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    if not settings.oauth:  # many workspaces: the settings checked the rest (SLACK_CLIENT_ID...)
+        _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     started = time.monotonic()
     services = build_services(settings, clock=running_clock(now_text))
     check_files_in_background(services)
@@ -41,7 +42,8 @@ def serve_command(settings: Settings, host: str, port: int, now_text: str | None
     from handlers.http_guard import serve
 
     clock = start_clock(services, app.client)
-    log.info("scep-bot HTTP mode on %s:%s (POST /slack/events, GET /healthz), ready in %.2fs", host, port, time.monotonic() - started)
+    paths = "POST /slack/events, GET /healthz" + (", GET /slack/install and /slack/oauth_redirect (many workspaces)" if settings.oauth else "")
+    log.info("scep-bot HTTP mode on %s:%s (%s), ready in %.2fs", host, port, paths, time.monotonic() - started)
     try:
         serve(wsgi, host=host, port=port)  # waitress, as handlers/http_guard.py sets it up
     finally:
@@ -51,7 +53,9 @@ def serve_command(settings: Settings, host: str, port: int, now_text: str | None
 
 
 def make_wsgi(app, services):
-    """POST /slack/events to Bolt; GET /healthz; everything else 404.
+    """POST /slack/events to Bolt; GET /healthz; many workspaces: GET /slack/install (the "Add to
+    Slack" page) and /slack/oauth_redirect (Slack's redirect back) to Bolt's OAuth flow;
+    everything else 404.
 
     Refuses an app that does not verify Slack's signatures: over HTTP anyone can post."""
     if getattr(app, "scep_verifier", None) is None:
@@ -69,6 +73,9 @@ def make_wsgi(app, services):
 
     bolt = SignedBodyGuard(bolt, app.scep_verifier.signing_secret)  # size, signature, UTF-8: on the raw bytes, before Bolt reads them
 
+    flow = getattr(app, "oauth_flow", None)
+    oauth_paths = (flow.install_path, flow.redirect_uri_path) if flow is not None else ()
+
     def wsgi(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
@@ -80,11 +87,14 @@ def make_wsgi(app, services):
                     pass
             ok = auth is None or auth.ok
             info = {"ok": ok, "schools": len(services.store.school_ids()), **(auth.health() if auth is not None else {})}
+            teams = services.team_clients
+            if teams is not None:
+                info["workspaces_installed"] = teams.installed_teams()
             body = json.dumps(info).encode()
             # 503 while Slack refuses the token: monitors alert; restarting does not help (fix the token)
             start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
-        if path == "/slack/events":
+        if path == "/slack/events" or (oauth_paths and path in oauth_paths and environ.get("REQUEST_METHOD") == "GET"):
             return bolt(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found: Slack posts to /slack/events\n"]

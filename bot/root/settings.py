@@ -26,6 +26,11 @@ class Settings:
     # SCEP_DATABASE_URL: the PostgreSQL store instead of TinyDB in data_dir (it may hold a password)
     database_url: str | None = field(default=None, repr=False)
     database_pool_size: int = 10  # connections per process at most (SCEP_DATABASE_POOL_SIZE)
+    # many workspaces ("Add to Slack", bot/root/installs.py): all three, or none
+    client_id: str | None = None  # SLACK_CLIENT_ID
+    client_secret: str | None = field(default=None, repr=False)  # SLACK_CLIENT_SECRET
+    state_secret: str | None = field(default=None, repr=False)  # SLACK_STATE_SECRET: signs the OAuth state values
+    redirect_uri: str | None = None  # SLACK_REDIRECT_URI: https://<host>/slack/oauth_redirect (optional)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -42,6 +47,10 @@ class Settings:
             api_url=get("SLACK_API_URL") or DEFAULT_API_URL,
             data_dir=Path(get("SCEP_DATA_DIR") or default_data_dir()).expanduser(),
             database_url=get("SCEP_DATABASE_URL"),
+            client_id=get("SLACK_CLIENT_ID"),
+            client_secret=get("SLACK_CLIENT_SECRET"),
+            state_secret=get("SLACK_STATE_SECRET"),
+            redirect_uri=get("SLACK_REDIRECT_URI"),
         )
         pool = get("SCEP_DATABASE_POOL_SIZE")
         if pool is not None:
@@ -72,9 +81,51 @@ class Settings:
             self.api_url += "/"
         if self.database_url:
             check_database_url(self.database_url)
+        self._validate_oauth()
+
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces: installed with "Add to Slack", tokens from the installation store."""
+        return bool(self.client_id and self.client_secret and self.state_secret)
+
+    def _validate_oauth(self) -> None:
+        given = {"SLACK_CLIENT_ID": self.client_id, "SLACK_CLIENT_SECRET": self.client_secret, "SLACK_STATE_SECRET": self.state_secret}
+        missing = [name for name, value in given.items() if not value]
+        if len(missing) == 3:
+            if self.redirect_uri:
+                raise ConfigError("SLACK_REDIRECT_URI is set but SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET are not: "
+                                  "set them too to install to many workspaces, or unset SLACK_REDIRECT_URI")
+            return
+        if missing:
+            have = [name for name in given if name not in missing]
+            raise ConfigError(f"{' and '.join(have)} {'is' if len(have) == 1 else 'are'} set but {' and '.join(missing)} "
+                              f"{'is' if len(missing) == 1 else 'are'} not: installing to many workspaces needs all three "
+                              "(README, \"Many workspaces\"); unset them all for one workspace with SLACK_BOT_TOKEN")
+        if not re.match(r"^\d+\.\d+$", self.client_id or ""):
+            raise ConfigError("SLACK_CLIENT_ID does not look like a client id (digits.digits): copy the Client ID from Basic Information > App Credentials")
+        if not re.match(r"^[A-Za-z0-9]{16,}$", self.client_secret or ""):
+            raise ConfigError("SLACK_CLIENT_SECRET is malformed: copy the Client Secret from Basic Information > App Credentials")
+        if len(self.state_secret or "") < 16:
+            raise ConfigError("SLACK_STATE_SECRET must be at least 16 characters: any long random text, e.g. from `openssl rand -hex 32`")
+        if self.bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: choose one. Unset SLACK_BOT_TOKEN to install to many "
+                              "workspaces (tokens come from each installation), or unset SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
+                              "SLACK_STATE_SECRET for one workspace")
+        if self.app_token:
+            raise ConfigError("SLACK_APP_TOKEN (Socket Mode) cannot be used with SLACK_CLIENT_ID: installing to many workspaces needs "
+                              "HTTP mode (/slack/install and /slack/oauth_redirect); unset SLACK_APP_TOKEN")
+        if not self.signing_secret:
+            raise ConfigError("SLACK_CLIENT_ID is set but SLACK_SIGNING_SECRET is not: HTTP mode needs it to check Slack's requests")
+        if not self.database_url:
+            raise ConfigError("SLACK_CLIENT_ID is set but SCEP_DATABASE_URL is not: installations and OAuth state are kept in "
+                              f"PostgreSQL ({DATABASE_URL_FORM})")
+        if self.redirect_uri and not re.match(r"^https?://[^\s/]+/\S*$", self.redirect_uri):
+            raise ConfigError(f"SLACK_REDIRECT_URI '{self.redirect_uri}' is not a URL like https://bot.example.org/slack/oauth_redirect")
 
     def mode(self) -> str:
         """Which way to run with these credentials: socket, http or console."""
+        if self.oauth:
+            return "http"
         if self.bot_token and self.app_token:
             return "socket"
         if self.bot_token and self.signing_secret:

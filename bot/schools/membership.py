@@ -57,3 +57,12 @@ def all_schools(store, team_id: str) -> list[str]:
     rows = [(name.lower(), sid) for sid, (_, name, team, _p) in _profiles(store).items() if (team or "") == (team_id or "")]
     rows.sort()
     return [sid for _, sid in rows]
+
+
+def by_workspace(store) -> dict[str, list[str]]:
+    """Every bound school's id, by workspace (team id)."""
+    out: dict[str, list[str]] = {}
+    for sid, (_, _name, team, _p) in _profiles(store).items():
+        if team:
+            out.setdefault(team, []).append(sid)
+    return out

@@ -23,7 +23,15 @@ def sweeper_for(services) -> Sweeper:
 
 def sweep(services, client, now: datetime, dry_run: bool = False) -> SweepReport:
     """One sweep over every school as of ``now`` (a UTC instant). With ``dry_run`` nothing is
-    claimed, recorded or posted: the report says what would be sent."""
+    claimed, recorded or posted: the report says what would be sent.
+
+    Many workspaces (``services.team_clients``, set by the composition root): each
+    workspace's schools with its own bot token (``workspaces``); ``client`` is then unused."""
+    teams = services.team_clients
+    if teams is not None:
+        from schedules.sweep.workspaces import sweep_workspaces
+
+        return sweep_workspaces(services, teams.for_team, now, dry_run)
     return sweeper_for(services).run(client, now, dry_run)
 
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from bot.calendar import dates
 from bot.core.outbox import Providers
@@ -51,10 +51,13 @@ class _Entry:
 
 class Sweeper:
     """The sweep's memory between runs: per-school wake-up times, the pacer, the directory.
-    ``providers``: what to ask (the one list, ``schedules/sweep/providers.py``)."""
+    ``providers``: what to ask (the one list, ``schedules/sweep/providers.py``); ``school_ids``:
+    the schools to sweep (default every school; many workspaces: one workspace's, ``workspaces``)."""
 
-    def __init__(self, services, pacer: Pacer | None = None, directory: Directory | None = None, providers: Providers = OUTBOX) -> None:
+    def __init__(self, services, pacer: Pacer | None = None, directory: Directory | None = None, providers: Providers = OUTBOX,
+                 school_ids: Callable[[], list[str]] | None = None) -> None:
         self.services = services
+        self.school_ids = school_ids or services.store.school_ids
         self.pacer = pacer or Pacer()
         self.directory = directory or Directory()
         self.providers = providers
@@ -93,7 +96,7 @@ class Sweeper:
         jobs: list[Job] = []
         states: list[SchoolState] = []
         rev_sum = 0
-        for sid in store.school_ids():
+        for sid in self.school_ids():
             report.schools += 1
             rev = store.revision(sid)
             rev_sum += rev
