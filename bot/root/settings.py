@@ -29,6 +29,10 @@ class Settings:
     # SCEP_DATABASE_URL: the PostgreSQL store instead of TinyDB in data_dir (it may hold a password)
     database_url: str | None = field(default=None, repr=False)
     database_pool_size: int = 10  # connections per process at most (SCEP_DATABASE_POOL_SIZE)
+    # SCEP_PUBLIC_URL: the https base people's calendars reach the bot at (feeds: <base>/calendar/<token>.ics)
+    public_url: str | None = None
+    calendar_rate: int = 60  # feed requests per minute per address (SCEP_CALENDAR_RATE_LIMIT)
+    calendar_port: int | None = None  # SCEP_CALENDAR_PORT: Socket Mode also serves the feeds on this port
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -46,6 +50,17 @@ class Settings:
             data_dir=Path(get("SCEP_DATA_DIR") or default_data_dir()).expanduser(),
             database_url=get("SCEP_DATABASE_URL"),
         )
+        s.public_url = get("SCEP_PUBLIC_URL")
+        rate = get("SCEP_CALENDAR_RATE_LIMIT")
+        if rate is not None:
+            if not rate.isdigit() or not 1 <= int(rate) <= 100_000:
+                raise ConfigError(f"SCEP_CALENDAR_RATE_LIMIT '{rate}' is not a number of requests per minute between 1 and 100000 (default 60)")
+            s.calendar_rate = int(rate)
+        port = get("SCEP_CALENDAR_PORT")
+        if port is not None:
+            if not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise ConfigError(f"SCEP_CALENDAR_PORT '{port}' is not a TCP port (1-65535)")
+            s.calendar_port = int(port)
         pool = get("SCEP_DATABASE_POOL_SIZE")
         if pool is not None:
             if not pool.isdigit() or not 1 <= int(pool) <= 1000:
@@ -75,6 +90,10 @@ class Settings:
             self.api_url += "/"
         if self.database_url:
             check_database_url(self.database_url)
+        if self.public_url:
+            if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", self.public_url):
+                raise ConfigError(f"SCEP_PUBLIC_URL '{self.public_url[:100]}' is not an http(s) base URL like https://scep.example.org")
+            self.public_url = self.public_url.rstrip("/")
 
     def mode(self) -> str:
         """Which way to run with these credentials: socket, http or console."""
