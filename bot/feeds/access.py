@@ -21,25 +21,28 @@ from bot.schools.membership import schools_of
 DISTRICT_ROLES = ("liaison", "district")
 
 
-def readable(store, record: dict) -> tuple[str, list[SchoolState]] | None:
-    """(calendar name, the schools) the token's record may read now, or None."""
+def readable(store, record: dict) -> tuple[str, list[SchoolState], list[int]] | None:
+    """(calendar name, the schools, their revisions) the token's record may read now, or None."""
     user, team = record.get("user") or "", record.get("team") or ""
     if record.get("scope") == "school":
         sid = record.get("school_id")
         if not sid or sid not in store.school_ids():
             return None
+        revision = store.revision(sid)
         state = SchoolState.read(store.view(sid))
         if state is None or (state.school.team_id or "") != team or not roles_of(state.school, user):
             return None
-        return f"SCEP: {state.school.name}", [state]
+        return f"SCEP: {state.school.name}", [state], [revision]
     if record.get("scope") == "all":
-        states = []
+        states, revisions = [], []
         for sid, roles in schools_of(store, user, team):
             if set(roles) & set(DISTRICT_ROLES):
+                revision = store.revision(sid)  # read before the snapshot: a later write only makes the cache miss
                 state = SchoolState.read(store.view(sid))
                 if state is not None:
                     states.append(state)
-        return ("SCEP: my schools", states) if states else None
+                    revisions.append(revision)
+        return ("SCEP: my schools", states, revisions) if states else None
     return None
 
 
@@ -51,5 +54,5 @@ def fetch(store, library, now: datetime, token: str) -> bytes | None:
     allowed = readable(store, record)
     if allowed is None:
         return None
-    name, states = allowed
-    return feed(states, library, now, name)
+    name, states, revisions = allowed
+    return feed(states, library, now, name, revisions)

@@ -17,6 +17,7 @@ minutes since 2020 of the latest report. One ``VTIMEZONE`` per zone used (icalen
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -41,9 +42,10 @@ def esc(text: str) -> str:
 
 def fold(line: str) -> str:
     """Lines of at most 75 octets, continued with CRLF + space (never splitting a UTF-8 character)."""
-    raw = line.encode()
-    if len(raw) <= 75:
+    if len(line) <= 75 and line.isascii():
         return line + "\r\n"
+    if line.isascii():  # one octet per character: cut by slicing
+        return "\r\n ".join([line[:75]] + [line[i:i + 74] for i in range(75, len(line), 74)]) + "\r\n"
     out, chunk, size, limit = [], [], 0, 75
     for ch in line:
         n = len(ch.encode())
@@ -95,8 +97,30 @@ def _anchor_sequence(state: SchoolState, dated: DatedStep) -> int:
     return max(latest, 0)
 
 
-def school_events(state: SchoolState, library, now: datetime, *, prefix: bool) -> tuple[list[str], set[str]]:
-    """The event lines of one school (current year of each cycle and the next); the zones used."""
+_CACHE: dict[tuple, str] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_events(state: SchoolState, revision: int | None, library, now: datetime, *, prefix: bool) -> str:
+    """``school_events`` as text, kept per (school, store revision, school years shown, cycles):
+    a school unchanged since the last fetch costs a dictionary look-up. ``revision`` None: no cache."""
+    if revision is None:
+        return "".join(school_events(state, library, now, prefix=prefix))
+    years = tuple(progress.current_year(c, state, now).start for c in progress.school_cycles(state, library))
+    key = (state.school.school_id, revision, years, id(library), prefix)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    if hit is None:
+        hit = "".join(school_events(state, library, now, prefix=prefix))
+        with _CACHE_LOCK:
+            if len(_CACHE) > 20_000:
+                _CACHE.clear()
+            _CACHE[key] = hit
+    return hit
+
+
+def school_events(state: SchoolState, library, now: datetime, *, prefix: bool) -> list[str]:
+    """The event lines of one school (current year of each cycle and the next)."""
     school = state.school
     tz = school.tz
     link = slack_link(school.team_id, school.channel_id)
@@ -145,7 +169,7 @@ def school_events(state: SchoolState, library, now: datetime, *, prefix: bool) -
                     event(uid(school.school_id, year.name, d.key, "scheduled"), int(st.get("schedule_rev") or 1),
                           f"{step.title}{where}", [f"DTSTART;TZID={tz}:{_local(start, tz)}", f"DTEND;TZID={tz}:{_local(end, tz)}"],
                           _essentials(state, d, about), ["STATUS:CANCELLED" if cancelled else "STATUS:CONFIRMED"])
-    return lines, {tz}
+    return lines
 
 
 def _essentials(state: SchoolState, dated: DatedStep, about: str) -> str:
@@ -157,18 +181,19 @@ def _essentials(state: SchoolState, dated: DatedStep, about: str) -> str:
     return f"{about}\n\nBefore the visit:\n{shown}{more}"
 
 
-def feed(states: list[SchoolState], library, now: datetime, name: str) -> bytes:
+def feed(states: list[SchoolState], library, now: datetime, name: str, revisions: list[int] | None = None) -> bytes:
     """The whole feed: ``VCALENDAR`` with the calendar's name, refresh hints, one ``VTIMEZONE``
-    per zone used and every school's events (a school's name follows each title when several)."""
+    per zone used and every school's events (a school's name follows each title when several).
+    ``revisions``: the schools' store revisions, to reuse events rendered before (DTSTAMP then
+    says when they were rendered)."""
     head = ["BEGIN:VCALENDAR\r\n", "VERSION:2.0\r\n", fold(f"PRODID:{PRODID}"), "CALSCALE:GREGORIAN\r\n", "METHOD:PUBLISH\r\n",
             fold(f"X-WR-CALNAME:{esc(name)}"), fold(f"NAME:{esc(name)}"), f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}\r\n",
             f"X-PUBLISHED-TTL:{REFRESH}\r\n"]
     zones: set[str] = set()
     body: list[str] = []
-    for state in states:
-        lines, used = school_events(state, library, now, prefix=len(states) > 1)
-        body.extend(lines)
-        zones |= used
+    for n, state in enumerate(states):
+        body.append(cached_events(state, revisions[n] if revisions else None, library, now, prefix=len(states) > 1))
+        zones.add(state.school.tz)
     if len(zones) == 1:
         head.append(fold(f"X-WR-TIMEZONE:{next(iter(zones))}"))
     head.extend(vtimezone(z) for z in sorted(zones))
