@@ -118,3 +118,16 @@ def test_png_reads_back_with_matplotlib(bot):
 
     img = mpimg.imread(io.BytesIO(render(state_of(bot), bot.services.library, bot.now).png()), format="png")
     assert img.shape[1] == 800 and img.shape[2] in (3, 4)
+
+
+def test_the_button_under_the_timeline_uploads_the_picture(bot):
+    from tests.slack import button, message_click
+
+    bot.setup("PS 7 cycles:nysed-tsi-visits")
+    shown = bot.command("timeline").json
+    btn = button(shown["blocks"], "timeline_picture")
+    assert btn["value"] == "2021-22"
+    before = len(bot.fake.uploaded())
+    bot.interactive(message_click(bot.fake, shown, "C0SCHOOL1", "1700000050.000001", btn))
+    files = bot.fake.uploaded()[before:]
+    assert [f["filename"] for f in files] == ["PS-7-2021-22.png"] and png_size(files[0]["data"])[0] == 800
