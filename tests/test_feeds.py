@@ -234,3 +234,41 @@ def test_feed_urls_over_http_scope_revocation_and_rate_limit(served, fake):
     limited = [c for c in codes if c[0] == 429]
     assert limited, [c[0] for c in codes]
     assert 1 <= int(limited[0][2]["Retry-After"]) <= 60
+
+
+def test_serve_calendars_answers_feeds_and_nothing_else(tmp_path, fake):
+    from tests.harness import Bot
+
+    bot = Bot(tmp_path / "data", fake, dates.parse_instant("2021-11-02T13:00:00Z"))
+    bot.setup("PS 7 cycles:nysed-tsi-visits")
+    fake.add_user(LIA, "lia")
+    bot.command(f"roles liaison:<@{LIA}>")
+    bot.services.settings.public_url = "https://scep.example.org"
+    bot.command("calendar", user=LIA)
+    token = token_in(bot, bot.last_response_text())
+    bot.close()  # one process per data directory: the listener takes it over
+    port = free_port()
+    proc = subprocess.Popen([*scep_bot(), "serve-calendars", "--host", "127.0.0.1", "--port", str(port), "--now", "2021-11-02T13:00:00Z"],
+                            env=env_for(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, data, _ = get(f"{base}/calendar/{token}.ics")
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(proc.stdout.read() if proc.poll() is not None else "no listener")
+                time.sleep(0.05)
+        assert status == 200 and b"BEGIN:VCALENDAR" in data
+        assert get(base + "/slack/events")[0] == 404 and get(base + "/healthz")[0] == 404
+        req = urllib.request.Request(f"{base}/calendar/{token}.ics", data=b"x", method="POST")
+        try:
+            urllib.request.urlopen(req, timeout=5)
+            raise AssertionError("POST accepted")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 405
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -109,7 +109,7 @@ def render(state: SchoolState, library, now: datetime, year: SchoolYear | None =
     days = [b[0] for r in rows for b in r.bars] + [b[1] for r in rows for b in r.bars] + [m[0] for r in rows for m in r.marks]
     days += [r.scheduled for r in rows if r.scheduled]
     first, last = min(days) - timedelta(days=7), max(days) + timedelta(days=7)
-    ax = fig.add_axes((0.31, 1.0 / height, 0.66, 1 - 1.75 / height))
+    ax = fig.add_axes((0.31, 0.8 / height, 0.66, 1 - 1.55 / height))
     n = len(rows)
     for i, row in enumerate(rows):
         y = n - 1 - i
