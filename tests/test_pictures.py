@@ -131,3 +131,50 @@ def test_the_button_under_the_timeline_uploads_the_picture(bot):
     bot.interactive(message_click(bot.fake, shown, "C0SCHOOL1", "1700000050.000001", btn))
     files = bot.fake.uploaded()[before:]
     assert [f["filename"] for f in files] == ["PS-7-2021-22.png"] and png_size(files[0]["data"])[0] == 800
+
+
+def test_district_picture_of_50_schools_puts_attention_first(tmp_path):
+    from benchmarks.seed import seed
+    from bot.calendar import dates
+    from bot.calendar.cycle_files import CycleLibrary
+    from bot.pictures import district
+    from bot.root.settings import Settings
+    from bot.root.store import open_store
+
+    pairs = seed(tmp_path / "data", 50)
+    store = open_store(Settings(data_dir=tmp_path / "data"))
+    try:
+        states = [SchoolState.read(store.view(sid)) for sid, _ in pairs]
+        now = dates.parse_instant("2021-11-02T13:00:00Z")
+        pic = district.render(states, CycleLibrary.load(tmp_path / "data" / "cycles"), now)
+    finally:
+        store.close()
+    data = pic.png()
+    assert png_size(data)[0] == 800 and len(pic.rows) == 50
+    overdue = [r.overdue for r in pic.rows]
+    assert overdue == sorted(overdue, reverse=True) and overdue[0] > 0 and overdue[-1] == 0
+    # a school on the TSI visits only: visit 1's window (Oct-Nov) is open in November, visit 2 upcoming in December
+    tsi = next(r for r in pic.rows if states[[s.school.school_id for s in states].index(r.school_id)].school.cycles == ["nysed-planning-sessions"])
+    assert tsi.cells[0] is None  # nothing in July
+    visits = next(r for r in pic.rows if "nysed-tsi-visits" in states[[s.school.school_id for s in states].index(r.school_id)].school.cycles
+                  and r.overdue == 0)
+    assert visits.cells[4] == "open" and visits.cells[5] == "upcoming"
+    ax = pic.figure.axes[0]
+    assert {c.get_gid() for c in ax.collections} >= {"cells:open", "cells:overdue", "cells:upcoming"}
+    # the cell's pixels have the "open" colour
+    pic.figure.canvas.draw()
+    y = 50 - 1 - [r.school_id for r in pic.rows].index(visits.school_id)
+    x_px, y_px = ax.transData.transform((4.47, y))
+    rgba = np.asarray(pic.figure.canvas.buffer_rgba())
+    assert close(tuple(c / 255 for c in rgba[int(round(rgba.shape[0] - y_px)), int(round(x_px))][:3]), to_rgb(STYLE["open"][0]), 0.05)
+
+
+def test_schools_picture_command_for_a_liaison(bot, fake):
+    fake.add_user("U0LIA0001", "lia")
+    fake.add_user("U0PRI0001", "pri")
+    bot.setup("PS 7 cycles:nysed-tsi-visits")
+    bot.command("roles liaison:<@U0LIA0001> principal:<@U0PRI0001>")
+    bot.command("schools picture", user="U0LIA0001")
+    files = [f for f in bot.fake.uploaded() if f.get("filename", "").startswith("schools-")]
+    assert files and png_size(files[-1]["data"])[0] == 800
+    assert "liaison or district admin" in bot.command("schools picture", user="U0PRI0001").text
