@@ -6,7 +6,7 @@ Seeds 100 schools (every cycle, four zones, a scheduled visit each) with one lia
 them, then times ``bot.feeds.access.fetch`` (token lookup, the role check, every school's steps,
 the text) for a one-school feed and the liaison's 100-school feed, cold (every school's events
 rendered afresh) and warm (schools unchanged since the last fetch: their events are reused), and
-the PNG of one school's year. Prints the median and the worst of ``--runs`` runs, in milliseconds. Target: a 100-school
+the PNG of one school's year and of a 50-school district. Prints the median and the worst of ``--runs`` runs, in milliseconds. Target: a 100-school
 feed in under 100 ms.
 """
 
@@ -25,6 +25,7 @@ from bot.calendar.cycle_files import CycleLibrary
 from bot.core.schools import SchoolState, iso
 from bot.feeds import ics, tokens
 from bot.feeds.access import fetch
+from bot.pictures import district
 from bot.pictures.year import render
 from bot.root.emulator import TEAM_ID
 from bot.root.settings import Settings
@@ -73,6 +74,8 @@ def main() -> None:
         w100 = timed(lambda: fetch(store, library, NOW, many), runs)
         state = SchoolState.read(store.view(pairs[0][0]))
         pic = timed(lambda: render(state, library, NOW).png(), max(5, runs // 2))
+        fifty = [SchoolState.read(store.view(sid)) for sid, _ in pairs[:50]]
+        dist = timed(lambda: district.render(fifty, library, NOW).png(), 3)
         store.close()
     print(f"feed, 1 school (all four cycles), cold:  median {f1[0]:7.1f} ms, worst {f1[1]:7.1f} ms, {size_one / 1024:.0f} KiB")
     print(f"feed, 100 schools (one liaison), cold:   median {f100[0]:7.1f} ms, worst {f100[1]:7.1f} ms, {size_many / 1024:.0f} KiB")
@@ -80,6 +83,7 @@ def main() -> None:
     print(f"feed, 100 schools, unchanged since the last fetch: median {w100[0]:7.1f} ms, worst {w100[1]:7.1f} ms"
           f"  (target < 100 ms: {'met' if w100[0] < 100 else 'NOT met'})")
     print(f"picture of one school's year (PNG): median {pic[0]:7.1f} ms, worst {pic[1]:7.1f} ms")
+    print(f"district picture, 50 schools (PNG): median {dist[0]:7.1f} ms, worst {dist[1]:7.1f} ms")
 
 
 

@@ -93,4 +93,7 @@ def timeline_reply(state: SchoolState, cycles: list[tuple[Cycle, SchoolYear, lis
     text = f"Timeline for {bk.esc(state.school.name)}\n" + "\n".join(lines)
     years = sorted({y.name for _c, y, _i in cycles})
     picture = bk.actions(bk.button("Picture of the year", PICTURE_ACTION, years[0] if len(years) == 1 else ""))
-    return Result(text=text, blocks=[*bk.fit([bk.section(f"*Timeline for {bk.esc(state.school.name)}*"), *blocks])[:49], picture])
+    shown = bk.fit([bk.section(f"*Timeline for {bk.esc(state.school.name)}*"), *blocks])
+    if len(shown) >= bk.MAX_BLOCKS:  # room for the button; keep the "…more" line fit() ends with
+        shown = shown[: bk.MAX_BLOCKS - 2] + shown[-1:]
+    return Result(text=text, blocks=[*shown, picture])
