@@ -54,4 +54,5 @@ def make_ctx(services, body: dict[str, Any], client, *, channel_id: str | None =
         user_id=user,
         trigger_id=body.get("trigger_id"),
         lookup_user=user_lookup(client),
+        public_url=services.settings.public_url,
     )

@@ -54,6 +54,7 @@ REFUSALS = (
     "Only workspace admins", "Guests of this workspace", "belongs to another school", "This checklist belongs to",
     "it can only be saved as a note of", "Only the note's author", "isn't linked to a school", "so there is no school to save this note in",
     "belongs to another workspace", "can't list the workspace", "can't link a channel",
+    "Calendar links follow roles", "where you are liaison or district admin", "see the district's picture",
 )
 
 VISIT = "2021-22:nysed-tsi-visits/visit-{}"

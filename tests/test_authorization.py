@@ -50,6 +50,8 @@ IN_CHANNEL: dict[str, set[str]] = {
     "review": {"admin", "reviewer", "district"},
     "note": {"admin", "liaison", "team"},  # the note's author (the team member), the liaison, admins
     "district_holidays": {"admin", "district"},  # holidays of every school
+    "feed": {"liaison", "principal", "team", "reviewer", "district", "guest_team"},  # calendar links follow roles only
+    "district_picture": {"admin", "liaison", "district"},  # the schools where one is liaison or district admin
     "none": set(),
 }
 # acting from outside A's channel (App Home, a DM, a modal opened there): only roles count
@@ -66,7 +68,9 @@ OUTSIDE: dict[str, set[str]] = {
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
-    yield from W.module_world(tmp_path_factory, "authz")
+    for world in W.module_world(tmp_path_factory, "authz"):
+        world.bot.services.settings.public_url = "https://scep.example.org"  # switches /scep calendar on
+        yield world
 
 
 @pytest.fixture
@@ -140,8 +144,9 @@ COMMANDS: dict[str, list[tuple[str, str, str]]] = {
     "help": [("", "anyone", "read")],
     "cycles": [("", "anyone", "read")],
     "next": [("", "anyone", "read")],
-    "timeline": [("", "anyone", "read")],
-    "schools": [("", "member", "read")],
+    "timeline": [("", "anyone", "read"), ("picture", "anyone", "upload")],
+    "schools": [("", "member", "read"), ("picture", "district_picture", "upload")],
+    "calendar": [("", "feed", "read")],
     "step": [("visit 1", "anyone", "read")],
     "setup": [("Renamed School", "setup", "write")],
     "roles": [("", "anyone", "read"), (f"team:<@{W.TEAM}>,<@{W.GUEST_TEAM}>,<@{W.EXTRA}>", "roles", "write")],
@@ -283,6 +288,9 @@ ACTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]], Callable[[World
                    lambda w, s: "held" in (w.step_doc("visit 1").get("done") or {}), CONTEXTS),
     "nudge_snooze": ("act", lambda w: {"action_id": "nudge_snooze", "value": f"{w.a}|{w.key('visit 1')}|closing"},
                      lambda w, s: bool(w.step_doc("visit 1").get("snooze")), CONTEXTS),
+    # under /scep timeline: uploads the picture of the channel's school (in B's channel, B's)
+    "timeline_picture": ("read", lambda w: {"action_id": "timeline_picture", "value": ""},
+                         lambda w, s: any(A_NAME in json.dumps(c.args, default=str) for c in s.of("files.completeUploadExternal")), ("A", "B")),
 }
 
 
@@ -322,7 +330,7 @@ def test_button_matrix(world, action_id, context):
             assert not happened(world, seen), f"{what}: expected a refusal, but it happened"
             assert not seen.wrote and not seen.posts_in(A_CHANNEL), f"{what}: refused, yet something was written or posted"
             assert A_NAME not in seen.shown.replace(f"for {A_NAME}:", "").replace(f"do that for {A_NAME} in", "") or seen.refused, f"{what}: showed school A"
-            if context != "B" or action_id != "open_checklist":  # in B's channel that button opens B's own checklist
+            if context != "B" or action_id not in ("open_checklist", "timeline_picture"):  # in B's channel: B's own
                 assert seen.refused, f"{what}: no clear refusal: {seen.shown[:600]}"
         world.reset_all()
 

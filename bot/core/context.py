@@ -25,6 +25,7 @@ class Ctx:
     user_id: str
     trigger_id: str | None = None
     lookup_user: Callable[[str], dict[str, Any] | None] | None = None
+    public_url: str | None = None  # SCEP_PUBLIC_URL: where people reach the bot's calendar feeds
 
     @property
     def school_id(self) -> str | None:

@@ -349,9 +349,12 @@ def set_schedule(tx: SchoolTx, ref: StepRef, at: datetime | None, who: str, now:
     if at is None:
         doc.pop("scheduled_at", None)
         doc.pop("scheduled_on", None)
+        doc["cancelled_at"] = before  # the calendar feeds send the cancelled event as cancelled
     else:
         doc["scheduled_at"] = iso(at)
         doc["scheduled_on"] = iso(now)  # nudges due before this were not known yet
+        doc.pop("cancelled_at", None)
+    doc["schedule_rev"] = int(doc.get("schedule_rev") or 0) + 1  # the feeds' SEQUENCE: grows with every change
     tx.put(STEP_KIND, ref.state_key, doc)
     audit(tx, who, now, "scheduled" if at else "unscheduled", step=ref.key, year=ref.year.name, before=before, after=doc.get("scheduled_at"))
     return True

@@ -16,7 +16,7 @@ from bot.root.operator import (
     nudges_command,
     sweep_command,
 )
-from bot.root.serving import serve_command, socket_command
+from bot.root.serving import serve_calendars_command, serve_command, socket_command
 from bot.root.settings import ConfigError, Settings
 from bot.store.port import StoreError
 
@@ -30,7 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     s.add_argument("--now", help=argparse.SUPPRESS)  # staging and benchmarks: the clock starts at this instant and runs on
-    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN; SCEP_CALENDAR_PORT also serves the calendar feeds)")
+    sc = sub.add_parser("serve-calendars", help="only the calendar feeds (GET /calendar/<token>.ics), read-only, for Socket Mode deployments")
+    sc.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
+    sc.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3001")))
+    sc.add_argument("--now", help=argparse.SUPPRESS)
     sub.add_parser("doctor", help="check every data file and restore damaged ones from their last good copy (bot stopped)")
     sub.add_parser("migrate", help="bring the PostgreSQL database of SCEP_DATABASE_URL to this version's schema")
     c = sub.add_parser("console", help="a local demo workspace in this terminal")
@@ -114,6 +118,8 @@ def _run(args) -> int:
         return serve_command(settings, args.host, args.port, getattr(args, "now", None))
     if cmd == "socket":
         return socket_command(settings)
+    if cmd == "serve-calendars":
+        return serve_calendars_command(settings, args.host, args.port, getattr(args, "now", None))
     raise AssertionError(cmd)
 
 

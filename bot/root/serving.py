@@ -1,4 +1,5 @@
-"""Running the bot: HTTP mode (waitress, POST /slack/events, GET /healthz) and Socket Mode."""
+"""Running the bot: HTTP mode (waitress, POST /slack/events, GET /healthz, GET /calendar/<token>.ics),
+Socket Mode, and the calendar feeds' own read-only listener (``scep-bot serve-calendars``)."""
 
 from __future__ import annotations
 
@@ -53,9 +54,9 @@ def serve_command(settings: Settings, host: str, port: int, now_text: str | None
 
 
 def make_wsgi(app, services):
-    """POST /slack/events to Bolt; GET /healthz; many workspaces: GET /slack/install (the "Add to
-    Slack" page) and /slack/oauth_redirect (Slack's redirect back) to Bolt's OAuth flow;
-    everything else 404.
+    """POST /slack/events to Bolt; GET /healthz; GET /calendar/<token>.ics (the feeds); many
+    workspaces: GET /slack/install (the "Add to Slack" page) and /slack/oauth_redirect (Slack's
+    redirect back) to Bolt's OAuth flow; everything else 404.
 
     Refuses an app that does not verify Slack's signatures: over HTTP anyone can post."""
     if getattr(app, "scep_verifier", None) is None:
@@ -72,6 +73,8 @@ def make_wsgi(app, services):
     from handlers.http_guard import SignedBodyGuard
 
     bolt = SignedBodyGuard(bolt, app.scep_verifier.signing_secret)  # size, signature, UTF-8: on the raw bytes, before Bolt reads them
+    feeds = calendar_wsgi(services)
+    from handlers.calendar_http import is_calendar_path
 
     flow = getattr(app, "oauth_flow", None)
     oauth_paths = (flow.install_path, flow.redirect_uri_path) if flow is not None else ()
@@ -96,10 +99,52 @@ def make_wsgi(app, services):
             return [body]
         if path == "/slack/events" or (oauth_paths and path in oauth_paths and environ.get("REQUEST_METHOD") == "GET"):
             return bolt(environ, start_response)
+        if is_calendar_path(path):
+            return feeds(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found: Slack posts to /slack/events\n"]
 
     return wsgi
+
+
+def calendar_wsgi(services):
+    """The feeds alone (``/calendar/<token>.ics``; 404 elsewhere), rate-limited per address."""
+    from handlers.calendar_http import RateLimit, calendar_app, is_calendar_path
+
+    feeds = calendar_app(services, RateLimit(services.settings.calendar_rate))
+
+    def wsgi(environ, start_response):
+        if is_calendar_path(environ.get("PATH_INFO", "")):
+            return feeds(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found\n"]
+
+    return wsgi
+
+
+def serve_calendars_command(settings: Settings, host: str, port: int, now_text: str | None = None) -> int:
+    """Only the calendar feeds, read-only, on ``host:port`` (Socket Mode deployments have no HTTP
+    server of their own). Needs no Slack credentials. With TinyDB it cannot share a data directory
+    with a running bot (one process per directory): set SCEP_CALENDAR_PORT for ``socket`` instead."""
+    services = build_services(settings, clock=running_clock(now_text))
+    from handlers.http_guard import serve
+
+    log.info("scep-bot calendar feeds on %s:%s (GET /calendar/<token>.ics)", host, port)
+    try:
+        serve(calendar_wsgi(services), host=host, port=port)
+    finally:
+        services.store.close()
+    return 0
+
+
+def _feeds_in_background(services, port: int) -> None:
+    import threading
+
+    from handlers.http_guard import serve
+
+    threading.Thread(target=serve, args=(calendar_wsgi(services),), kwargs={"host": "0.0.0.0", "port": port},
+                     name="calendar-feeds", daemon=True).start()
+    log.info("calendar feeds on port %s (SCEP_CALENDAR_PORT)", port)
 
 
 def socket_command(settings: Settings) -> int:
@@ -111,6 +156,8 @@ def socket_command(settings: Settings) -> int:
     app = build_app(services, token=settings.bot_token, signing_secret=None)
     warm_up()
     clock = start_clock(services, app.client)
+    if settings.calendar_port:
+        _feeds_in_background(services, settings.calendar_port)
     log.info("scep-bot Socket Mode: connecting")
     try:
         socket_mode_handler(app, settings.app_token).start()

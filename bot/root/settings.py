@@ -31,6 +31,10 @@ class Settings:
     client_secret: str | None = field(default=None, repr=False)  # SLACK_CLIENT_SECRET
     state_secret: str | None = field(default=None, repr=False)  # SLACK_STATE_SECRET: signs the OAuth state values
     redirect_uri: str | None = None  # SLACK_REDIRECT_URI: https://<host>/slack/oauth_redirect (optional)
+    # SCEP_PUBLIC_URL: the https base people's calendars reach the bot at (feeds: <base>/calendar/<token>.ics)
+    public_url: str | None = None
+    calendar_rate: int = 60  # feed requests per minute per address (SCEP_CALENDAR_RATE_LIMIT)
+    calendar_port: int | None = None  # SCEP_CALENDAR_PORT: Socket Mode also serves the feeds on this port
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -52,6 +56,17 @@ class Settings:
             state_secret=get("SLACK_STATE_SECRET"),
             redirect_uri=get("SLACK_REDIRECT_URI"),
         )
+        s.public_url = get("SCEP_PUBLIC_URL")
+        rate = get("SCEP_CALENDAR_RATE_LIMIT")
+        if rate is not None:
+            if not rate.isdigit() or not 1 <= int(rate) <= 100_000:
+                raise ConfigError(f"SCEP_CALENDAR_RATE_LIMIT '{rate}' is not a number of requests per minute between 1 and 100000 (default 60)")
+            s.calendar_rate = int(rate)
+        port = get("SCEP_CALENDAR_PORT")
+        if port is not None:
+            if not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise ConfigError(f"SCEP_CALENDAR_PORT '{port}' is not a TCP port (1-65535)")
+            s.calendar_port = int(port)
         pool = get("SCEP_DATABASE_POOL_SIZE")
         if pool is not None:
             if not pool.isdigit() or not 1 <= int(pool) <= 1000:
@@ -81,6 +96,10 @@ class Settings:
             self.api_url += "/"
         if self.database_url:
             check_database_url(self.database_url)
+        if self.public_url:
+            if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", self.public_url):
+                raise ConfigError(f"SCEP_PUBLIC_URL '{self.public_url[:100]}' is not an http(s) base URL like https://scep.example.org")
+            self.public_url = self.public_url.rstrip("/")
         self._validate_oauth()
 
     @property

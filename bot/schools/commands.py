@@ -8,16 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.calendar.dates import DateError, SchoolYear
 from bot.core import blocks as bk
 from bot.core import progress
 from bot.core.command import small_int, subcommand
 from bot.core.context import Ctx
 from bot.core.permissions import is_workspace_admin, require_member
-from bot.core.result import Result
+from bot.core.result import Result, Upload
 from bot.core.school_calendar import read_school
 from bot.core.schools import SchoolState
 from bot.errors import UserError
-from bot.schools.membership import schools_of
+from bot.pictures import district
+from bot.schools.membership import all_schools, schools_of
 
 PAGE = 20  # schools per page
 
@@ -31,9 +33,12 @@ class Row:
     next_item: progress.Item | None
 
 
-@subcommand("schools", usage="/scep schools [page]", summary="every school this workspace tracks, with its next item", examples=["/scep schools", "/scep schools 2"])
+@subcommand("schools", usage="/scep schools [page] | /scep schools picture [year]", summary="every school this workspace tracks, with its next item (`picture`: schools × months, for liaisons and district admins)",
+            examples=["/scep schools", "/scep schools 2", "/scep schools picture"])
 def cmd_schools(ctx: Ctx, args: list[str]) -> Result:
     page = 1
+    if args and args[0].lower() in ("picture", "pic", "png", "image"):
+        return schools_picture(ctx, args[1:])
     if args:
         page = small_int(args[0]) if len(args) == 1 else None
         if not page:
@@ -60,6 +65,29 @@ def cmd_schools(ctx: Ctx, args: list[str]) -> Result:
         nxt = progress.next_items(state, ctx.library, ctx.now, 1)
         rows.append(Row(state, e["channel_id"], nxt[0] if nxt else None))
     return schools_reply(rows, total=len(entries), page=page, pages=pages, hidden=hidden, now=ctx.now)
+
+
+def schools_picture(ctx: Ctx, args: list[str]) -> Result:
+    """Upload the district picture of the schools where the person is liaison or district admin
+    (workspace admins: every school of the workspace)."""
+    year = None
+    if args:
+        try:
+            year = SchoolYear.parse(" ".join(args))
+        except DateError as exc:
+            raise UserError(f"{bk.esc(exc)}. `/scep schools picture` alone draws the current year.") from None
+    require_member(ctx, "see the district's picture")
+    if is_workspace_admin(ctx):
+        ids = all_schools(ctx.store, ctx.team_id)
+    else:
+        ids = [sid for sid, roles in schools_of(ctx.store, ctx.user_id, ctx.team_id) if {"liaison", "district"} & set(roles)]
+    if not ids:
+        raise UserError("The district picture shows the schools where you are liaison or district admin, and you are neither in any school.")
+    states = [s for s in (SchoolState.read(ctx.store.view(sid)) for sid in ids) if s is not None]
+    png = district.render(states, ctx.library, ctx.now, year).png()
+    return Result(text=f"Drawing {len(states)} school{'s' if len(states) != 1 else ''}…",
+                  uploads=[Upload(ctx.channel_id, f"schools-{year.name if year else 'year'}.png", png, "Schools by month",
+                                  "Each cell: the most pressing status of the school's steps that month. Schools needing attention first.")])
 
 
 def schools_reply(rows: list[Row], *, total: int, page: int, pages: int, hidden: int, now: datetime) -> Result:

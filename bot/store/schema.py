@@ -12,7 +12,8 @@ Per school:
   ``holidays`` [date or "date..date"], ``created_at``, ``created_by``; and extra fields:
   ``POLICY_KEY`` {nudge overrides}, ``delivery_problem`` (text) with ``delivery_problem_since``.
 - ``STEP_KIND``, key ``"<year>:<cycle>/<step>"``: a step's state: ``done`` {label: {at, by}}
-  (label: held|draft|final|due), ``scheduled_at`` / ``scheduled_on``, ``snooze``
+  (label: held|draft|final|due), ``scheduled_at`` / ``scheduled_on``, ``cancelled_at`` (the date last cancelled), ``schedule_rev``
+  (how many times the date was set or cancelled: the calendar feeds' SEQUENCE), ``snooze``
   {series: {until, at, by, rule, label}}, ``prompt`` {channel, ts, at}, ``notes`` {count,
   by_commitment {n: count}}, ``CHECKLIST_KEY`` {ticks {item: {at, by}}, messages [{channel,
   ts}]}, ``REVIEW_KEY`` {status, label, round, at, by, history [{event, round, label, by, at}]}.
@@ -32,7 +33,10 @@ Workspace settings (``Store.get_setting``):
 
 - ``DISTRICT_HOLIDAYS_SETTING``: the district's holidays [date or "date..date"];
 - ``THREADS_SETTING``: {"<channel>:<ts>": school id} for prompt and note threads outside a
-  school's own channel.
+  school's own channel;
+- ``FEEDS_SETTING``: calendar feed tokens {sha256 hex of the token: {user, team, scope
+  (school|all), school_id, channel_id, created_at}} (bot.feeds.tokens); the tokens themselves
+  are never stored.
 
 The index (``Store.index_entry``): {school_id, name, team_id, channel_id} per school, one school
 per (team, channel).
@@ -54,3 +58,4 @@ POLICY_KEY = "nudges"  # field of the profile (School.extra): the school's nudge
 
 DISTRICT_HOLIDAYS_SETTING = "holidays"  # setting: the district's holidays
 THREADS_SETTING = "notes_threads"  # setting: thread -> school outside the school's channel
+FEEDS_SETTING = "calendar_feeds"  # setting: sha256(token) -> the feed it opens

@@ -16,6 +16,8 @@ from bot.core.result import Result
 from bot.core.schools import SchoolState
 from bot.timeline import badges
 
+PICTURE_ACTION = "timeline_picture"  # the button under /scep timeline: value "" or a school year like 2021-22
+
 
 def owner_text(state: SchoolState, role: str) -> str:
     """``liaison <@U1> <@U2>``: a step's owner role and who holds it in this school."""
@@ -89,4 +91,9 @@ def timeline_reply(state: SchoolState, cycles: list[tuple[Cycle, SchoolYear, lis
     if not blocks:
         return Result(text="This school follows no cycles: `/scep setup cycles:&lt;id&gt;`; see `/scep cycles`.")
     text = f"Timeline for {bk.esc(state.school.name)}\n" + "\n".join(lines)
-    return Result(text=text, blocks=bk.fit([bk.section(f"*Timeline for {bk.esc(state.school.name)}*"), *blocks]))
+    years = sorted({y.name for _c, y, _i in cycles})
+    picture = bk.actions(bk.button("Picture of the year", PICTURE_ACTION, years[0] if len(years) == 1 else ""))
+    shown = bk.fit([bk.section(f"*Timeline for {bk.esc(state.school.name)}*"), *blocks])
+    if len(shown) >= bk.MAX_BLOCKS:  # room for the button; keep the "…more" line fit() ends with
+        shown = shown[: bk.MAX_BLOCKS - 2] + shown[-1:]
+    return Result(text=text, blocks=[*shown, picture])

@@ -1,0 +1,1 @@
+"""Pictures (PNG, matplotlib Agg): a school\x27s year."""
