@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import time
 
 from bot.calendar import dates
@@ -15,7 +15,8 @@ from bot.root.services import (
     real_clock,
     warm_up,
 )
-from bot.root.settings import ConfigError, Settings
+from bot.root.health import HealthServer, SlackUnreachable, check_tokens, health_body
+from bot.root.settings import ConfigError, Settings, port_setting
 
 log = logging.getLogger("scep-bot")
 
@@ -33,6 +34,7 @@ def running_clock(start_text: str | None):
 def serve_command(settings: Settings, host: str, port: int, now_text: str | None = None) -> int:
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     started = time.monotonic()
+    check_tokens(settings)  # a token Slack refuses: one line and exit 2, not a healthy-looking /healthz
     services = build_services(settings, clock=running_clock(now_text))
     check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=settings.signing_secret)
@@ -72,17 +74,8 @@ def make_wsgi(app, services):
     def wsgi(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-            auth = services.extras.get("slack_auth")
-            if auth is not None and auth.probe_due():
-                try:  # Slack refused the token earlier: is it accepted again? (one call per probe interval)
-                    app.client.auth_test()
-                except Exception:  # noqa: BLE001 - SlackApiError: still refused, or Slack unreachable
-                    pass
-            ok = auth is None or auth.ok
-            info = {"ok": ok, "schools": len(services.store.school_ids()), **(auth.health() if auth is not None else {})}
-            body = json.dumps(info).encode()
-            # 503 while Slack refuses the token: monitors alert; restarting does not help (fix the token)
-            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            status, body = health_body(app, services)
+            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/slack/events":
             return bolt(environ, start_response)
@@ -93,19 +86,33 @@ def make_wsgi(app, services):
 
 
 def socket_command(settings: Settings) -> int:
+    """Socket Mode; GET /healthz on SCEP_HEALTH_PORT (HOST's address) when it is set."""
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     from bot.root.app import socket_mode_handler
 
+    health_port = port_setting("SCEP_HEALTH_PORT", None)
+    check_tokens(settings, app_token=True)
     services = build_services(settings)
     check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=None)
     warm_up()
-    clock = start_clock(services, app.client)
+    watch = None
+    try:
+        if health_port is not None:
+            watch = HealthServer(app, services, (os.environ.get("HOST") or "").strip() or "0.0.0.0", health_port).start()
+        clock = start_clock(services, app.client)
+    except BaseException:
+        services.store.close()
+        raise
     log.info("scep-bot Socket Mode: connecting")
     try:
         socket_mode_handler(app, settings.app_token).start()
+    except Exception as exc:  # noqa: BLE001 - Slack unreachable after the check: one line, exit 3
+        raise SlackUnreachable(f"Socket Mode stopped: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
     finally:
         clock.stop()
+        if watch is not None:
+            watch.stop()
         services.store.close()
     return 0
 
