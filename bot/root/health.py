@@ -46,7 +46,7 @@ def check_tokens(settings: Settings, *, app_token: bool = False) -> dict[str, An
     for name, token, method, fix in checks:
         client = WebClient(token=token, base_url=settings.api_url, timeout=settings.slack_timeout)
         try:
-            res = getattr(client, method)()
+            res = client.auth_test() if method == "auth_test" else client.apps_connections_open(app_token=token)
         except SlackApiError as exc:
             error = (exc.response or {}).get("error") if exc.response is not None else None
             if error in AUTH_ERRORS:

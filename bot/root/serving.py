@@ -34,8 +34,8 @@ def running_clock(start_text: str | None):
 def serve_command(settings: Settings, host: str, port: int, now_text: str | None = None) -> int:
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     started = time.monotonic()
-    check_tokens(settings)  # a token Slack refuses: one line and exit 2, not a healthy-looking /healthz
     services = build_services(settings, clock=running_clock(now_text))
+    _check_tokens(settings, services)  # a token Slack refuses: one line and exit 2, not a healthy-looking /healthz
     check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=settings.signing_secret)
     warm_up()
@@ -91,8 +91,8 @@ def socket_command(settings: Settings) -> int:
     from bot.root.app import socket_mode_handler
 
     health_port = port_setting("SCEP_HEALTH_PORT", None)
-    check_tokens(settings, app_token=True)
     services = build_services(settings)
+    _check_tokens(settings, services, app_token=True)
     check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=None)
     warm_up()
@@ -115,6 +115,16 @@ def socket_command(settings: Settings) -> int:
             watch.stop()
         services.store.close()
     return 0
+
+
+def _check_tokens(settings: Settings, services, *, app_token: bool = False) -> None:
+    """``check_tokens`` after the store opened (its problems are named first); the store is
+    closed when Slack refuses."""
+    try:
+        check_tokens(settings, app_token=app_token)
+    except BaseException:
+        services.store.close()
+        raise
 
 
 def _require(settings: Settings, *names: str) -> None:
