@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
                            ("calendar", "windows, deadlines and scheduled visits as iCalendar")):
         e = ex_sub.add_parser(name, help=helptext)
         if name == "summary":
-            e.add_argument("step", nargs="+", help="the step as people say it: visit 1, session 2, priority levers")
+            e.add_argument("step", nargs="*", help="the step as people say it: visit 1, session 2, priority levers")
             e.add_argument("--format", choices=("docx", "md", "both"), default="docx")
         e.add_argument("--school", required=True, help="the school's name (or id), as /scep schools lists it")
         e.add_argument("--year", help="school year like 2021-22 (default: each cycle's current year)")
