@@ -41,11 +41,9 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_venv()
     if argv[0] == "run":
-        cmd = [str(BIN / "scep-bot"), *argv[1:]]
-    else:
-        cmd = [str(BIN / "python"), "-m", "pytest", "-n", "2", *argv[1:]]
-    os.chdir(ROOT)
-    return subprocess.call(cmd)
+        # where the caller stands: `cycles check my.yaml` and `-o out.csv` are relative to it
+        return subprocess.call([str(BIN / "scep-bot"), *argv[1:]])
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", "-n", "2", *argv[1:]], cwd=ROOT)
 
 
 if __name__ == "__main__":

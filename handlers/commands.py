@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.command import dispatch, lookup, parse
+from bot.core.logtext import user_text
 from bot.errors import UserError
 from handlers.context import make_ctx
 from handlers.executor import carry_out, guarded, open_view, payload
@@ -22,7 +23,7 @@ def register(app, services) -> None:
         if writes:
             ack()  # Slack gives 3 s; acknowledge before touching the store
         ctx = make_ctx(services, body, client)
-        result = guarded(lambda: dispatch(ctx, text), f"/scep {text[:80]!r}")
+        result = guarded(lambda: dispatch(ctx, text), f"/scep {user_text(text)}")
         if result.open_view and not result.error:
             if not writes:
                 ack()

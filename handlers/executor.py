@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import traceback
 import uuid
 from typing import Any, Callable
 
@@ -22,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.checklists.messages import redraw
 from bot.core.command import DAMAGED
 from bot.core.context import Ctx
+from bot.core.logtext import error_trace
 from bot.core.result import MessageUpdate, Result, failed
 from bot.errors import UserError
 from bot.home.gather import home_tab
@@ -48,9 +48,9 @@ def guarded(fn: Callable[[], Result], what: str) -> Result:
     except StoreError as exc:
         log.error("store error in %s: %s", what, exc)
         return failed(DAMAGED)
-    except Exception:  # noqa: BLE001 - the user gets an apology, the log the traceback
+    except Exception as exc:  # noqa: BLE001 - the user gets an apology, the log the traceback
         eid = uuid.uuid4().hex[:8]
-        log.error("error %s in %s\n%s", eid, what, traceback.format_exc())
+        log.error("error %s in %s\n%s", eid, what, error_trace(exc))
         msg = APOLOGY.format(eid=eid)
         return Result(text=msg, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": msg}}], error=True)
 
@@ -234,9 +234,9 @@ def _followups(result: Result, services, client, ctx: Ctx | None, respond=None) 
             continue
         try:
             fn(request, services, client, ctx, respond)
-        except Exception:  # noqa: BLE001 - the user gets an apology, the log the traceback
+        except Exception as exc:  # noqa: BLE001 - the user gets an apology, the log the traceback
             eid = uuid.uuid4().hex[:8]
-            log.error("error %s in follow-up %s\n%s", eid, type(request).__name__, traceback.format_exc())
+            log.error("error %s in follow-up %s\n%s", eid, type(request).__name__, error_trace(exc))
             if respond is not None:
                 respond(text=APOLOGY.format(eid=eid), response_type="ephemeral")
 

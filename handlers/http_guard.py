@@ -30,6 +30,8 @@ import threading
 import time
 from typing import Any, Callable, Iterable
 
+from bot.core import logtext
+
 log = logging.getLogger("scep-bot")
 
 MAX_BODY = 1024 * 1024  # bytes: Slack's commands, events and interactions are a few KB; big views stay well under
@@ -131,8 +133,9 @@ class SignedBodyGuard:
         return None
 
     def _refused(self, environ: dict[str, Any], why: str, body: bytes, length: int | None = None) -> None:
-        self._refusals(logging.INFO, "refused a request from %s: %s; body %s", environ.get("REMOTE_ADDR", "?"), why,
-                       summary(body, total=length))
+        # a real Slack request refused (a wrong SLACK_SIGNING_SECRET) carries what people typed
+        shown = summary(body, total=length) if logtext.SHOW_USER_TEXT else f"of {len(body) if length is None else length} bytes (SCEP_LOG_USER_TEXT=1 shows it)"
+        self._refusals(logging.INFO, "refused a request from %s: %s; body %s", environ.get("REMOTE_ADDR", "?"), why, shown)
 
 
 def _read(environ: dict[str, Any], n: int) -> bytes:

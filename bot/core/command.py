@@ -17,6 +17,7 @@ from typing import Callable
 
 from bot.core import blocks as bk
 from bot.core.context import Ctx
+from bot.core.logtext import user_text
 from bot.core.result import Result, failed
 from bot.errors import UserError
 from bot.store.port import StoreError
@@ -121,7 +122,7 @@ def dispatch(ctx: Ctx, text: str) -> Result:
     except UserError as exc:
         return failed(str(exc))
     except StoreError as exc:
-        log.error("store error for /scep %r: %s", text[:80], exc)
+        log.error("store error for /scep %s: %s", user_text(text), exc)
         return failed(DAMAGED)
 
 

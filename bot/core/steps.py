@@ -60,11 +60,11 @@ class StepRef:
         return step_key(self.dated.year, self.dated.key)
 
 
-def school_steps(state: SchoolState, library: CycleLibrary, now: datetime) -> list[DatedStep]:
+def school_steps(state: SchoolState, library: CycleLibrary, now: datetime, year: SchoolYear | None = None) -> list[DatedStep]:
+    """The school's steps dated in each cycle's current year, or in ``year`` when given."""
     out: list[DatedStep] = []
     for cycle in progress.school_cycles(state, library):
-        year = progress.current_year(cycle, state, now)
-        out.extend(progress._dated_steps(cycle, year, state))
+        out.extend(progress._dated_steps(cycle, year or progress.current_year(cycle, state, now), state))
     return out
 
 

@@ -201,8 +201,12 @@ def capture(
 
 def audit_note(tx: SchoolTx, out: Capture, now: datetime, via: str = "thread reply") -> None:
     """The audit entry of a note saved, edited or removed from Slack (never its text: notes may
-    name students; the entry says whose note, which step and which message)."""
+    name students; the entry says whose note, which step and which message). An edit or a
+    deletion purges the transaction: the text replaced or deleted survives in no copy the store
+    keeps (``SchoolTx.purge``)."""
     note = out.note or {}
+    if out.action in ("updated", "removed"):
+        tx.purge()
     what = {"saved": "note saved", "updated": "note edited", "removed": "note deleted"}.get(out.action)
     if what is None:
         return

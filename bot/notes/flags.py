@@ -41,6 +41,7 @@ def redact(store: Store, school_id: str, key: str, who: str, now: datetime, *, m
         note["redacted"] = True
         note["kept"] = False
         tx.put(NOTE_KIND, key, note)
+        tx.purge()  # the unmasked text survives in no copy the store keeps
         audit(tx, who, now, "note redacted", note=key, step=note.get("step"), year=note.get("year"), flags=note.get("flags"))
     return note
 

@@ -26,6 +26,7 @@ def forget(store: Store, school_id: str, ref: StepRef, who: str, now: datetime) 
         notes = tx.find(NOTE_KIND, step=ref.key, year=ref.year.name)
         for key in notes:
             tx.delete(NOTE_KIND, key)
+        tx.purge()  # the notes survive in no copy the store keeps (rotating copies, dead rows)
         prompts = tx.find(PROMPT_KIND, step=ref.key, year=ref.year.name)
         closed = 0
         for key, p in prompts.items():

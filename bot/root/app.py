@@ -100,7 +100,9 @@ def build_app(services: Services, *, token: str | None, signing_secret: str | No
         from handlers.replay import forget_failed
 
         forget_failed(services, request)  # Slack's retry of it is then handled
-        log.error("unhandled error in a listener: %r (request type %s)", error, (body or {}).get("type") or (body or {}).get("command"), exc_info=error)
+        from bot.core.logtext import error_trace
+
+        log.error("unhandled error in a listener (request type %s)\n%s", (body or {}).get("type") or (body or {}).get("command"), error_trace(error))
 
     return app
 

@@ -7,7 +7,9 @@ import logging
 import os
 import sys
 
+from bot.core.logtext import show_user_text
 from bot.root.console import console_command
+from bot.root.health import SlackUnreachable
 from bot.root.operator import (
     cycles_command,
     doctor_command,
@@ -17,7 +19,13 @@ from bot.root.operator import (
     sweep_command,
 )
 from bot.root.serving import serve_calendars_command, serve_command, socket_command
-from bot.root.settings import ConfigError, Settings
+from bot.root.settings import (
+    ConfigError,
+    Settings,
+    flag_setting,
+    log_level_setting,
+    port_setting,
+)
 from bot.store.port import StoreError
 
 log = logging.getLogger("scep-bot")
@@ -27,13 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scep-bot", description="Keeps school improvement teams on their yearly SCEP cycle, in Slack.")
     sub = p.add_subparsers(dest="cmd")
     s = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
-    s.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
-    s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    s.add_argument("--host", default=None, help="address to listen on (default: $HOST, else 0.0.0.0)")
+    s.add_argument("--port", type=int, default=None, help="port to listen on (default: $PORT, else 3000)")
     s.add_argument("--now", help=argparse.SUPPRESS)  # staging and benchmarks: the clock starts at this instant and runs on
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN; SCEP_CALENDAR_PORT also serves the calendar feeds)")
     sc = sub.add_parser("serve-calendars", help="only the calendar feeds (GET /calendar/<token>.ics), read-only, for Socket Mode deployments")
-    sc.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
-    sc.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3001")))
+    sc.add_argument("--host", default=None, help="address to listen on (default: $HOST, else 0.0.0.0)")
+    sc.add_argument("--port", type=int, default=None, help="port to listen on (default: $PORT, else 3001)")
     sc.add_argument("--now", help=argparse.SUPPRESS)
     sub.add_parser("doctor", help="check every data file and restore damaged ones from their last good copy (bot stopped)")
     sub.add_parser("migrate", help="bring the PostgreSQL database of SCEP_DATABASE_URL to this version's schema")
@@ -50,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
                            ("calendar", "windows, deadlines and scheduled visits as iCalendar")):
         e = ex_sub.add_parser(name, help=helptext)
         if name == "summary":
-            e.add_argument("step", nargs="+", help="the step as people say it: visit 1, session 2, priority levers")
+            e.add_argument("step", nargs="*", help="the step as people say it: visit 1, session 2, priority levers")
             e.add_argument("--format", choices=("docx", "md", "both"), default="docx")
         e.add_argument("--school", required=True, help="the school's name (or id), as /scep schools lists it")
         e.add_argument("--year", help="school year like 2021-22 (default: each cycle's current year)")
@@ -66,21 +74,40 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging() -> None:
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    """LOG_LEVEL (default INFO) for scep-bot's lines. The Slack libraries log request bodies and
+    Web API arguments (what people typed) at DEBUG: their DEBUG lines are shown only when the
+    operator also sets SCEP_LOG_USER_TEXT=1 (their other lines at WARNING unless LOG_LEVEL=DEBUG)."""
+    level = log_level_setting()
+    show_text = flag_setting("SCEP_LOG_USER_TEXT")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level != "DEBUG":  # LOG_LEVEL=DEBUG shows the libraries' debug lines too (they redact tokens)
-        for noisy in ("slack_bolt", "slack_sdk", "apscheduler"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    show_user_text(show_text)
+    library_level = logging.WARNING if level != "DEBUG" else (logging.DEBUG if show_text else logging.INFO)
+    for noisy in ("slack_bolt", "slack_sdk", "apscheduler", "urllib3", "waitress", "websocket"):
+        logging.getLogger(noisy).setLevel(max(library_level, logging.getLevelName(level)))
+    if show_text:
+        log.warning("SCEP_LOG_USER_TEXT=1: the log shows what people type (notes may name students); turn it off after debugging")
+
+
+def http_address(args) -> tuple[str, int]:
+    """Where ``serve`` listens: --host/--port, else $HOST/$PORT, else 0.0.0.0:3000."""
+    host = args.host if getattr(args, "host", None) else (os.environ.get("HOST") or "").strip() or "0.0.0.0"
+    port = args.port if getattr(args, "port", None) is not None else port_setting("PORT", 3000)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a port number (0-65535)")
+    return host, port
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _setup_logging()
     try:
+        _setup_logging()
         return _run(args)
     except (ConfigError, StoreError) as exc:
         print(f"scep-bot: {exc}", file=sys.stderr)
         return 2
+    except SlackUnreachable as exc:
+        print(f"scep-bot: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 
@@ -104,55 +131,26 @@ def _run(args) -> int:
         cmd = settings.mode()
         reason = {
             "socket": "SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set: Socket Mode",
-            "http": "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set: HTTP mode on port 3000",
+            "http": "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set: HTTP mode (scep-bot serve)",
             "console": "no Slack credentials (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET): the local console",
         }[cmd]
         if settings.oauth:
             reason = "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET are set: HTTP mode for many workspaces on port 3000"
         print(f"scep-bot: {reason}", file=sys.stderr)
         if cmd == "http":
-            args.host, args.port = os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "3000"))
+            cmd, args.host, args.port = "serve", None, None
     if cmd == "console":
         return console_command(settings, getattr(args, "now", None))
     if cmd == "serve":
-        return serve_command(settings, args.host, args.port, getattr(args, "now", None))
+        host, port = http_address(args)
+        return serve_command(settings, host, port, getattr(args, "now", None))
     if cmd == "socket":
         return socket_command(settings)
     if cmd == "serve-calendars":
-        return serve_calendars_command(settings, args.host, args.port, getattr(args, "now", None))
+        host = args.host or (os.environ.get("HOST") or "").strip() or "0.0.0.0"
+        port = args.port if args.port is not None else port_setting("PORT", 3001)
+        return serve_calendars_command(settings, host, port, getattr(args, "now", None))
     raise AssertionError(cmd)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 if __name__ == "__main__":

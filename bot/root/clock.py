@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,7 +43,9 @@ def start_admin(services: Services, client):
             raise BadRequest(str(exc)) from None
         return run_sweep(services, client, at, bool(body.get("dry_run"))).as_dict()
 
-    port = int(os.environ.get("SCEP_ADMIN_PORT", "0") or 0)
+    from bot.root.settings import port_setting
+
+    port = port_setting("SCEP_ADMIN_PORT", 0)
     return AdminServer(services.settings.data_dir, {"/sweep": sweep_route}, port=port).start()
 
 

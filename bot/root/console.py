@@ -43,7 +43,9 @@ def mrkdwn_to_text(text: str, names: dict[str, str]) -> str:
     text = re.sub(r"<#(C\w+)(\|([^>]*))?>", lambda m: "#" + (m.group(3) or names.get(m.group(1), m.group(1))), text)
     text = re.sub(r"<@(U\w+)(\|([^>]*))?>", lambda m: "@" + (m.group(3) or names.get(m.group(1), m.group(1))), text)
     text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
-    text = re.sub(r":([a-z0-9_+-]+):", lambda m: ICONS.get(m.group(1), ""), text)
+    # an emoji code is a word with a letter between colons, not glued to what comes before:
+    # `time:08:30` and `file.yaml:41:` stay as they are
+    text = re.sub(r"(?<![\w:]):([a-z0-9_+-]*[a-z][a-z0-9_+-]*):", lambda m: ICONS.get(m.group(1), ""), text)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)  # *bold*
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 

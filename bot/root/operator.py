@@ -217,7 +217,7 @@ def export_command(args) -> int:
     from bot.calendar.dates import DateError, SchoolYear
     from bot.core.command import load_features
     from bot.core.schools import SchoolState
-    from bot.core.steps import resolve
+    from bot.core.steps import resolve_in, school_steps
     from bot.errors import UserError
     from bot.exports.calendar_ics import calendar_ics
     from bot.exports.summary import summary, summary_docx, summary_markdown
@@ -241,7 +241,8 @@ def export_command(args) -> int:
         stem = re.sub(r"[^A-Za-z0-9]+", "-", state.school.name).strip("-") or "school"
         outputs: list[tuple[str, bytes]] = []
         if args.export_cmd == "summary":
-            ref = resolve(state, library, now, " ".join(args.step))
+            # --year: the step of that school year (its notes, its dates), else of the current one
+            ref = resolve_in(school_steps(state, library, now, year), " ".join(args.step))
             s = summary(view, state, ref, now)
             if args.format in ("docx", "both"):
                 outputs.append((f"{s.filename_stem}.docx", summary_docx(s)))

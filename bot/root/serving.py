@@ -3,20 +3,21 @@ Socket Mode, and the calendar feeds' own read-only listener (``scep-bot serve-ca
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import time
 
 from bot.calendar import dates
 from bot.root.app import build_app
 from bot.root.clock import start_clock
+from bot.root.health import HealthServer, SlackUnreachable, check_tokens, health_body
 from bot.root.services import (
     build_services,
     check_files_in_background,
     real_clock,
     warm_up,
 )
-from bot.root.settings import ConfigError, Settings
+from bot.root.settings import ConfigError, Settings, port_setting
 
 log = logging.getLogger("scep-bot")
 
@@ -36,6 +37,7 @@ def serve_command(settings: Settings, host: str, port: int, now_text: str | None
         _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     started = time.monotonic()
     services = build_services(settings, clock=running_clock(now_text))
+    _check_tokens(settings, services)  # a token Slack refuses: one line and exit 2, not a healthy-looking /healthz
     check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=settings.signing_secret)
     warm_up()
@@ -82,20 +84,8 @@ def make_wsgi(app, services):
     def wsgi(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-            auth = services.slack_auth
-            if auth is not None and auth.probe_due():
-                try:  # Slack refused the token earlier: is it accepted again? (one call per probe interval)
-                    app.client.auth_test()
-                except Exception:  # noqa: BLE001 - SlackApiError: still refused, or Slack unreachable
-                    pass
-            ok = auth is None or auth.ok
-            info = {"ok": ok, "schools": len(services.store.school_ids()), **(auth.health() if auth is not None else {})}
-            teams = services.team_clients
-            if teams is not None:
-                info["workspaces_installed"] = teams.installed_teams()
-            body = json.dumps(info).encode()
-            # 503 while Slack refuses the token: monitors alert; restarting does not help (fix the token)
-            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            status, body = health_body(app, services)
+            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/slack/events" or (oauth_paths and path in oauth_paths and environ.get("REQUEST_METHOD") == "GET"):
             return bolt(environ, start_response)
@@ -148,23 +138,47 @@ def _feeds_in_background(services, port: int) -> None:
 
 
 def socket_command(settings: Settings) -> int:
+    """Socket Mode; GET /healthz on SCEP_HEALTH_PORT (HOST's address) when it is set."""
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     from bot.root.app import socket_mode_handler
 
+    health_port = port_setting("SCEP_HEALTH_PORT", None)
     services = build_services(settings)
+    _check_tokens(settings, services, app_token=True)
     check_files_in_background(services)
     app = build_app(services, token=settings.bot_token, signing_secret=None)
     warm_up()
-    clock = start_clock(services, app.client)
-    if settings.calendar_port:
-        _feeds_in_background(services, settings.calendar_port)
+    watch = None
+    try:
+        if health_port is not None:
+            watch = HealthServer(app, services, (os.environ.get("HOST") or "").strip() or "0.0.0.0", health_port).start()
+        clock = start_clock(services, app.client)
+        if settings.calendar_port:
+            _feeds_in_background(services, settings.calendar_port)
+    except BaseException:
+        services.store.close()
+        raise
     log.info("scep-bot Socket Mode: connecting")
     try:
         socket_mode_handler(app, settings.app_token).start()
+    except Exception as exc:  # noqa: BLE001 - Slack unreachable after the check: one line, exit 3
+        raise SlackUnreachable(f"Socket Mode stopped: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
     finally:
         clock.stop()
+        if watch is not None:
+            watch.stop()
         services.store.close()
     return 0
+
+
+def _check_tokens(settings: Settings, services, *, app_token: bool = False) -> None:
+    """``check_tokens`` after the store opened (its problems are named first); the store is
+    closed when Slack refuses."""
+    try:
+        check_tokens(settings, app_token=app_token)
+    except BaseException:
+        services.store.close()
+        raise
 
 
 def _require(settings: Settings, *names: str) -> None:

@@ -80,6 +80,10 @@ class Settings:
                 raise ConfigError(f"SLACK_API_TIMEOUT '{timeout}' is not a number of seconds (default 10)") from None
             if not 0.1 <= s.slack_timeout <= 120:
                 raise ConfigError("SLACK_API_TIMEOUT must be between 0.1 and 120 seconds (default 10)")
+        for name, default in (("PORT", 3000), ("SCEP_ADMIN_PORT", 0), ("SCEP_HEALTH_PORT", None)):
+            port_setting(name, default, env)  # read where used; checked here, before anything starts
+        flag_setting("SCEP_LOG_USER_TEXT", env)
+        log_level_setting(env)
         s.validate()
         return s
 
@@ -157,6 +161,43 @@ class Settings:
 
 
 DATABASE_URL_FORM = "postgresql://user:pass@host:5432/dbname"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _env(env: dict[str, str] | None, name: str) -> str | None:
+    value = ((os.environ if env is None else env).get(name) or "").strip()
+    return value or None
+
+
+def port_setting(name: str, default: int | None, env: dict[str, str] | None = None) -> int | None:
+    """A TCP port from the environment variable ``name`` (0-65535; 0: a free port the system
+    picks, logged at start), or ``default`` when unset; ``ConfigError`` naming the variable when
+    malformed."""
+    value = _env(env, name)
+    if value is None:
+        return default
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        shown = value if len(value) <= 20 else value[:20] + "..."
+        raise ConfigError(f"{name} '{shown}' is not a port number (0-65535)" + (f"; default {default}" if default is not None else "; unset it to turn it off"))
+    return int(value)
+
+
+def flag_setting(name: str, env: dict[str, str] | None = None) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off (unset: off)."""
+    value = (_env(env, name) or "0").lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} '{value[:20]}' is not on or off: set it to 1 or 0")
+
+
+def log_level_setting(env: dict[str, str] | None = None) -> str:
+    """LOG_LEVEL: one of DEBUG, INFO (default), WARNING, ERROR, CRITICAL."""
+    value = (_env(env, "LOG_LEVEL") or "INFO").upper()
+    if value not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL '{value[:20]}' is not a level: use one of {', '.join(LOG_LEVELS)} (default INFO)")
+    return value
 
 
 def default_data_dir() -> Path:

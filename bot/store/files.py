@@ -69,6 +69,45 @@ def atomic_write(path: Path, text: str, keep: int = BACKUPS) -> None:
         os.close(dfd)
 
 
+def shred(path: Path) -> bool:
+    """Overwrite ``path`` with zeros (fsync'd) and remove it; False when there was none.
+
+    The bytes are overwritten in place where the file system does that (ext4, xfs); a
+    copy-on-write file system (btrfs, zfs) or an SSD's wear levelling may keep the old blocks
+    until they are reused: PRIVACY.md says to encrypt the disk for that. A file with another
+    hard link (the live data file) is only unlinked, never zeroed.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if st.st_nlink == 1:
+            left, zeros = st.st_size, b"\0" * 65536
+            while left > 0:
+                left -= os.write(fd, zeros[: min(left, len(zeros))])
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.unlink(path)
+    return True
+
+
+def drop_copies(path: Path) -> int:
+    """Shred every rotating copy of ``path`` (after a deletion: doctor must not bring the
+    deleted text back); how many there were. Syncs the folder."""
+    n = sum(shred(backup_path(path, i)) for i in range(1, BACKUPS + 1))
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):  # a crashed write's temp file
+        shred(leftover)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return n
+
+
 def load_json(path: Path) -> dict[str, Any]:
     """A data file's JSON object ({} when missing or empty); a StoreError naming the file and
     ``scep-bot doctor`` when it is damaged."""

@@ -3,7 +3,7 @@
 Documents are JSON objects addressed by ``(kind, key)`` inside one school (schema.py lists every
 kind the bot stores); a small index says which schools exist and which channel each is bound to;
 workspace settings are JSON values by name. Every backend (the TinyDB adapter today) passes the
-contract suite in tests/test_store_contract.py:
+contract suite in tests/test_store_contract.py (and tests/test_deletion.py):
 
 - ``store.view(school_id)``: a read-only snapshot of one school, never blocking on writers;
 - ``with store.transaction(school_id) as tx:``: read-modify-write of one school, atomic: the
@@ -12,7 +12,8 @@ contract suite in tests/test_store_contract.py:
   never lose an update;
 - the revision of a school grows with every committed write (readers key caches on it);
 - a channel of a workspace is bound to one school at most (``ChannelTaken`` otherwise);
-- ``store.update_setting(key, fn)``: a setting changed atomically (no lost update).
+- ``store.update_setting(key, fn)``: a setting changed atomically (no lost update);
+- ``tx.purge()``: what the transaction deleted survives in no copy the store keeps.
 
 Documents handed out are copies or read-only: a caller never changes stored data by mutating one.
 """
@@ -85,6 +86,15 @@ class SchoolTx(SchoolView, Protocol):
         """Record the school in the index, bound to one channel of one workspace, committed with
         the transaction's documents. ``ChannelTaken`` (raised when the block ends, before
         anything is written) when another school holds that channel."""
+        ...
+
+    def purge(self) -> None:
+        """Make this transaction's deletions hold everywhere the store keeps data: once it
+        commits, no earlier version of the school's documents is kept where the store or its
+        tools (``scep-bot doctor``) could bring it back. TinyDB: the rotating copies of the
+        school's file are overwritten with zeros and removed; PostgreSQL: the documents' dead
+        row versions are vacuumed at once. Call it in every transaction that deletes or masks
+        what people typed (redact, forget, a message deleted in Slack)."""
         ...
 
 

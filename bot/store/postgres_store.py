@@ -203,6 +203,16 @@ class PostgresStore:
         if tx.changed:
             tx.revision = read_revision + 1
             self.cache.put(school_id, tx.committed(tx.revision))
+            if tx.purging:
+                self._vacuum()
+
+    def _vacuum(self) -> None:
+        """Remove the dead row versions of documents now (a deletion or a mask leaves the old
+        text in a dead version until autovacuum runs). A deleted document stays as a row whose
+        ``doc`` is NULL (other processes' caches learn of the deletion from it): its key, never
+        its text. VACUUM cannot run inside a transaction: it gets a connection of its own."""
+        with self._pool.connection() as conn:
+            conn.execute("VACUUM documents")
 
     @staticmethod
     def _write(conn: psycopg.Connection, tx: SnapshotTx, revision: int) -> None:

@@ -105,6 +105,7 @@ class SnapshotTx(_Reads):
         self._entry = entry
         self.written: dict[tuple[str, str], dict[str, Any] | None] = {}
         self.binding: dict[str, str] | None = None
+        self.purging = False  # purge(): the adapter removes the rows' dead versions after the commit
         self.school_id = school_id
         self.changed = False
         self.read_revision = self.revision = base.revision
@@ -141,6 +142,10 @@ class SnapshotTx(_Reads):
         if entry != (self.binding or self._entry):
             self.binding = entry
             self.changed = True
+
+    def purge(self) -> None:
+        """After the commit, keep no earlier version of what was written (see the port)."""
+        self.purging = True
 
     def committed(self, revision: int) -> SchoolDocs:
         """The school after this transaction, at ``revision``."""

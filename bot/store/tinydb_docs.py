@@ -147,6 +147,7 @@ class TinySchoolTx(_Docs):
         self._written: dict[str, set[str]] = {}
         self._entry = entry  # the school's index entry when the transaction began
         self.binding: dict[str, str] | None = None  # the index entry to commit, if it changes
+        self.purging = False  # purge(): the store drops the school file's earlier copies at the commit
         self.school_id = school_id
         self.changed = False
         self.read_revision = self.revision = base.revision
@@ -198,6 +199,10 @@ class TinySchoolTx(_Docs):
         if entry != (self.binding or self._entry):
             self.binding = entry
             self.changed = True
+
+    def purge(self) -> None:
+        """At the commit, keep no earlier copy of the school's file (see the port)."""
+        self.purging = True
 
     def committed(self) -> SchoolData:
         """The school after this transaction, at the next revision; serializes the documents

@@ -24,6 +24,7 @@ from bot.store.files import (
     atomic_write,
     check_file,
     data_files,
+    drop_copies,
     load_json,
     lock_directory,
     make_data_dir,
@@ -183,6 +184,8 @@ class TinyStore:
                     atomic_write(path, school.file_text())
                     self._write_binding(tx.binding)
             self._committed[school_id] = school
+            if tx.purging:  # the version replaced is .1 now (its only link): zeroed with the older ones
+                drop_copies(path)
             tx.revision = school.revision
 
     def _check_binding(self, entry: dict[str, str]) -> None:
