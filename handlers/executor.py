@@ -25,10 +25,11 @@ from bot.core.context import Ctx
 from bot.core.result import MessageUpdate, Result, failed
 from bot.errors import UserError
 from bot.home.gather import home_tab
-from bot.store.port import StoreError
+from bot.store.port import StoreError, StoreUnavailable
 
 log = logging.getLogger("scep-bot")
 
+TRY_AGAIN = ":hourglass: I can't reach my database right now, so nothing was changed. Try again in a moment."
 APOLOGY = ":face_with_head_bandage: Sorry, something went wrong on my side and nothing was changed. Error id `{eid}`: give it to your admin if it happens again."
 GONE = ("message_not_found", "channel_not_found", "cant_update_message", "is_archived")
 INVITE_HINT = " Invite me first: `/invite @scep-bot`."
@@ -39,12 +40,16 @@ FOLLOWUPS: dict[type, Callable[..., None]] = {}
 
 
 def guarded(fn: Callable[[], Result], what: str) -> Result:
-    """Run a use case. A UserError becomes its message; a damaged data file says so; any other
+    """Run a use case. A UserError becomes its message; a database that does not answer asks to
+    try again in a moment; a damaged data file says so; any other
     exception is logged with an error id and becomes an apology."""
     try:
         return fn()
     except UserError as exc:
         return failed(str(exc))
+    except StoreUnavailable as exc:  # the database is down or restarting: nothing was written
+        log.warning("store unavailable in %s: %s", what, exc)
+        return failed(TRY_AGAIN)
     except StoreError as exc:
         log.error("store error in %s: %s", what, exc)
         return failed(DAMAGED)

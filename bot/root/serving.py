@@ -16,6 +16,7 @@ from bot.root.services import (
     warm_up,
 )
 from bot.root.settings import ConfigError, Settings
+from bot.store.port import StoreError
 
 log = logging.getLogger("scep-bot")
 
@@ -41,13 +42,55 @@ def serve_command(settings: Settings, host: str, port: int, now_text: str | None
     from handlers.http_guard import serve
 
     clock = start_clock(services, app.client)
+    stop = on_sigterm(services)
     log.info("scep-bot HTTP mode on %s:%s (POST /slack/events, GET /healthz), ready in %.2fs", host, port, time.monotonic() - started)
     try:
-        serve(wsgi, host=host, port=port)  # waitress, as handlers/http_guard.py sets it up
+        serve(wsgi, host=host, port=port, stop=stop)  # waitress, as handlers/http_guard.py sets it up
     finally:
-        clock.stop()
+        clock.stop(wait=True)  # the sweep under way releases what it has not posted, then ends
+        _wait_for_sweeps(services)
+        _finish_listeners(app)
         services.store.close()
+    log.info("scep-bot stopped")
     return 0
+
+
+def on_sigterm(services):
+    """A graceful stop on SIGTERM (what docker, systemd and Kubernetes send): the sweep under way
+    stops claiming and posting and releases its claims; the HTTP server stops accepting and
+    finishes the requests it has. Returns the event that SIGTERM sets."""
+    import signal
+    import threading
+
+    from schedules.sweep.jobs import sweeper_for
+
+    stop = threading.Event()
+    sweeper = sweeper_for(services)
+
+    def handler(signum, frame):  # noqa: ARG001 - signal's signature
+        log.info("SIGTERM: stopping (finishing the requests and the sweep under way)")
+        sweeper.stop()
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def _wait_for_sweeps(services, timeout: float = 30.0) -> None:
+    """Wait for a sweep the admin endpoint started (it releases its claims once stopping)."""
+    from schedules.sweep.jobs import sweeper_for
+
+    running = sweeper_for(services).running
+    if running.acquire(timeout=timeout):
+        running.release()
+
+
+def _finish_listeners(app) -> None:
+    """Wait for Bolt's listeners still running (work after ``ack()``)."""
+    runner = getattr(app, "_listener_runner", None)
+    executor = getattr(runner, "listener_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
 
 
 def make_wsgi(app, services):
@@ -79,9 +122,17 @@ def make_wsgi(app, services):
                 except Exception:  # noqa: BLE001 - SlackApiError: still refused, or Slack unreachable
                     pass
             ok = auth is None or auth.ok
-            info = {"ok": ok, "schools": len(services.store.school_ids()), **(auth.health() if auth is not None else {})}
+            store_problem = services.store.health()
+            info = {"ok": ok and store_problem is None, "store": store_problem or "ok", **(auth.health() if auth is not None else {})}
+            if store_problem is None:
+                try:
+                    info["schools"] = len(services.store.school_ids())
+                except StoreError as exc:
+                    info.update(ok=False, store=str(exc))
+            ok = info["ok"]
             body = json.dumps(info).encode()
-            # 503 while Slack refuses the token: monitors alert; restarting does not help (fix the token)
+            # 503 while Slack refuses the token or the database does not answer: monitors alert
+            # (a load balancer sends requests elsewhere); restarting does not help
             start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/slack/events":
