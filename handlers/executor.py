@@ -20,7 +20,7 @@ from typing import Any, Callable
 from slack_sdk.errors import SlackApiError
 
 from bot.checklists.messages import redraw
-from bot.core.command import DAMAGED
+from bot.core.command import DAMAGED, TRY_AGAIN
 from bot.core.context import Ctx
 from bot.core.result import MessageUpdate, Result, failed
 from bot.errors import UserError
@@ -29,7 +29,6 @@ from bot.store.port import StoreError, StoreUnavailable
 
 log = logging.getLogger("scep-bot")
 
-TRY_AGAIN = ":hourglass: I can't reach my database right now, so nothing was changed. Try again in a moment."
 APOLOGY = ":face_with_head_bandage: Sorry, something went wrong on my side and nothing was changed. Error id `{eid}`: give it to your admin if it happens again."
 GONE = ("message_not_found", "channel_not_found", "cant_update_message", "is_archived")
 INVITE_HINT = " Invite me first: `/invite @scep-bot`."

@@ -19,7 +19,7 @@ from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.result import Result, failed
 from bot.errors import UserError
-from bot.store.port import StoreError
+from bot.store.port import StoreError, StoreUnavailable
 
 log = logging.getLogger("scep-bot")
 
@@ -120,11 +120,15 @@ def dispatch(ctx: Ctx, text: str) -> Result:
         return sub.run(ctx, args)
     except UserError as exc:
         return failed(str(exc))
+    except StoreUnavailable as exc:  # the database is down or restarting: nothing was written
+        log.warning("store unavailable for /scep %r: %s", text[:80], exc)
+        return failed(TRY_AGAIN)
     except StoreError as exc:
         log.error("store error for /scep %r: %s", text[:80], exc)
         return failed(DAMAGED)
 
 
+TRY_AGAIN = ":hourglass: I can't reach my database right now, so nothing was changed. Try again in a moment."
 DAMAGED = ("This school's data can't be read right now: a data file is damaged. Nothing was changed. "
            "An admin can restore it from its last good copy with `scep-bot doctor`.")
 
