@@ -399,3 +399,15 @@ def test_posts_to_one_target_are_paced_and_other_targets_are_not(store):
 
 def test_a_store_that_answers_is_healthy(store):
     assert store.health() is None
+
+
+def test_revisions_lists_every_bound_school_with_its_revision(store):
+    a, b, loose = store.new_school_id(), store.new_school_id(), store.new_school_id()
+    store.bind(a, name="A", team_id="T1", channel_id="C1")
+    store.bind(b, name="B", team_id="T1", channel_id="C2")
+    with store.transaction(b) as tx:
+        tx.put(LEDGER, "k", {"state": "sent"})
+    with store.transaction(loose) as tx:  # written, never bound: not in the index
+        tx.put(LEDGER, "k", {"state": "sent"})
+    assert store.revisions() == {a: store.revision(a), b: store.revision(b)}
+    assert store.revisions()[b] == store.revision(a) + 1

@@ -103,6 +103,11 @@ class Store(Protocol):
         """Every school in the index."""
         ...
 
+    def revisions(self) -> dict[str, int]:
+        """Every school in the index with its revision, in one read (what the sweep asks every
+        minute: one query on a database, not one per school)."""
+        ...
+
     def school_for_channel(self, team_id: str, channel_id: str) -> str | None:
         """The school bound to the channel of the workspace, or None."""
         ...

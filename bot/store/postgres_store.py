@@ -135,6 +135,10 @@ class PostgresStore:
         with self._connection() as conn:
             return [r[0] for r in conn.execute("SELECT school_id FROM schools WHERE channel_id IS NOT NULL ORDER BY school_id")]
 
+    def revisions(self) -> dict[str, int]:
+        with self._connection() as conn:
+            return {r[0]: int(r[1]) for r in conn.execute("SELECT school_id, revision FROM schools WHERE channel_id IS NOT NULL ORDER BY school_id")}
+
     def school_for_channel(self, team_id: str, channel_id: str) -> str | None:
         with self._connection() as conn:
             row = conn.execute("SELECT school_id FROM schools WHERE team_id = %s AND channel_id = %s", (team_id or "", channel_id)).fetchone()

@@ -88,6 +88,9 @@ class TinyStore:
     def school_ids(self) -> list[str]:
         return list(self._index["schools"])
 
+    def revisions(self) -> dict[str, int]:
+        return {sid: self.revision(sid) for sid in self.school_ids()}
+
     def index_entry(self, school_id: str) -> dict[str, Any] | None:
         doc = self._index["schools"].get(school_id)
         return dict(doc) if doc else None

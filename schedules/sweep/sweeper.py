@@ -107,11 +107,10 @@ class Sweeper:
         jobs: list[Job] = []
         states: list[SchoolState] = []
         rev_sum = 0
-        for sid in store.school_ids():
+        for sid, rev in store.revisions().items():
             if self.stopping.is_set():
                 break
             report.schools += 1
-            rev = store.revision(sid)
             rev_sum += rev
             entry = self.cache.get(sid)
             if not dry_run and entry and entry.revision + self.own[sid] == rev and entry.signature == signature and entry.computed_at <= now < entry.next_at:
