@@ -19,13 +19,13 @@ from typing import Any, Callable
 from slack_sdk.errors import SlackApiError
 
 from bot.checklists.messages import redraw
-from bot.core.command import DAMAGED
+from bot.core.command import DAMAGED, TRY_AGAIN
 from bot.core.context import Ctx
 from bot.core.logtext import error_trace
 from bot.core.result import MessageUpdate, Result, failed
 from bot.errors import UserError
 from bot.home.gather import home_tab
-from bot.store.port import StoreError
+from bot.store.port import StoreError, StoreUnavailable
 
 log = logging.getLogger("scep-bot")
 
@@ -39,12 +39,16 @@ FOLLOWUPS: dict[type, Callable[..., None]] = {}
 
 
 def guarded(fn: Callable[[], Result], what: str) -> Result:
-    """Run a use case. A UserError becomes its message; a damaged data file says so; any other
+    """Run a use case. A UserError becomes its message; a database that does not answer asks to
+    try again in a moment; a damaged data file says so; any other
     exception is logged with an error id and becomes an apology."""
     try:
         return fn()
     except UserError as exc:
         return failed(str(exc))
+    except StoreUnavailable as exc:  # the database is down or restarting: nothing was written
+        log.warning("store unavailable in %s: %s", what, exc)
+        return failed(TRY_AGAIN)
     except StoreError as exc:
         log.error("store error in %s: %s", what, exc)
         return failed(DAMAGED)

@@ -195,14 +195,46 @@ def waitress_settings() -> dict[str, Any]:
     }
 
 
-def serve(app: Callable, *, host: str, port: int) -> None:
-    """Serve the WSGI ``app`` with ``waitress_settings`` until the process is stopped."""
+DRAIN_S = 20.0  # seconds a stopping server keeps answering the requests it had already taken
+
+
+def serve(app: Callable, *, host: str, port: int, stop: Any = None) -> None:
+    """Serve the WSGI ``app`` with ``waitress_settings`` until the process is stopped, or, given
+    ``stop`` (a ``threading.Event``), until it is set: then it stops accepting connections,
+    finishes the requests it has (at most ``DRAIN_S`` seconds) and returns."""
     from waitress.server import create_server
 
     _raise_file_limit(CONNECTION_LIMIT + 200)
     server = create_server(app, host=host, port=port, **waitress_settings())
     _harden(server)
-    server.run()
+    if stop is None:
+        server.run()
+        return
+    loop = server.asyncore.loop
+    try:
+        while not stop.is_set():
+            loop(timeout=0.2, map=server._map, use_poll=True, count=1)
+        _drain(server, loop)
+    finally:
+        server.task_dispatcher.shutdown(timeout=DRAIN_S)
+
+
+def _drain(server: Any, loop: Callable) -> None:
+    """Stop listening, then run the event loop until every connection's requests are answered
+    and flushed (or ``DRAIN_S`` has passed)."""
+    import time
+
+    from waitress import wasyncore
+    from waitress.channel import HTTPChannel
+
+    wasyncore.dispatcher.close(server)  # the listening socket only (the loop's trigger stays)
+    deadline = time.monotonic() + DRAIN_S
+
+    def busy() -> bool:
+        return any(isinstance(ch, HTTPChannel) and (ch.requests or ch.total_outbufs_len) for ch in list(server._map.values()))
+
+    while busy() and time.monotonic() < deadline:
+        loop(timeout=0.05, map=server._map, use_poll=True, count=1)
 
 
 def _raise_file_limit(want: int) -> None:

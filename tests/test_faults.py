@@ -167,7 +167,7 @@ def test_a_refused_token_is_logged_once_then_slack_is_left_alone_and_healthz_say
     auth._next_probe = 0.0
     reply(bot, "after the fix", thread_ts=thread, ts="1635870100.000001")
     assert fake.of("reactions.add")[-1].args["timestamp"] == "1635870100.000001"
-    assert healthz(bot)[1] == {"ok": True, "schools": 1, "slack_auth": "ok"}
+    assert healthz(bot)[1] == {"ok": True, "store": "ok", "schools": 1, "slack_auth": "ok"}
     assert [r for r in caplog.records if "accepts the bot token again" in r.getMessage()]
     assert len(critical_lines(caplog)) == 1
 

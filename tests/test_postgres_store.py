@@ -48,7 +48,7 @@ def tables(url: str) -> set[str]:
 def test_migrate_builds_the_schema_from_an_empty_database_once(postgres_db):
     assert tables(postgres_db) == set()
     assert migrate(postgres_db) == (LATEST, list(range(1, LATEST + 1)))
-    assert tables(postgres_db) == {"schema_version", "schools", "documents", "settings"}
+    assert tables(postgres_db) == {"schema_version", "schools", "documents", "settings", "pacing"}
     assert migrate(postgres_db) == (LATEST, [])  # again: nothing to do
     with psycopg.connect(postgres_db) as conn:
         assert schema_version(conn) == LATEST

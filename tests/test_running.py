@@ -78,7 +78,7 @@ def command_body(text: str, fake, n: int = 1) -> str:
 
 def test_http_mode_answers_signed_commands_and_refuses_bad_signatures(server, fake):
     with urllib.request.urlopen(server + "/healthz") as r:
-        assert json.loads(r.read()) == {"ok": True, "schools": 0, "slack_auth": "ok"}
+        assert json.loads(r.read()) == {"ok": True, "store": "ok", "schools": 0, "slack_auth": "ok"}
     body = command_body("setup PS 1 model:ATSI", fake)
     status, text = post(server + "/slack/events", body, signed_headers(body))
     assert status == 200

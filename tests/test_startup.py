@@ -69,7 +69,7 @@ def test_socket_mode_serves_healthz_on_scep_health_port(tmp_path, fake):
     try:
         assert ws.connected.wait(20), "no Socket Mode connection"
         status, info = get(f"http://127.0.0.1:{port}/healthz")
-        assert status == 200 and info == {"ok": True, "schools": 0, "slack_auth": "ok"}
+        assert status == 200 and info == {"ok": True, "store": "ok", "schools": 0, "slack_auth": "ok"}
         # Slack refuses the token later: 503, as HTTP mode answers
         fake.fail_next("users.info", error="token_revoked")
         base = {"team_id": "T0DEMO001", "channel_id": "C0SOCK001", "user_id": "U0ADMIN01", "command": "/scep",

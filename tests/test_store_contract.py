@@ -366,3 +366,48 @@ def test_closing_and_reopening_keeps_everything(backend):
         assert s.view(sid).all(LEDGER) == {"k1": {"state": "retry"}, "k2": {"state": "claimed"}}
     finally:
         s.close()
+
+
+# ---------------------------------------------------------------- pacing and health
+
+
+def test_posts_to_one_target_are_paced_and_other_targets_are_not(store):
+    """``reserve_slot``: the second reservation for a target waits one interval after the first,
+    the third two; another target is free at once. Concurrent reservations never share a slot."""
+    import time
+
+    now = time.monotonic()
+    first = store.reserve_slot("C1", 0.5, now)
+    second = store.reserve_slot("C1", 0.5, now)
+    third = store.reserve_slot("C1", 0.5, now)
+    other = store.reserve_slot("C2", 0.5, now)
+    assert first < 0.05 and other < 0.05
+    assert 0.4 < second <= 0.5 and 0.9 < third <= 1.0
+
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def reserve(i):
+        w = store.reserve_slot("C9", 1.0, time.monotonic())
+        with lock:
+            waits.append(w)
+
+    run_threads(8, reserve)
+    slots = sorted(round(w) for w in waits)
+    assert slots == list(range(8)), waits  # eight distinct seconds: 0, 1, ..., 7
+
+
+def test_a_store_that_answers_is_healthy(store):
+    assert store.health() is None
+
+
+def test_revisions_lists_every_bound_school_with_its_revision(store):
+    a, b, loose = store.new_school_id(), store.new_school_id(), store.new_school_id()
+    store.bind(a, name="A", team_id="T1", channel_id="C1")
+    store.bind(b, name="B", team_id="T1", channel_id="C2")
+    with store.transaction(b) as tx:
+        tx.put(LEDGER, "k", {"state": "sent"})
+    with store.transaction(loose) as tx:  # written, never bound: not in the index
+        tx.put(LEDGER, "k", {"state": "sent"})
+    assert store.revisions() == {a: store.revision(a), b: store.revision(b)}
+    assert store.revisions()[b] == store.revision(a) + 1

@@ -58,6 +58,8 @@ class SchoolState:
     school: School
     steps: dict[str, dict[str, Any]]  # "<year>:<cycle>/<step>" -> state
     anchors: dict[str, dict[str, Any]]  # "<year>:<anchor>" -> {"date": "YYYY-MM-DD", ...}
+    # what was computed from this state (a snapshot: it never changes), by whoever computed it
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def read(cls, view: SchoolView) -> "SchoolState | None":

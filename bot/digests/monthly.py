@@ -11,8 +11,6 @@ with nothing done and nothing coming sends nothing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -81,26 +79,23 @@ def _years_around(day: date) -> list[SchoolYear]:
     return [y + (-1), y, y + 1]
 
 
-_CACHE: dict[tuple, MonthReport] = {}
-_CACHE_MAX = 5000
+MEMO_MAX = 8  # month reports kept on one school's state (one a local day, at most two months)
 
 
 def month_report(state: SchoolState, library: CycleLibrary, now: datetime, month: date) -> MonthReport:
     """What happened in ``month`` (its first day) and what comes in the month after it.
 
-    Memoised on the school's state, the cycles and the local day: the sweep asks every minute
-    during the digest's week, and the answer only changes when one of those does."""
-    key = (
-        state.school.school_id, month, dates.local_today(now, state.school.tz), id(library),
-        hashlib.sha1(json.dumps([state.school.to_doc(), state.steps, state.anchors], sort_keys=True, default=str).encode()).hexdigest(),
-    )
-    hit = _CACHE.get(key)
-    if hit is not None and all(library.get(c) is not None for c in state.school.cycles):
+    Memoised on the school's state (a snapshot, kept by the sweep until the school changes) per
+    month, local day and cycle library: the sweep asks every minute during the digest's week,
+    for the school's digest and its liaison's roll-up, and the answer only changes with those."""
+    key = ("month_report", month, dates.local_today(now, state.school.tz), id(library))
+    hit = state.memo.get(key)
+    if hit is not None:
         return hit
     rep = _month_report(state, library, now, month)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[key] = rep
+    if len(state.memo) >= MEMO_MAX:
+        state.memo.clear()
+    state.memo[key] = rep
     return rep
 
 
@@ -207,8 +202,8 @@ def due_digest(state: SchoolState, library: CycleLibrary, now: datetime) -> list
         return []
     this_month = _current_month(school, now)
     due = due_instant(school, this_month)
-    if now < due:
-        return []
+    if now < due or now > due + DIGEST_EXPIRES:
+        return []  # not yet, or stale: nothing to send (no report to compute)
     rep = month_report(state, library, now, previous_month(this_month))
     if rep.empty:
         return []

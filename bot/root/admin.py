@@ -89,6 +89,7 @@ class AdminServer:
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="scep-admin", daemon=True).start()
         port = self.server.server_address[1]
         path = self.data_dir / ADMIN_FILE
+        self.data_dir.mkdir(parents=True, exist_ok=True)  # with PostgreSQL nothing else creates it
         atomic_write(path, json.dumps({"port": port, "token": self.token, "pid": os.getpid()}))
         os.chmod(path, 0o600)
         log.info("admin endpoint on 127.0.0.1:%s (token in %s)", port, path)

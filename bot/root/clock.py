@@ -17,9 +17,10 @@ class Clock:
     scheduler: Any
     admin: Any
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
+        """Stop the clock; ``wait``: until the sweep under way has ended."""
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=wait)
         if self.admin is not None:
             self.admin.stop()
 

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bot.root.settings import ConfigError, Settings
+from bot.store.port import StoreError
 
 log = logging.getLogger("scep-bot")
 
@@ -70,15 +71,23 @@ def health(app: Any, services: Any) -> tuple[bool, dict[str, Any]]:
         except Exception:  # noqa: BLE001 - SlackApiError: still refused, or Slack unreachable
             pass
     ok = auth is None or auth.ok
-    info = {"ok": ok, "schools": len(services.store.school_ids()), **(auth.health() if auth is not None else {})}
+    store_problem = services.store.health()
+    info = {"ok": ok and store_problem is None, "store": store_problem or "ok", **(auth.health() if auth is not None else {})}
+    if store_problem is None:
+        try:
+            info["schools"] = len(services.store.school_ids())
+        except StoreError as exc:  # the database went away between the two questions
+            info.update(ok=False, store=str(exc))
+    ok = info["ok"]
     if services.team_clients is not None:
         info["workspaces_installed"] = services.team_clients.installed_teams()
     return ok, info
 
 
 def health_body(app: Any, services: Any) -> tuple[str, bytes]:
-    """The HTTP status line and body of GET /healthz (503 while Slack refuses the token:
-    monitors alert; restarting does not help, fixing the token does)."""
+    """The HTTP status line and body of GET /healthz (503 while Slack refuses the token or the
+    database does not answer: monitors alert, a load balancer sends requests elsewhere;
+    restarting does not help, fixing the token or the database does)."""
     ok, info = health(app, services)
     return ("200 OK" if ok else "503 Service Unavailable"), json.dumps(info).encode()
 

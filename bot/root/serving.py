@@ -45,14 +45,56 @@ def serve_command(settings: Settings, host: str, port: int, now_text: str | None
     from handlers.http_guard import serve
 
     clock = start_clock(services, app.client)
+    stop = on_sigterm(services)
     paths = "POST /slack/events, GET /healthz" + (", GET /slack/install and /slack/oauth_redirect (many workspaces)" if settings.oauth else "")
     log.info("scep-bot HTTP mode on %s:%s (%s), ready in %.2fs", host, port, paths, time.monotonic() - started)
     try:
-        serve(wsgi, host=host, port=port)  # waitress, as handlers/http_guard.py sets it up
+        serve(wsgi, host=host, port=port, stop=stop)  # waitress, as handlers/http_guard.py sets it up
     finally:
-        clock.stop()
+        clock.stop(wait=True)  # the sweep under way releases what it has not posted, then ends
+        _wait_for_sweeps(services)
+        _finish_listeners(app)
         services.store.close()
+    log.info("scep-bot stopped")
     return 0
+
+
+def on_sigterm(services):
+    """A graceful stop on SIGTERM (what docker, systemd and Kubernetes send): the sweep under way
+    stops claiming and posting and releases its claims; the HTTP server stops accepting and
+    finishes the requests it has. Returns the event that SIGTERM sets."""
+    import signal
+    import threading
+
+    from schedules.sweep.jobs import sweeper_for
+
+    stop = threading.Event()
+    sweeper = sweeper_for(services)
+
+    def handler(signum, frame):  # noqa: ARG001 - signal's signature
+        log.info("SIGTERM: stopping (finishing the requests and the sweep under way)")
+        sweeper.stop()
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def _wait_for_sweeps(services, timeout: float = 30.0) -> None:
+    """Wait for a sweep the admin endpoint started (it releases its claims once stopping)."""
+    from schedules.sweep.jobs import sweeper_for
+
+    running = sweeper_for(services).running
+    if running.acquire(timeout=timeout):
+        running.release()
+
+
+def _finish_listeners(app) -> None:
+    """Wait for Bolt's listeners still running (work after ``ack()``)."""
+    runner = getattr(app, "_listener_runner", None)
+    executor = getattr(runner, "listener_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
 
 
 def make_wsgi(app, services):

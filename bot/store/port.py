@@ -14,6 +14,9 @@ contract suite in tests/test_store_contract.py (and tests/test_deletion.py):
 - a channel of a workspace is bound to one school at most (``ChannelTaken`` otherwise);
 - ``store.update_setting(key, fn)``: a setting changed atomically (no lost update);
 - ``tx.purge()``: what the transaction deleted survives in no copy the store keeps.
+- ``store.reserve_slot(target, interval, now)``: the pace of posts to one Slack channel, shared by
+  every process on the store (one reservation per ``interval`` seconds per target);
+- ``store.health()``: None while the store can serve, else why not (one line).
 
 Documents handed out are copies or read-only: a caller never changes stored data by mutating one.
 """
@@ -30,6 +33,11 @@ class StoreError(RuntimeError):
 
 class StoreLocked(StoreError):
     """The data is held by another running scep-bot."""
+
+
+class StoreUnavailable(StoreError):
+    """The database does not answer right now (down, restarting, out of connections): nothing
+    was changed; the same request may work in a moment."""
 
 
 class SchoolNotFound(StoreError):
@@ -105,6 +113,11 @@ class Store(Protocol):
         """Every school in the index."""
         ...
 
+    def revisions(self) -> dict[str, int]:
+        """Every school in the index with its revision, in one read (what the sweep asks every
+        minute: one query on a database, not one per school)."""
+        ...
+
     def school_for_channel(self, team_id: str, channel_id: str) -> str | None:
         """The school bound to the channel of the workspace, or None."""
         ...
@@ -146,6 +159,18 @@ class Store(Protocol):
         ``default``), atomically: concurrent updates all apply, none is lost. Writes only when
         the value changes. Returns the new value. ``change`` runs under the store's lock: it must
         be quick and must not use the store."""
+        ...
+
+    def reserve_slot(self, target: str, interval: float, now: float) -> float:
+        """Reserve the next moment to post to ``target`` (a channel or user id): at least
+        ``interval`` seconds after the moment reserved before it, by any process on this store.
+        ``now``: the caller's monotonic clock in seconds (a backend shared by several processes
+        uses its own clock instead). Returns the seconds to wait from now (0: post at once)."""
+        ...
+
+    def health(self) -> str | None:
+        """None when the store answers now, else why not (one line, no credentials); quick
+        (a few seconds at most)."""
         ...
 
     def check_files(self) -> list[str]:

@@ -1,7 +1,7 @@
 """The PostgreSQL store's schema, as numbered migrations, and the check made when a store opens.
 
 Every migration runs in one transaction of its own (PostgreSQL's DDL is transactional), under a
-transaction-level advisory lock, together with the row that records it in ``schema_version``:
+session-level advisory lock held for the whole run (one migrator at a time), together with the row that records it in ``schema_version``:
 a database is at version n exactly when migrations 1..n are in it, never half of one. Two
 ``scep-bot migrate`` at once apply each migration once. A migration, once released, is never
 edited: a change of schema is a new migration at the end of ``MIGRATIONS``.
@@ -17,6 +17,10 @@ Tables (version 1):
   the school's revision that last wrote it. A deleted document stays as a tombstone (``doc`` NULL)
   so that a reader holding revision r catches up by reading the rows with ``rev > r``.
 - ``settings``: one row per workspace setting, its value as ``jsonb``.
+
+Version 2: ``pacing``: per Slack target (channel or user id) the next instant a post may go out,
+shared by every replica (``PostgresStore.reserve_slot``: one ``INSERT ... ON CONFLICT DO
+UPDATE`` on the database's own clock, so replicas' clocks need not agree).
 """
 
 from __future__ import annotations
@@ -55,6 +59,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "pacing: the next moment a post may go to each Slack channel, across replicas",
+        """
+        CREATE TABLE pacing (
+            target  text PRIMARY KEY,
+            next_at timestamptz NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
@@ -75,23 +89,31 @@ def migrate(url: str) -> tuple[int, list[int]]:
     database cannot be reached or is newer than this scep-bot."""
     applied: list[int] = []
     with connect(url, autocommit=True) as conn:
-        for version, description, statements in MIGRATIONS:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
-                conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "
-                    "description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-                )
-                current = schema_version(conn)
-                if current > LATEST:
-                    raise StoreError(f"the database at SCEP_DATABASE_URL is at schema version {current}, newer than this "
-                                     f"scep-bot knows ({LATEST}): upgrade scep-bot")
-                if current >= version:
-                    continue
-                conn.execute(statements)
-                conn.execute("INSERT INTO schema_version (version, description) VALUES (%s, %s)", (version, description))
-                applied.append(version)
-        return schema_version(conn), applied
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK,))  # one migrator at a time, start to end
+        try:
+            return _migrate(conn, applied)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATE_LOCK,))
+
+
+def _migrate(conn: psycopg.Connection, applied: list[int]) -> tuple[int, list[int]]:
+    """Each pending migration in a transaction of its own (the caller holds the migrators' lock)."""
+    for version, description, statements in MIGRATIONS:
+        with conn.transaction():
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "
+                "description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            current = schema_version(conn)
+            if current > LATEST:
+                raise StoreError(f"the database at SCEP_DATABASE_URL is at schema version {current}, newer than this "
+                                 f"scep-bot knows ({LATEST}): upgrade scep-bot")
+            if current >= version:
+                continue
+            conn.execute(statements)
+            conn.execute("INSERT INTO schema_version (version, description) VALUES (%s, %s)", (version, description))
+            applied.append(version)
+    return schema_version(conn), applied
 
 
 def check_version(conn: psycopg.Connection) -> None:

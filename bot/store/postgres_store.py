@@ -12,7 +12,13 @@ The database does the guarding that locks do in one process:
   (``ChannelTaken``), checked by the database when the binding is written;
 - the primary key ``(school_id, kind, key)`` of documents: one note per ``"<channel>:<ts>"``, one
   ledger entry per nudge key, whichever process writes it;
-- ``update_setting``: the setting's row locked (``FOR UPDATE``) while ``change`` runs.
+- ``update_setting``: the setting's row locked (``FOR UPDATE``) while ``change`` runs;
+- ``reserve_slot``: the pace of posts per Slack channel, one row per channel (``pacing``),
+  moved forward atomically by whichever replica posts next, on the database's clock.
+
+A database that stops answering while the bot runs (down, restarting, no free connection within
+``POOL_TIMEOUT_S``) raises ``StoreUnavailable``: the handlers answer "try again in a moment", the
+sweep stops and the next minute's sweep tries again; the pool reconnects by itself.
 
 Reads: ``view(school_id)`` is one statement (a consistent snapshot that waits for no writer):
 the school's revision and the documents written after the revision this process has cached,
@@ -37,13 +43,14 @@ import psycopg
 from psycopg.errors import UniqueViolation
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from bot.store.port import ChannelTaken, SchoolNotFound, StoreError
+from bot.store.port import ChannelTaken, SchoolNotFound, StoreError, StoreUnavailable
 from bot.store.postgres_migrations import check_version, connect
 from bot.store.snapshots import EMPTY, SchoolCache, SchoolDocs, SnapshotTx, SnapshotView
 
 POOL_SIZE = 10  # connections per process at most (SCEP_DATABASE_POOL_SIZE)
 CACHE_DOCUMENTS = 100_000  # documents of recently read schools kept in memory per process
-POOL_TIMEOUT_S = 30.0  # seconds to wait for a free connection
+POOL_TIMEOUT_S = 10.0  # seconds to wait for a free connection (or for the database to answer again)
+HEALTH_TIMEOUT_S = 2.0  # /healthz waits no longer than this for a connection
 
 _VIEW = (
     "SELECT s.revision, d.kind, d.key, d.doc FROM schools s "
@@ -55,6 +62,27 @@ _UPSERT = (
     "INSERT INTO documents (school_id, kind, key, rev, doc) VALUES (%s, %s, %s, %s, %s::jsonb) "
     "ON CONFLICT (school_id, kind, key) DO UPDATE SET rev = EXCLUDED.rev, doc = EXCLUDED.doc"
 )
+
+
+_RESERVE = (
+    "INSERT INTO pacing AS p (target, next_at) VALUES (%(t)s, clock_timestamp() + %(i)s * interval '1 second') "
+    "ON CONFLICT (target) DO UPDATE SET next_at = greatest(p.next_at, clock_timestamp()) + %(i)s * interval '1 second' "
+    "RETURNING extract(epoch FROM (p.next_at - clock_timestamp()))::float8 - %(i)s"
+)
+
+
+@contextmanager
+def _unavailable_as_store_error() -> Iterator[None]:
+    """psycopg's "the server does not answer" (and a pool with no connection to give) as
+    ``StoreUnavailable``, naming SCEP_DATABASE_URL and never the password."""
+    try:
+        yield
+    except PoolTimeout:
+        raise StoreUnavailable("the database of SCEP_DATABASE_URL does not answer (no connection within "
+                               f"{POOL_TIMEOUT_S:.0f}s): try again in a moment") from None
+    except psycopg.OperationalError as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise StoreUnavailable(f"the database of SCEP_DATABASE_URL stopped answering ({reason}): try again in a moment") from None
 
 
 def _dumps(doc: dict[str, Any]) -> str:
@@ -91,7 +119,7 @@ class PostgresStore:
         if conn is not None:
             yield conn
             return
-        with self._pool.connection() as conn:
+        with _unavailable_as_store_error(), self._pool.connection() as conn:
             yield conn
 
     def _lock(self, school_id: str):
@@ -106,6 +134,10 @@ class PostgresStore:
     def school_ids(self) -> list[str]:
         with self._connection() as conn:
             return [r[0] for r in conn.execute("SELECT school_id FROM schools WHERE channel_id IS NOT NULL ORDER BY school_id")]
+
+    def revisions(self) -> dict[str, int]:
+        with self._connection() as conn:
+            return {r[0]: int(r[1]) for r in conn.execute("SELECT school_id, revision FROM schools WHERE channel_id IS NOT NULL ORDER BY school_id")}
 
     def school_for_channel(self, team_id: str, channel_id: str) -> str | None:
         with self._connection() as conn:
@@ -175,7 +207,7 @@ class PostgresStore:
             raise StoreError(f"a transaction of school {school_id} is already open in this thread")
         outer = getattr(self._local, "conn", None)
         tx: SnapshotTx | None = None
-        with self._lock(school_id), self._pool.connection() as conn:
+        with self._lock(school_id), _unavailable_as_store_error(), self._pool.connection() as conn:
             try:
                 with conn.transaction():
                     row = conn.execute(_LOCK, (school_id,)).fetchone()
@@ -238,12 +270,12 @@ class PostgresStore:
 
     def set_setting(self, key: str, value: Any) -> None:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-        with self._pool.connection() as conn:
+        with _unavailable_as_store_error(), self._pool.connection() as conn:
             conn.execute("INSERT INTO settings (key, value) VALUES (%s, %s::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                          (key, text))
 
     def update_setting(self, key: str, change: Callable[[Any], Any], default: Any = None) -> Any:
-        with self._pool.connection() as conn:
+        with _unavailable_as_store_error(), self._pool.connection() as conn:
             while True:
                 with conn.transaction():
                     row = conn.execute("SELECT value FROM settings WHERE key = %s FOR UPDATE", (key,)).fetchone()
@@ -260,7 +292,27 @@ class PostgresStore:
                         return copy.deepcopy(value)
                 # another process created the setting meanwhile: apply ``change`` to its value
 
+    # -- pacing
+    def reserve_slot(self, target: str, interval: float, now: float) -> float:
+        """The next moment to post to ``target``, one row per target moved forward atomically
+        (``pacing``), on the database's clock (``now`` is not used): replicas share the pace
+        whatever their clocks."""
+        with self._connection() as conn:
+            wait = conn.execute(_RESERVE, {"t": target, "i": float(interval)}).fetchone()[0]
+        return max(0.0, float(wait))
+
     # -- health
+    def health(self) -> str | None:
+        """None when a connection answers ``SELECT 1`` within ``HEALTH_TIMEOUT_S``."""
+        try:
+            with self._pool.connection(timeout=HEALTH_TIMEOUT_S) as conn:
+                conn.execute("SELECT 1")
+        except PoolTimeout:
+            return f"the database of SCEP_DATABASE_URL does not answer (no connection within {HEALTH_TIMEOUT_S:.0f}s)"
+        except psycopg.Error as exc:
+            return f"the database of SCEP_DATABASE_URL does not answer: {' '.join(str(exc).split())[:200]}"
+        return None
+
     def check_files(self) -> list[str]:
         """The database's health: it answers and its schema is at the version this code needs
         (empty: sound), one line per problem."""

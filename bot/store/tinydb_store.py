@@ -60,6 +60,8 @@ class TinyStore:
         self._index.setdefault("schools", {})
         self._index.setdefault("settings", {})
         self._channels = self._build_channel_map()
+        self._pace: dict[str, float] = {}  # target -> next moment a post may go (the callers' clock)
+        self._pace_lock = threading.Lock()
 
     def _acquire_process_lock(self):
         from bot.store.datadir import write_problem
@@ -86,6 +88,9 @@ class TinyStore:
 
     def school_ids(self) -> list[str]:
         return list(self._index["schools"])
+
+    def revisions(self) -> dict[str, int]:
+        return {sid: self.revision(sid) for sid in self.school_ids()}
 
     def index_entry(self, school_id: str) -> dict[str, Any] | None:
         doc = self._index["schools"].get(school_id)
@@ -208,6 +213,18 @@ class TinyStore:
                 schools[entry["school_id"]] = before
             raise
         self._channels = self._build_channel_map()
+
+    def reserve_slot(self, target: str, interval: float, now: float) -> float:
+        """The pace of posts per target, kept in this process (the only one on the directory) on
+        the caller's clock ``now``."""
+        with self._pace_lock:
+            slot = max(now, self._pace.get(target, now))
+            self._pace[target] = slot + interval
+        return slot - now
+
+    def health(self) -> str | None:
+        """Always None: the files are this process's own (a damaged one is reported when read)."""
+        return None
 
     def check_files(self) -> list[str]:
         """Check every data file (JSON, and TinyDB can read it); the problems, one line each."""

@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 
 from bot.calendar import dates
+from bot.store.port import StoreUnavailable
 from schedules.sweep.report import SweepReport
 from schedules.sweep.sweeper import Sweeper
 
@@ -45,6 +46,8 @@ def start_scheduler(services, client):
     def job() -> None:
         try:
             sweep(services, client, services.clock())
+        except StoreUnavailable as exc:  # the database is down: nothing half-done; the next minute tries again
+            log.error("the sweep stopped: %s", exc)
         except Exception:  # noqa: BLE001 - the next minute tries again
             log.exception("the sweep failed")
 

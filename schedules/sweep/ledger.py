@@ -7,6 +7,21 @@ Each school's ledger (store kind ``ledger``) holds one entry per message ``key``
 transaction with a fresh token; only the sweep holding that token records the outcome.
 Workspace-level messages (the weekly digest) use the ledger of the pseudo-school ``workspace``.
 
+Several processes on one store (replicas on one PostgreSQL): a claim is a store transaction on
+the school (on PostgreSQL its row is locked ``FOR UPDATE`` first), and inside it the entry is
+read again and written only if it is still claimable: a conditional update, so of two replicas
+sweeping the same minute exactly one claims each key and the other sees ``claimed``.
+
+A process killed between its claim and its record leaves the entry ``claimed``. The claim is a
+lease: after ``CLAIM_LEASE`` (measured from the claim's ``at``, in the sweeps' instants) any
+sweep may claim it again. The guarantee is **at least once**: a message claimed by a process
+that died before posting goes out once, ``CLAIM_LEASE`` later; one whose post reached Slack but
+whose outcome was not yet recorded (the few milliseconds between ``chat.postMessage``
+answering and the record's commit) goes out a second time. A sweep posts one message at a time,
+so that is at most one Slack message per killed process. A live sweep never posts after
+``CLAIM_SAFE`` seconds of delivery (it releases what is left instead), so a slow replica's claims
+are not taken over while it still posts.
+
 Downtime: a message whose ``expires_at`` has passed is recorded ``skipped`` (stale). Of several
 due messages of one series (``meta["series"]``: the reminders of one window or one deadline)
 only the latest is sent; the others are recorded ``skipped`` (superseded).
@@ -18,7 +33,7 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, ContextManager
 
 from bot.calendar import dates
@@ -30,6 +45,8 @@ from schedules.sweep.report import Delivery, SweepReport
 log = logging.getLogger("scep-bot.sweep")
 
 WORKSPACE = "workspace"  # pseudo-school id holding the workspace ledger
+CLAIM_LEASE = timedelta(minutes=10)  # a claim not recorded within this may be claimed again
+CLAIM_SAFE = 6 * 60.0  # seconds: a sweep stops posting (and releases its claims) after this long
 
 
 @dataclass
@@ -49,24 +66,30 @@ class Job:
 
 
 def claimable(doc: dict[str, Any] | None, now: datetime) -> tuple[bool, datetime | None]:
-    """(may this key be claimed now, when it may be retried if later)."""
+    """(may this key be claimed now, when it may be retried if later). A ``claimed`` entry whose
+    lease has run out (its process died before recording) may be claimed again."""
     if doc is None:
         return True, None
-    if doc.get("state") == "retry":
+    state = doc.get("state")
+    if state == "retry":
         at = dates.parse_instant(doc["retry_at"]) if doc.get("retry_at") else now
-        return (at <= now), (at if at > now else None)
-    return False, None
+    elif state == "claimed" and doc.get("at"):
+        at = dates.parse_instant(doc["at"]) + CLAIM_LEASE
+    else:
+        return False, None
+    return (at <= now), (at if at > now else None)
 
 
-def split_due(outs: list[Outgoing], ledger: dict[str, dict[str, Any]], now: datetime, next_at: datetime) -> tuple[list[Outgoing], datetime]:
+def split_due(outs: list[Outgoing], entry: Callable[[str], dict[str, Any] | None], now: datetime, next_at: datetime) -> tuple[list[Outgoing], datetime]:
     """(the messages that may be claimed at ``now``, the earliest instant something else falls
-    due or may be retried, no later than ``next_at``)."""
+    due or may be retried, no later than ``next_at``). ``entry(key)``: the ledger entry of a key
+    (looked up one by one: a ledger grows with every message ever sent)."""
     due_now = []
     for o in outs:
-        entry_doc = ledger.get(o.key)
         if o.due_at > now:
             next_at = min(next_at, o.due_at)
             continue
+        entry_doc = entry(o.key)
         ready, retry_at = claimable(entry_doc, now)
         if retry_at is not None:
             next_at = min(next_at, retry_at)
@@ -98,11 +121,11 @@ class Ledger:
         store = self.services.store
         decisions: list[tuple[Outgoing, str, str]] = []  # (outgoing, status, reason)
 
-        def decide(ledger: dict[str, dict[str, Any]]) -> None:
+        def decide(ledger: Callable[[str], dict[str, Any] | None]) -> None:
             decisions.clear()
             fresh = []
             for o in due_now:
-                ready, _ = claimable(ledger.get(o.key), now)
+                ready, _ = claimable(ledger(o.key), now)
                 if not ready:
                     continue  # another sweep took it meanwhile
                 if o.expires_at is not None and now > o.expires_at:
@@ -121,7 +144,8 @@ class Ledger:
 
         jobs: list[Job] = []
         if dry_run:
-            decide(store.view(sid).all(LEDGER))
+            view = store.view(sid)
+            decide(lambda key: view.get(LEDGER, key))
             for o, status, reason in decisions:
                 if status == "send":
                     jobs.append(Job(sid, state, o, "", 0, []))
@@ -130,12 +154,13 @@ class Ledger:
             return jobs
         token = uuid.uuid4().hex
         with self.transaction(sid) as tx:
-            ledger = tx.all(LEDGER)
-            decide(ledger)
+            # read again inside the transaction (the school locked): only what is still claimable
+            # is claimed, so two sweeps never both claim one key
+            decide(lambda key: tx.get(LEDGER, key))
             for o, status, reason in decisions:
                 base = {"due_at": iso(o.due_at), "kind": o.kind, "target": target_of(o), "at": iso(now)}
                 if status == "send":
-                    prev = ledger.get(o.key) or {}
+                    prev = tx.get(LEDGER, o.key) or {}
                     attempts = int(prev.get("attempts", 0))
                     tx.put(LEDGER, o.key, {**base, "state": "claimed", "claim": token, "attempts": attempts, "sent_to": prev.get("sent_to", [])})
                     jobs.append(Job(sid, state, o, token, attempts, list(prev.get("sent_to", []))))

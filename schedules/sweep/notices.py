@@ -16,7 +16,7 @@ from bot.core.blocks import esc
 from bot.core.schools import School, iso
 from bot.store.schema import LEDGER, PROFILE
 from schedules.sweep.delivery import slack_error
-from schedules.sweep.ledger import Job
+from schedules.sweep.ledger import Job, claimable
 from schedules.sweep.pacing import Pacer
 
 log = logging.getLogger("scep-bot.sweep")
@@ -86,7 +86,7 @@ class Notices:
             log.warning("nobody to tell (%s): %s", key, text)
             return
         with self.transaction(sid) as tx:
-            if tx.get(LEDGER, key) is not None:
+            if not claimable(tx.get(LEDGER, key), now)[0]:  # sent, or claimed by a sweep still within its lease
                 return
             tx.put(LEDGER, key, {"state": "claimed", "at": iso(now), "kind": "notice", "target": ",".join(users)})
         sent, errors = [], []

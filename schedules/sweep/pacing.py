@@ -15,9 +15,13 @@ T = TypeVar("T")
 
 class Pacer:
     """At most one post per ``interval`` seconds to each channel (Slack's chat.postMessage limit).
-    ``sleep`` and ``clock`` are parameters so tests can keep time themselves."""
+    ``reserve(target, interval, now)`` (the store's ``reserve_slot``: shared by every replica on the
+    store) answers the seconds to wait; without it the pace is kept here. ``sleep`` and
+    ``clock`` are parameters so tests can keep time themselves."""
 
-    def __init__(self, interval: float = 1.0, sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, interval: float = 1.0, sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 reserve: Callable[[str, float, float], float] | None = None) -> None:
+        self.reserve = reserve
         self.interval = interval
         self.sleep = sleep
         self.clock = clock
@@ -27,6 +31,12 @@ class Pacer:
 
     def wait(self, target: str) -> None:
         """Sleep until ``target`` may be posted to, and reserve that moment."""
+        if self.reserve is not None:
+            pause = self.reserve(target, self.interval, self.clock())
+            if pause > 0:
+                self.waited += pause
+                self.sleep(pause)
+            return
         with self.lock:
             now = self.clock()
             last = self.last.get(target)

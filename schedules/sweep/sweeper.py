@@ -4,6 +4,11 @@ ledger, and handing it to delivery; and its memory between passes.
 Fast when nothing is due: per school the sweeper keeps the store revision it last read (its own
 ledger writes discounted) and the next instant anything can fall due; a school nobody has
 changed is skipped until that instant. Instants are UTC.
+
+Every replica on one database runs its own sweeper: the ledger's claims decide who sends what
+(ledger.py), the store paces each channel for all of them (``Store.reserve_slot``). One pass at
+a time per process. ``stop()`` (SIGTERM): the pass under way claims no more schools, posts no
+more messages and releases what it had claimed (``retry`` now, for any replica to take).
 """
 
 from __future__ import annotations
@@ -25,7 +30,14 @@ from bot.store.schema import LEDGER
 from schedules.sweep.batching import messages
 from schedules.sweep.delivery import post
 from schedules.sweep.directory import Directory
-from schedules.sweep.ledger import WORKSPACE, Job, Ledger, split_due, target_of
+from schedules.sweep.ledger import (
+    CLAIM_SAFE,
+    WORKSPACE,
+    Job,
+    Ledger,
+    split_due,
+    target_of,
+)
 from schedules.sweep.mentions import left_users, unmention
 from schedules.sweep.notices import Notices
 from schedules.sweep.pacing import Pacer, round_robin
@@ -57,8 +69,8 @@ class Sweeper:
     def __init__(self, services, pacer: Pacer | None = None, directory: Directory | None = None, providers: Providers = OUTBOX,
                  school_ids: Callable[[], list[str]] | None = None) -> None:
         self.services = services
-        self.school_ids = school_ids or services.store.school_ids
-        self.pacer = pacer or Pacer()
+        self.school_ids = school_ids  # None: every school of the store
+        self.pacer = pacer or Pacer(reserve=services.store.reserve_slot)
         self.directory = directory or Directory()
         self.providers = providers
         self.ledger = Ledger(services, self._tx, self._wake)
@@ -67,6 +79,12 @@ class Sweeper:
         self.workspace: _Entry | None = None
         self.lock = threading.Lock()
         self.own: dict[str, int] = defaultdict(int)  # store revisions this sweeper caused, per school
+        self.running = threading.Lock()  # one pass at a time (the clock's, the admin endpoint's)
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Stop taking work: the pass under way releases what it has not posted yet."""
+        self.stopping.set()
 
     @contextmanager
     def _tx(self, sid: str):
@@ -81,6 +99,10 @@ class Sweeper:
     # -- the pass
     def run(self, client, now: datetime, dry_run: bool = False) -> SweepReport:
         """One pass as of ``now`` (a UTC instant); ``dry_run`` claims, records and posts nothing."""
+        with self.running:
+            return self._run(client, now, dry_run)
+
+    def _run(self, client, now: datetime, dry_run: bool) -> SweepReport:
         started = time.perf_counter()
         store = self.services.store
         library = self.services.library
@@ -96,9 +118,14 @@ class Sweeper:
         jobs: list[Job] = []
         states: list[SchoolState] = []
         rev_sum = 0
-        for sid in self.school_ids():
+        revisions = store.revisions()
+        for sid in (self.school_ids() if self.school_ids is not None else list(revisions)):
+            if self.stopping.is_set():
+                break
+            if sid not in revisions:
+                continue
+            rev = revisions[sid]
             report.schools += 1
-            rev = store.revision(sid)
             rev_sum += rev
             entry = self.cache.get(sid)
             if not dry_run and entry and entry.revision + self.own[sid] == rev and entry.signature == signature and entry.computed_at <= now < entry.next_at:
@@ -122,7 +149,7 @@ class Sweeper:
             except Exception:  # noqa: BLE001 - one school's bad data must not stop the others
                 log.exception("computing what is due for school %s failed", sid)
                 continue
-            due_now, next_at = split_due(outs, view.all(LEDGER), now, FAR if sleep_cap is None else now + sleep_cap)
+            due_now, next_at = split_due(outs, lambda key, view=view: view.get(LEDGER, key), now, FAR if sleep_cap is None else now + sleep_cap)
             if not dry_run:
                 self.cache[sid] = _Entry(rev, signature, now, next_at, state)
             if due_now:
@@ -136,7 +163,7 @@ class Sweeper:
         ws = self.workspace
         if dry_run or ws is None or ws.signature != ws_sig or not (ws.computed_at <= now < ws.next_at):
             jobs.extend(self._workspace(client, states, now, dry_run, report, ws_sig))
-        self._deliver(client, jobs, now, dry_run, report)
+        self._deliver(client, jobs, now, dry_run, report, started)
         report.seconds = time.perf_counter() - started
         for d in report.deliveries:
             if d.status in ("sent", "failed", "retry"):
@@ -152,7 +179,8 @@ class Sweeper:
         except Exception:  # noqa: BLE001
             log.exception("computing workspace messages failed")
             return []
-        due_now, next_at = split_due(outs, store.view(WORKSPACE).all(LEDGER), now, now + WORKSPACE_RECHECK)
+        view = store.view(WORKSPACE)
+        due_now, next_at = split_due(outs, lambda key: view.get(LEDGER, key), now, now + WORKSPACE_RECHECK)
         jobs = self.ledger.claim(WORKSPACE, None, due_now, now, dry_run, report) if due_now else []
         if jobs:
             next_at = min(next_at, now + timedelta(minutes=1))
@@ -161,9 +189,11 @@ class Sweeper:
         return jobs
 
     # -- posting
-    def _deliver(self, client, jobs: list[Job], now: datetime, dry_run: bool, report: SweepReport) -> None:
+    def _deliver(self, client, jobs: list[Job], now: datetime, dry_run: bool, report: SweepReport, started: float) -> None:
         """Render, group, pace and post. Nudges for one channel (and overdue escalations for one
-        person) due in the same sweep go out as one message; each keeps its own ledger entry."""
+        person) due in the same sweep go out as one message; each keeps its own ledger entry.
+        Posting stops (the rest released) when the process is stopping, or ``CLAIM_SAFE``
+        seconds after the pass began (before another replica may take the claims over)."""
         live = self._render(client, jobs, now, dry_run, report)
         if dry_run:
             return
@@ -179,6 +209,10 @@ class Sweeper:
         self._finish(client, [j for j in live if remaining[id(j)] == -1], now, report)
         halted: str | None = None
         for msg in order:
+            if not halted and self.stopping.is_set():
+                halted = "this replica is shutting down"
+            elif not halted and time.perf_counter() - started > CLAIM_SAFE:
+                halted = "the sweep ran out of time: the next sweep sends the rest"
             if halted:
                 for job in msg.jobs:
                     if job.error is None:
