@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from bot.core.metadata import NoteForm
 from bot.notes.shortcut import open_shortcut
 from bot.notes.shortcut_view import SHORTCUT_CALLBACK
 from handlers.context import make_ctx
@@ -23,7 +22,7 @@ def register(app, services) -> None:
             "bot_id": message.get("bot_id"), "subtype": message.get("subtype"), "text": message.get("text") or "",
             "files": message.get("files") or [], "opened_by": (body.get("user") or {}).get("id") or "",
         }
-        meta = json.dumps({"p": notes_state(services).pending.put(data)})
+        meta = NoteForm(notes_state(services).pending.put(data)).encode()
         result = guarded(lambda: open_shortcut(ctx, meta, data), "save-note shortcut")
         if result.error:
             respond(text=result.text, response_type="ephemeral")

@@ -7,7 +7,7 @@ import shutil
 
 from bot.calendar.cycle_files import BUILTIN_DIR, CycleLibrary
 from bot.store.schema import PROFILE, STEP_KIND
-from tests.harness import ADMIN, CHANNEL
+from tests.harness import ADMIN, CHANNEL, Bot
 from tests.slack import (
     button,
     checkbox_blocks,
@@ -190,7 +190,7 @@ def test_a_click_after_the_year_rolled_is_refused_and_the_old_message_closed(bot
     assert current["value"].endswith("|nysed-tsi-visits/visit-2")
     bot.interactive(message_click(bot.fake, closed, CHANNEL, ts, current))
     modal = bot.fake.of("views.open")[-1].args["view"]
-    assert "|2022-23:nysed-tsi-visits/visit-2|" in modal["private_metadata"] and "2022-23" in str(modal["blocks"])
+    assert "|2022-23:nysed-tsi-visits/visit-2|" in Bot.unseal(modal["private_metadata"]) and "2022-23" in str(modal["blocks"])
 
 
 def test_a_click_on_a_step_the_school_no_longer_follows(bot):
@@ -210,7 +210,7 @@ def test_open_checklist_button_of_a_nudge_opens_it_in_a_modal_where_ticks_work(b
             {"type": "button", "action_id": "open_checklist", "value": "2021-22:nysed-tsi-visits/visit-2", "text": {"type": "plain_text", "text": "Open checklist"}}]}]}
     bot.interactive(message_click(bot.fake, nudge, CHANNEL, "1700000099.000001", button(nudge["blocks"], "open_checklist"), user=TEAM_MEMBER))
     opened = bot.fake.of("views.open")[-1].args["view"]
-    assert opened["callback_id"] == "scep_checklist" and opened["private_metadata"].endswith(f"|{CHANNEL}")
+    assert opened["callback_id"] == "scep_checklist" and Bot.unseal(opened["private_metadata"]).endswith(f"|{CHANNEL}")
     # tick inside the modal: the modal and the channel's message both show it
     block = checkbox_blocks(opened["blocks"])[0]
     first = block["elements"][0]["options"][0]
@@ -236,7 +236,7 @@ def test_ticks_from_outside_the_channel_need_a_role_and_the_refusal_says_who_can
     assert notice.get("callback_id") != "scep_checklist" and "can see this school's plans" in str(notice["blocks"])
     bot.interactive(view_click({"type": "home", "blocks": []}, home_btn, user="U0LIA0001"))
     opened = bot.fake.of("views.open")[-1].args["view"]
-    assert opened["private_metadata"].endswith("|")  # opened from App Home: no channel
+    assert Bot.unseal(opened["private_metadata"]).endswith("|")  # opened from App Home: no channel
     block = checkbox_blocks(opened["blocks"])[0]
     action = {"action_id": block["elements"][0]["action_id"], "block_id": block["block_id"], "type": "checkboxes"}
     bot.interactive(view_click(opened, action, user=OUTSIDER, selected=[block["elements"][0]["options"][0]]))

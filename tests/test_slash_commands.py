@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.harness import ADMIN, CHANNEL
+from tests.harness import ADMIN, CHANNEL, Bot
 
 
 def test_unlinked_channel_is_told_how_to_link(bot):
@@ -96,7 +96,7 @@ def test_setup_without_arguments_opens_a_modal_and_its_submission_saves(bot):
     opened = bot.fake.of("views.open")
     assert len(opened) == 1
     view = opened[0].args["view"]
-    assert view["callback_id"] == "scep_setup" and view["private_metadata"] == CHANNEL
+    assert view["callback_id"] == "scep_setup" and Bot.unseal(view["private_metadata"]) == CHANNEL
     values = {
         "name": {"value": {"type": "plain_text_input", "value": "Roosevelt Middle"}},
         "model": {"value": {"type": "static_select", "selected_option": {"value": "ATSI"}}},

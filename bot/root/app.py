@@ -47,16 +47,19 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
 
     auth = services.extras.setdefault("slack_auth", SlackAuth())
     app = App(
-        client=web_client(token, services.settings.api_url, auth, services.settings.slack_timeout),
+        client=web_client(token, services.settings.api_url, auth, services.settings.slack_timeout,
+                          seal=lambda view: seal_view(services, view)),
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         signing_secret=signing_secret,
         token_verification_enabled=False,
         process_before_response=process_before_response,
         request_verification_enabled=signing_secret is not None,
     )
+    from handlers.sealed_views import ViewSeal, seal_view
     from handlers.shape import ShapeGuard
 
     app.use(ShapeGuard())  # first: nothing else reads a body Slack would never send
+    app.use(ViewSeal(services, lambda: app.client))  # then: a form acts only where the bot opened it
     if signing_secret:
         from slack_sdk.signature import SignatureVerifier
 
