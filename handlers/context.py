@@ -16,7 +16,9 @@ USER_CACHE_SECONDS = 300
 
 
 def user_lookup(client) -> Callable[[str], dict[str, Any] | None]:
-    """``users.info`` for a user id, cached for five minutes; None when Slack doesn't know it."""
+    """``users.info`` for a user id, cached for five minutes; None when Slack doesn't know it
+    (``user_not_found``); any other error is raised (not cached). Either way, for permissions,
+    the person counts as a guest (``bot.core.permissions`` fails closed)."""
 
     def lookup(user_id: str) -> dict[str, Any] | None:
         now = time.monotonic()

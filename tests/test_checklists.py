@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from bot.calendar.cycle_files import BUILTIN_DIR, CycleLibrary
 from bot.store.schema import PROFILE, STEP_KIND
 from tests.harness import ADMIN, CHANNEL, Bot
@@ -20,6 +22,13 @@ from tests.slack import (
 
 TEAM_MEMBER = "U0TEAM001"  # holds no role: a plain member of the school's channel
 OUTSIDER = "U0OUT0001"
+
+
+@pytest.fixture(autouse=True)
+def people(bot):
+    """Both are members of the workspace (users.info knows them: someone it doesn't is a guest)."""
+    bot.fake.add_user(TEAM_MEMBER, "tm")
+    bot.fake.add_user(OUTSIDER, "out")
 
 
 def posted_checklist(bot, text="checklist visit 2"):
@@ -279,6 +288,8 @@ def test_ticks_from_many_threads_at_once_are_all_kept(bot):
     bot.setup()
     msg, ts = posted_checklist(bot)
     ids = options_of(msg, 1)
+    for n in range(len(ids)):
+        bot.fake.add_user(f"U0T{n:06d}", f"t{n}")
     payloads = [tick(bot.fake, msg, CHANNEL, ts, 1, [i], user=f"U0T{n:06d}") for n, i in enumerate(ids)]
     threads = [threading.Thread(target=bot.interactive, args=(p,)) for p in payloads]
     for t in threads:

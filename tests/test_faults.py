@@ -323,6 +323,7 @@ def test_random_faults_during_a_term_of_sweeps_post_each_nudge_once(tmp_path, fa
     states = {e["state"] for e in ledger.values()}
     assert states <= {"sent", "skipped"}, states
     clean_fake = FakeSlack().start()
+    clean_fake.add_user("U0ADMIN01", "ada.admin", admin=True)  # as the conftest's fake has her
     clean = Bot(tmp_path / "clean", clean_fake, dates.parse_instant("2021-07-01T12:00:00Z"))
     try:
         expected = _term_of_sweeps(clean, clean_fake, None)
