@@ -84,6 +84,10 @@ def build_app(services: Services, *, token: str, signing_secret: str | None, pro
 
         forget_failed(services, request)  # Slack's retry of it is then handled
         log.error("unhandled error in a listener: %r (request type %s)", error, (body or {}).get("type") or (body or {}).get("command"), exc_info=error)
+        acked = request.context.ack.response if request is not None and request.context.ack is not None else None
+        if acked is not None:
+            return acked  # acknowledged before it failed: Slack gets that acknowledgement, not a 500
+        return None
 
     return app
 
