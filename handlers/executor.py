@@ -93,21 +93,25 @@ def _who(body: dict[str, Any]) -> tuple[str, str]:
     return str(channel), str(body.get("user_id") or user.get("id") or "")
 
 
-def _respond(respond, body: dict[str, Any], **message: Any) -> bool:
-    """``respond(**message)`` when the payload has a response URL; True when Slack took it. A
-    failure (the URL expires after 30 minutes or 5 uses: 401/404) is logged as a warning."""
+SENT, NOT_SENT, UNSURE = "sent", "not sent", "unsure"
+
+
+def _respond(respond, body: dict[str, Any], **message: Any) -> str:
+    """``respond(**message)`` when the payload has a response URL: SENT, NOT_SENT (no URL, or a
+    4xx: the URL expires after 30 minutes or 5 uses), or UNSURE (a 5xx, no answer: Slack may
+    have shown it). A failure is logged as a warning with the reason."""
     if respond is None or not body.get("response_url"):
-        return False
+        return NOT_SENT
     try:
         res = respond(**message)
     except Exception as exc:  # noqa: BLE001 - the fallback answers instead
         log.warning("response_url failed for %s (%s: %s): answering another way", _who(body)[1][:20], type(exc).__name__, str(exc)[:200])
-        return False
+        return UNSURE
     status = getattr(res, "status_code", None)
     if isinstance(status, int) and status >= 300:
         log.warning("response_url answered %s (%s) for %s: answering another way", status, str(getattr(res, "body", ""))[:100], _who(body)[1][:20])
-        return False
-    return True
+        return NOT_SENT if status < 500 else UNSURE
+    return SENT
 
 
 def reply(body: dict[str, Any], client, respond, text: str = "", *, blocks: list[dict[str, Any]] | None = None,
@@ -116,8 +120,10 @@ def reply(body: dict[str, Any], client, respond, text: str = "", *, blocks: list
     one and Slack takes it; else (none, as in Socket Mode and some shortcuts, or expired) a
     replaced message is updated in place (``chat.update``), a public answer posted in the channel,
     any other ephemeral there (``chat.postEphemeral``), or, where there is no channel (or the bot
-    can't post there), a DM. Never raises: a failure is a warning in the log. ``response_type``
-    None: not sent (a message replaced in place keeps its own)."""
+    can't post there), a DM. When the response URL failed in a way that leaves it unsure whether
+    Slack showed the answer (a 5xx, no answer), the fallback is ephemeral: the person sees it, the
+    channel never sees it twice. Never raises: a failure is a warning in the log.
+    ``response_type`` None: not sent (a message replaced in place keeps its own)."""
     message: dict[str, Any] = {"text": text}
     if response_type:
         message["response_type"] = response_type
@@ -125,8 +131,11 @@ def reply(body: dict[str, Any], client, respond, text: str = "", *, blocks: list
         message["blocks"] = blocks
     if replace_original is not None:
         message["replace_original"] = replace_original
-    if _respond(respond, body, **message):
+    outcome = _respond(respond, body, **message)
+    if outcome == SENT:
         return
+    if outcome == UNSURE:
+        response_type, replace_original = "ephemeral", False
     channel, user = _who(body)
     container = body.get("container") if isinstance(body.get("container"), dict) else {}
     try:
@@ -158,7 +167,7 @@ def replier(body: dict[str, Any], client, respond) -> Callable[..., None]:
 def tell(text: str, body: dict[str, Any], client, respond=None) -> None:
     """An ephemeral answer to whoever acted: in the thread of what they clicked, or a small modal."""
     container = body.get("container") or {}
-    if _respond(respond, body, text=text, response_type="ephemeral", replace_original=False):
+    if _respond(respond, body, text=text, response_type="ephemeral", replace_original=False) == SENT:
         return
     try:
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
