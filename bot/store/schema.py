@@ -33,6 +33,8 @@ Workspace settings (``Store.get_setting``):
 - ``DISTRICT_HOLIDAYS_SETTING``: the district's holidays [date or "date..date"];
 - ``THREADS_SETTING``: {"<channel>:<ts>": school id} for prompt and note threads outside a
   school's own channel.
+- ``"metadata_key"``: 64 hex characters, the key that seals forms' ``private_metadata``
+  (created once by handlers/sealed_views.py; a secret: a backup holding it is as sensitive).
 
 The index (``Store.index_entry``): {school_id, name, team_id, channel_id} per school, one school
 per (team, channel).
