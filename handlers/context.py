@@ -18,7 +18,8 @@ USER_CACHE_SECONDS = 300
 def user_lookup(client) -> Callable[[str], dict[str, Any] | None]:
     """``users.info`` for a user id, cached for five minutes per workspace (an Enterprise Grid
     user keeps their id across workspaces, but not their admin rights); None when Slack doesn't
-    know it."""
+    know it (``user_not_found``); any other error is raised (not cached). Either way, for
+    permissions, the person counts as a guest (``bot.core.permissions`` fails closed)."""
     workspace = getattr(client, "token", None) or ""
 
     def lookup(user_id: str) -> dict[str, Any] | None:

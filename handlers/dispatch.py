@@ -31,9 +31,29 @@ def safe_dispatch(app, body: str | dict, headers: dict | None = None, *, query: 
 
     try:
         req = BoltRequest(body=body, query=query, headers=headers, mode=mode)
+        form_without_payload(req)
     except Exception as exc:  # noqa: BLE001 - whatever Bolt trips on, the request is refused
         return refuse(f"{type(exc).__name__}: {str(exc)[:120]}")
     why = problem(req.body)
     if why is not None:
         return refuse(why)
     return app.dispatch(req)
+
+
+def form_without_payload(req) -> None:
+    """Bolt's ``parse_body`` takes any form body with the word "payload" anywhere in it (a slash
+    command's ``text=notes payload``) for an interactive payload and, finding no ``payload``
+    field, parses it as ``{}``: the command is lost. Such a body is parsed again here as the plain
+    form it is (the raw bytes, which the signature covers, are unchanged)."""
+    from urllib.parse import parse_qsl
+
+    from slack_bolt.context import BoltContext
+    from slack_bolt.request.internals import build_context
+
+    raw = req.raw_body if isinstance(req.raw_body, str) else ""
+    if req.body or "payload" not in raw or raw.startswith("{") or req.content_type == "application/json":
+        return
+    fields = dict(parse_qsl(raw, keep_blank_values=True))
+    if "payload" not in fields:
+        req.body = fields
+        req.context = build_context(BoltContext({}), req.body)

@@ -88,13 +88,92 @@ def notice_view(text: str) -> dict[str, Any]:
     }
 
 
+def _who(body: dict[str, Any]) -> tuple[str, str]:
+    """(channel, user) of whoever acted, as Slack's payload has them ('' when it hasn't)."""
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    chan = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    channel = body.get("channel_id") or container.get("channel_id") or chan.get("id") or ""
+    return str(channel), str(body.get("user_id") or user.get("id") or "")
+
+
+SENT, NOT_SENT, UNSURE = "sent", "not sent", "unsure"
+
+
+def _respond(respond, body: dict[str, Any], **message: Any) -> str:
+    """``respond(**message)`` when the payload has a response URL: SENT, NOT_SENT (no URL, or a
+    4xx: the URL expires after 30 minutes or 5 uses), or UNSURE (a 5xx, no answer: Slack may
+    have shown it). A failure is logged as a warning with the reason."""
+    if respond is None or not body.get("response_url"):
+        return NOT_SENT
+    try:
+        res = respond(**message)
+    except Exception as exc:  # noqa: BLE001 - the fallback answers instead
+        log.warning("response_url failed for %s (%s: %s): answering another way", _who(body)[1][:20], type(exc).__name__, str(exc)[:200])
+        return UNSURE
+    status = getattr(res, "status_code", None)
+    if isinstance(status, int) and status >= 300:
+        log.warning("response_url answered %s (%s) for %s: answering another way", status, str(getattr(res, "body", ""))[:100], _who(body)[1][:20])
+        return NOT_SENT if status < 500 else UNSURE
+    return SENT
+
+
+def reply(body: dict[str, Any], client, respond, text: str = "", *, blocks: list[dict[str, Any]] | None = None,
+          response_type: str | None = "ephemeral", replace_original: bool | None = None) -> None:
+    """THE answer to whoever acted, after the ack: through the payload's response URL when it has
+    one and Slack takes it; else (none, as in Socket Mode and some shortcuts, or expired) a
+    replaced message is updated in place (``chat.update``), a public answer posted in the channel,
+    any other ephemeral there (``chat.postEphemeral``), or, where there is no channel (or the bot
+    can't post there), a DM. When the response URL failed in a way that leaves it unsure whether
+    Slack showed the answer (a 5xx, no answer), the fallback is ephemeral: the person sees it, the
+    channel never sees it twice. Never raises: a failure is a warning in the log.
+    ``response_type`` None: not sent (a message replaced in place keeps its own)."""
+    message: dict[str, Any] = {"text": text}
+    if response_type:
+        message["response_type"] = response_type
+    if blocks:
+        message["blocks"] = blocks
+    if replace_original is not None:
+        message["replace_original"] = replace_original
+    outcome = _respond(respond, body, **message)
+    if outcome == SENT:
+        return
+    if outcome == UNSURE:
+        response_type, replace_original = "ephemeral", False
+    channel, user = _who(body)
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    try:
+        if replace_original and channel and container.get("message_ts") and not container.get("is_ephemeral") and response_type != "ephemeral":
+            client.chat_update(channel=channel, ts=container["message_ts"], text=text[:39000], blocks=blocks)
+            return
+        if channel and response_type == "in_channel":
+            client.chat_postMessage(channel=channel, text=text[:39000], blocks=blocks)
+            return
+        if channel and user:
+            try:
+                client.chat_postEphemeral(channel=channel, user=user, text=text[:39000], blocks=blocks)
+                return
+            except SlackApiError as exc:
+                log.warning("ephemeral answer to %s in %s failed (%s): sending it as a DM", user[:20], channel[:20], exc.response.get("error"))
+        if user:
+            client.chat_postMessage(channel=user, text=text[:39000], blocks=blocks)
+        else:
+            log.warning("an answer had nobody to go to (no response URL, no user): %s", text[:120])
+    except SlackApiError as exc:
+        log.warning("could not answer %s: %s", user[:20], exc.response.get("error"))
+
+
+def replier(body: dict[str, Any], client, respond) -> Callable[..., None]:
+    """``reply`` bound to one request: called as Bolt's ``respond`` is (``text=``, ``blocks=``, ...)."""
+    return lambda text="", **kw: reply(body, client, respond, text, **kw)
+
+
 def tell(text: str, body: dict[str, Any], client, respond=None) -> None:
     """An ephemeral answer to whoever acted: in the thread of what they clicked, or a small modal."""
     container = body.get("container") or {}
+    if _respond(respond, body, text=text, response_type="ephemeral", replace_original=False) == SENT:
+        return
     try:
-        if respond is not None and body.get("response_url"):
-            respond(text=text, response_type="ephemeral", replace_original=False)
-            return
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
         user = (body.get("user") or {}).get("id")
         if channel and user and container.get("type") == "message":
@@ -118,18 +197,15 @@ def answer_by_telling(body: dict[str, Any], client, respond=None) -> Callable[[R
     return lambda result: tell(result.text, body, client, respond)
 
 
-def answer_in_place(respond) -> Callable[[Result], None]:
+def answer_in_place(body: dict[str, Any], client, respond) -> Callable[[Result], None]:
     """Buttons on a message the answer replaces (nudges): public answers replace the message,
     the others are ephemeral beside it."""
 
     def answer(result: Result) -> None:
-        try:
-            if result.error or not result.public:
-                respond(text=result.text[:3000], blocks=result.blocks, response_type="ephemeral", replace_original=False)
-            else:
-                respond(text=result.text[:3000], blocks=result.blocks, replace_original=True)
-        except Exception as exc:  # noqa: BLE001 - the change is saved; only the answer failed
-            log.warning("answering a button failed: %s", exc)
+        if result.error or not result.public:
+            reply(body, client, respond, result.text[:3000], blocks=result.blocks, replace_original=False)
+        else:
+            reply(body, client, respond, result.text[:3000], blocks=result.blocks, response_type=None, replace_original=True)
 
     return answer
 
@@ -180,7 +256,8 @@ def apply_updates(updates: list[MessageUpdate], client) -> None:
 
 
 def deliver_posts(result: Result, client, respond=None) -> None:
-    """Post a result's channel messages; a channel the bot can't post in is told to the user."""
+    """Post a result's channel messages; a channel the bot can't post in is told to the user
+    (``respond``: a ``replier``, or None when nobody acted)."""
     for post in result.posts:
         try:
             extra = {"metadata": post.metadata} if post.metadata else {}
@@ -282,10 +359,11 @@ def carry_out(result: Result, ctx: Ctx | None, services, client, body: dict[str,
         for change in result.changed:
             updates += [u for u in guarded_list(lambda: redraw(ctx, change), "redrawing checklists") if (u.channel, u.ts) not in seen]
     apply_updates(updates, client)
-    deliver_posts(result, client, respond)
-    deliver_uploads(result, client, respond)
+    say = replier(body, client, respond) if body else None  # nobody acted (the sweep): nobody to tell
+    deliver_posts(result, client, say)
+    deliver_uploads(result, client, say)
     _reactions_and_ephemerals(result, client)
-    _followups(result, services, client, ctx, respond)
+    _followups(result, services, client, ctx, say)
     if ctx is not None:
         for user in result.refresh_home:
             publish_home(dataclasses.replace(ctx, user_id=user), client)

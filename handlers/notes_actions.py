@@ -13,7 +13,7 @@ from bot.notes.shortcut import shortcut_form
 from bot.notes.shortcut_view import ACTION_SCHOOL
 from bot.notes.warning import ACTION_KEEP, ACTION_REDACT
 from handlers.context import make_ctx
-from handlers.executor import carry_out, guarded, tell
+from handlers.executor import carry_out, guarded, reply
 from handlers.notes_state import notes_state
 
 log = logging.getLogger("scep-bot")
@@ -44,11 +44,8 @@ def register(app, services) -> None:
             ctx = make_ctx(services, body, client, channel_id=channel)
             result = guarded(lambda: decide_flag(ctx, action.get("value") or "", redacting), "note flag button")
 
-            def answer(r: Result) -> None:
-                if body.get("response_url"):  # the warning is an ephemeral message: redo it in place
-                    respond(text=r.text, blocks=r.blocks, replace_original=not r.error, response_type="ephemeral")
-                else:
-                    tell(r.text, body, client)
+            def answer(r: Result) -> None:  # the warning is an ephemeral message: redo it in place
+                reply(body, client, respond, r.text, blocks=r.blocks, replace_original=not r.error)
 
             carry_out(result, ctx, services, client, body, answer=answer)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
+from bot.core.metadata import ChannelForm
 from bot.errors import UserError
 from bot.notes.commitments import clean_commitments
 from bot.notes.commitments_command import (
@@ -45,7 +46,8 @@ def register(app, services) -> None:
 
     @app.view(COMMITMENTS_CALLBACK)
     def commitments_submitted(ack, body, client, view):
-        channel = view.get("private_metadata") or ""
+        form = ChannelForm.decode(view.get("private_metadata"))  # unsealed by handlers/sealed_views.py
+        channel = form.channel_id if form else ""
         ctx = make_ctx(services, body, client, channel_id=channel)
         items = commitments_from_view(view["state"]["values"])
         try:

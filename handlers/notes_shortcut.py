@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
+from bot.core.metadata import NoteForm
 from bot.notes.shortcut import open_shortcut
 from bot.notes.shortcut_view import SHORTCUT_CALLBACK
 from handlers.context import make_ctx
-from handlers.executor import guarded, open_view
+from handlers.executor import guarded, open_view, reply
 from handlers.notes_state import notes_state
 
 
@@ -23,10 +22,10 @@ def register(app, services) -> None:
             "bot_id": message.get("bot_id"), "subtype": message.get("subtype"), "text": message.get("text") or "",
             "files": message.get("files") or [], "opened_by": (body.get("user") or {}).get("id") or "",
         }
-        meta = json.dumps({"p": notes_state(services).pending.put(data)})
+        meta = NoteForm(notes_state(services).pending.put(data)).encode()
         result = guarded(lambda: open_shortcut(ctx, meta, data), "save-note shortcut")
         if result.error:
-            respond(text=result.text, response_type="ephemeral")
+            reply(body, client, respond, result.text)  # no response_url (some shortcuts, Socket Mode): an ephemeral or a DM
             return
         open_view(result.open_view, client, body.get("trigger_id"),
-                  lambda _: respond(text=":warning: I couldn't open the form (it may have taken too long). Try the shortcut again.", response_type="ephemeral"))
+                  lambda _: reply(body, client, respond, ":warning: I couldn't open the form (it may have taken too long). Try the shortcut again."))

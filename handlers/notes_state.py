@@ -9,7 +9,6 @@ a retry after a restart updates the same note instead of adding one.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -19,6 +18,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.core.metadata import NoteForm
 from bot.notes.capture import Capture
 from bot.notes.messages import build_permalink
 from bot.notes.threads import note_key
@@ -59,13 +59,9 @@ class PendingForms:
 
 
 def _token(view: dict[str, Any]) -> str:
-    """The pending-form token in the note form's private_metadata (``{"p": token}``), or ""."""
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return ""
-    token = meta.get("p") if isinstance(meta, dict) else None
-    return token if isinstance(token, str) else ""
+    """The pending-form token in the note form's private_metadata (``NoteForm``), or ""."""
+    form = NoteForm.decode(view.get("private_metadata"))
+    return form.token if form else ""
 
 
 @dataclass

@@ -22,11 +22,11 @@ def register(app, services) -> None:
         ack()  # before the store write
         ctx = make_ctx(services, body, client)
         result = guarded(lambda: button_done(ctx, _value(body), body.get("message")), "nudge_done")
-        carry_out(result, ctx, services, client, body, respond, answer=answer_in_place(respond))
+        carry_out(result, ctx, services, client, body, respond, answer=answer_in_place(body, client, respond))
 
     @app.action("nudge_snooze")
     def snooze(ack, body, client, respond):
         ack()
         ctx = make_ctx(services, body, client)
         result = guarded(lambda: button_snooze(ctx, _value(body), body.get("message")), "nudge_snooze")
-        carry_out(result, ctx, services, client, body, respond, answer=answer_in_place(respond))
+        carry_out(result, ctx, services, client, body, respond, answer=answer_in_place(body, client, respond))

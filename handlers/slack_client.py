@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 log = logging.getLogger("scep-bot")
 
@@ -96,9 +96,14 @@ class SlackAuth:
                 "slack_calls_refused": self.refusals}
 
 
-def web_client(token: str, api_url: str, auth: SlackAuth | None = None, timeout: float = 10.0):
+VIEW_METHODS = ("views.open", "views.push", "views.update", "views.publish")
+
+
+def web_client(token: str, api_url: str, auth: SlackAuth | None = None, timeout: float = 10.0,
+               seal: Callable[[dict[str, Any]], dict[str, Any]] | None = None):
     """The Web API client: ``SLACK_API_URL``, a 10 s timeout, 429s waited out (Retry-After),
-    5xx retried for idempotent methods only, and the token guard (``SlackAuth``)."""
+    5xx retried for idempotent methods only, and the token guard (``SlackAuth``). ``seal``, when
+    given, seals the ``private_metadata`` of every view sent (handlers/sealed_views.py)."""
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
     from slack_sdk.http_retry.builtin_handlers import (
@@ -117,6 +122,9 @@ def web_client(token: str, api_url: str, auth: SlackAuth | None = None, timeout:
 
     class GuardedWebClient(WebClient):
         def api_call(self, api_method: str, **kwargs):  # noqa: ANN003 - slack_sdk's signature
+            body = kwargs.get("json")
+            if seal is not None and api_method in VIEW_METHODS and isinstance(body, dict) and isinstance(body.get("view"), dict):
+                kwargs["json"] = {**body, "view": seal(body["view"])}
             if not guard.admit(api_method):
                 data = {"ok": False, "error": guard.error or "invalid_auth", "scep_bot": "not sent: Slack refused the token earlier"}
                 raise SlackApiError(f"{api_method} not sent: the bot token was refused ({guard.error})",

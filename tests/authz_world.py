@@ -304,8 +304,13 @@ def click(bot: Bot, uid: str, action: dict[str, Any], *, where: str | None, mess
     return payload
 
 
-def submission(uid: str, callback_id: str, meta: str, values: dict[str, Any], *, view_id: str | None = None) -> dict[str, Any]:
+def submission(uid: str, callback_id: str, meta: str, values: dict[str, Any], *, view_id: str | None = None,
+               sealed_by: Bot | None = None) -> dict[str, Any]:
+    """A view_submission; ``sealed_by``: the metadata is sealed as that bot seals the forms it opens
+    (without it, ``meta`` goes as given: taken from a form the bot opened, or forged)."""
     n = _next()
+    if sealed_by is not None and isinstance(meta, str):
+        meta = sealed_by.seal(callback_id, meta)
     return {
         "type": "view_submission", "team": {"id": TEAM_ID, "domain": "demo"}, "user": user_of(uid), "api_app_id": "A0TEST",
         "token": "legacy", "trigger_id": f"{n}.trigger",

@@ -23,6 +23,7 @@ from bot.root.emulator import TEAM_ID, FakeSlack
 from bot.root.services import Services, build_services
 from bot.root.settings import Settings
 from handlers.dispatch import safe_dispatch
+from handlers.sealed_views import seal_view
 
 SECRET = "testsigningsecret0123456789abcdef"
 CHANNEL = "C0SCHOOL1"
@@ -84,6 +85,15 @@ class Bot:
 
     def close(self) -> None:
         self.services.store.close()
+
+    def seal(self, callback_id: str, meta: str) -> str:
+        """A form's ``private_metadata`` sealed as the bot seals the forms it opens (with its key)."""
+        return seal_view(self.services, {"callback_id": callback_id, "private_metadata": meta})["private_metadata"]
+
+    @staticmethod
+    def unseal(meta: str) -> str:
+        """What a sealed ``private_metadata`` carries (the seal itself is tested in test_edge_forms)."""
+        return meta.rpartition("~")[0] if "~" in meta else meta
 
     def at(self, iso: str) -> "Bot":
         self.now = dates.parse_instant(iso)

@@ -304,7 +304,8 @@ def _where(world: World, context: str, action_id: str) -> dict[str, Any]:
                "user": "UBOT0001", "bot_id": "BBOT0001"}
         return {"where": B_CHANNEL, "message": msg}
     if action_id.startswith("ck_"):  # the checklist in a modal opened from App Home
-        return {"where": None, "view": {"type": "modal", "callback_id": "scep_checklist", "private_metadata": f"{world.a}|{world.key('visit 1')}|",
+        return {"where": None, "view": {"type": "modal", "callback_id": "scep_checklist",
+                                        "private_metadata": world.bot.seal("scep_checklist", f"{world.a}|{world.key('visit 1')}|"),
                                         "blocks": world.checklist["blocks"]}}
     if action_id.startswith(("rv_", "note_", "nudge_")):  # the reviewer's DM, the author's warning, an escalation: a DM
         return {"where": "D0DIRECT1"}
@@ -366,7 +367,7 @@ def test_form_matrix(world, callback_id, context):
     origin = {"home": "", "A": A_CHANNEL, "B": B_CHANNEL}[context]
     world.snapshot_all()
     for role in WHO_IN[context]:
-        payload = W.submission(PEOPLE[role], callback_id, meta(world, origin), values(world))
+        payload = W.submission(PEOPLE[role], callback_id, meta(world, origin), values(world), sealed_by=bot)
         seen = observe(world, lambda: bot.interactive(payload))
         what = f"form {callback_id} sent by the {role} ({context})"
         assert seen.answer.status == 200, what

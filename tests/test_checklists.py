@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from bot.calendar.cycle_files import BUILTIN_DIR, CycleLibrary
 from bot.store.schema import PROFILE, STEP_KIND
-from tests.harness import ADMIN, CHANNEL
+from tests.harness import ADMIN, CHANNEL, Bot
 from tests.slack import (
     button,
     checkbox_blocks,
@@ -20,6 +22,13 @@ from tests.slack import (
 
 TEAM_MEMBER = "U0TEAM001"  # holds no role: a plain member of the school's channel
 OUTSIDER = "U0OUT0001"
+
+
+@pytest.fixture(autouse=True)
+def people(bot):
+    """Both are members of the workspace (users.info knows them: someone it doesn't is a guest)."""
+    bot.fake.add_user(TEAM_MEMBER, "tm")
+    bot.fake.add_user(OUTSIDER, "out")
 
 
 def posted_checklist(bot, text="checklist visit 2"):
@@ -190,7 +199,7 @@ def test_a_click_after_the_year_rolled_is_refused_and_the_old_message_closed(bot
     assert current["value"].endswith("|nysed-tsi-visits/visit-2")
     bot.interactive(message_click(bot.fake, closed, CHANNEL, ts, current))
     modal = bot.fake.of("views.open")[-1].args["view"]
-    assert "|2022-23:nysed-tsi-visits/visit-2|" in modal["private_metadata"] and "2022-23" in str(modal["blocks"])
+    assert "|2022-23:nysed-tsi-visits/visit-2|" in Bot.unseal(modal["private_metadata"]) and "2022-23" in str(modal["blocks"])
 
 
 def test_a_click_on_a_step_the_school_no_longer_follows(bot):
@@ -210,7 +219,7 @@ def test_open_checklist_button_of_a_nudge_opens_it_in_a_modal_where_ticks_work(b
             {"type": "button", "action_id": "open_checklist", "value": "2021-22:nysed-tsi-visits/visit-2", "text": {"type": "plain_text", "text": "Open checklist"}}]}]}
     bot.interactive(message_click(bot.fake, nudge, CHANNEL, "1700000099.000001", button(nudge["blocks"], "open_checklist"), user=TEAM_MEMBER))
     opened = bot.fake.of("views.open")[-1].args["view"]
-    assert opened["callback_id"] == "scep_checklist" and opened["private_metadata"].endswith(f"|{CHANNEL}")
+    assert opened["callback_id"] == "scep_checklist" and Bot.unseal(opened["private_metadata"]).endswith(f"|{CHANNEL}")
     # tick inside the modal: the modal and the channel's message both show it
     block = checkbox_blocks(opened["blocks"])[0]
     first = block["elements"][0]["options"][0]
@@ -236,7 +245,7 @@ def test_ticks_from_outside_the_channel_need_a_role_and_the_refusal_says_who_can
     assert notice.get("callback_id") != "scep_checklist" and "can see this school's plans" in str(notice["blocks"])
     bot.interactive(view_click({"type": "home", "blocks": []}, home_btn, user="U0LIA0001"))
     opened = bot.fake.of("views.open")[-1].args["view"]
-    assert opened["private_metadata"].endswith("|")  # opened from App Home: no channel
+    assert Bot.unseal(opened["private_metadata"]).endswith("|")  # opened from App Home: no channel
     block = checkbox_blocks(opened["blocks"])[0]
     action = {"action_id": block["elements"][0]["action_id"], "block_id": block["block_id"], "type": "checkboxes"}
     bot.interactive(view_click(opened, action, user=OUTSIDER, selected=[block["elements"][0]["options"][0]]))
@@ -279,6 +288,8 @@ def test_ticks_from_many_threads_at_once_are_all_kept(bot):
     bot.setup()
     msg, ts = posted_checklist(bot)
     ids = options_of(msg, 1)
+    for n in range(len(ids)):
+        bot.fake.add_user(f"U0T{n:06d}", f"t{n}")
     payloads = [tick(bot.fake, msg, CHANNEL, ts, 1, [i], user=f"U0T{n:06d}") for n, i in enumerate(ids)]
     threads = [threading.Thread(target=bot.interactive, args=(p,)) for p in payloads]
     for t in threads:

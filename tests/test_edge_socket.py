@@ -111,3 +111,61 @@ def test_a_silent_socket_mode_connection_is_noticed_and_replaced(socket_bot):
     acked = time.monotonic() - t0
     print(f"\nSocket Mode, connection gone silent: reconnected after {reconnected:.2f} s, next event acknowledged after {acked:.2f} s")
     assert acked < 12.0  # pings every 4 s, a pong may take 2 s: given up within 8 s, then half a second to reconnect
+
+
+# ---------------------------------------------------------------- the surfaces, over Socket Mode
+
+def _wait(fake, method: str, pred, timeout: float = 10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        hits = [c for c in fake.of(method) if pred(c.args)]
+        if hits:
+            return hits
+        time.sleep(0.02)
+    return []
+
+
+def test_every_surface_over_socket_mode(socket_bot, fake):
+    """Slash commands (the answer in the ack), a form opened and submitted (its sealed metadata
+    comes back), a message shortcut and a click without response_url (answered by ephemeral),
+    a click with one, and an event: each acknowledged, each answered."""
+    ws, proc, log = socket_bot
+    base = {"team": {"id": "T0DEMO001"}, "user": {"id": "U0ADMIN01", "team_id": "T0DEMO001"}, "api_app_id": "A0TEST", "token": "legacy"}
+    # a read: the answer is the acknowledgement's payload
+    ack = ws.ack_for(ws.send("slash_commands", {**SLASH, "response_url": fake.response_url("h"), "text": "help"}))
+    assert ack and "/scep" in str(ack.get("payload")), ack
+    # /scep setup: the form opens; its submission (with the metadata the bot sealed) links the channel
+    fake.clear()
+    ws.ack_for(ws.send("slash_commands", {**SLASH, "response_url": fake.response_url("s"), "text": "setup"}))
+    opened = _wait(fake, "views.open", lambda a: (a.get("view") or {}).get("callback_id") == "scep_setup")
+    assert opened, [c.method for c in fake.calls]
+    view = opened[-1].args["view"]
+    values = {"name": {"value": {"type": "plain_text_input", "value": "Socket School"}},
+              "model": {"value": {"type": "static_select", "selected_option": {"value": "TSI"}}},
+              "tz": {"value": {"type": "plain_text_input", "value": "America/New_York"}}}
+    ack = ws.ack_for(ws.send("interactive", {**base, "type": "view_submission", "trigger_id": "2.t",
+                                             "view": {**view, "id": "V0SOCK001", "hash": "h", "state": {"values": values}}}))
+    assert ack is not None and "errors" not in str(ack.get("payload") or "")
+    assert _wait(fake, "chat.postMessage", lambda a: a.get("channel") == "C0SOCK001" and "Socket School" in a.get("text", ""))
+    # the same form with forged metadata: refused in the acknowledgement itself
+    ack = ws.ack_for(ws.send("interactive", {**base, "type": "view_submission", "trigger_id": "3.t",
+                                             "view": {**view, "private_metadata": "C0FORGED1", "id": "V0SOCK002", "hash": "h",
+                                                      "state": {"values": values}}}))
+    assert ack and "couldn't verify this form" in str(ack.get("payload")), ack
+    # the message shortcut on a bot's message, with no response_url: acknowledged, answered by ephemeral
+    fake.clear()
+    shortcut = {**base, "type": "message_action", "callback_id": "save_scep_note", "trigger_id": "4.t",
+                "channel": {"id": "C0SOCK001", "name": "sock"}, "message_ts": "1635958800.000001",
+                "message": {"type": "message", "bot_id": "B1", "text": "beep", "ts": "1635958800.000001"}}
+    assert ws.ack_for(ws.send("interactive", shortcut)) is not None
+    assert _wait(fake, "chat.postEphemeral", lambda a: "not a bot's" in a.get("text", "")), [c.method for c in fake.calls]
+    # a click without response_url (App Home's page button) and one with it: acknowledged, nothing lost
+    for extra in ({}, {"response_url": fake.response_url("c")}):
+        click = {**base, "type": "block_actions", "trigger_id": "5.t", "container": {"type": "view", "view_id": "V0HOME001"},
+                 "view": {"type": "home", "id": "V0HOME001", "hash": "h", "blocks": [], "state": {"values": {}}},
+                 "actions": [{"action_id": "home_page", "block_id": "b", "type": "button", "value": "1", "action_ts": "1.2"}], **extra}
+        assert ws.ack_for(ws.send("interactive", click)) is not None
+    assert _wait(fake, "views.publish", lambda a: a.get("user_id") == "U0ADMIN01")
+    # an event: acknowledged
+    assert ws.ack_for(ws.send("events_api", event(9))) is not None
+    assert "Traceback" not in Path(log).read_text()

@@ -109,14 +109,14 @@ def test_hostile_text_everywhere_is_shown_never_acted_on(bot):
                       "commitment": W.select("value", "1")}))
     # the reviewer's feedback
     act(W.submission(W.REVIEWER, "scep_feedback", f"{world.a}|{world.key('priority levers')}|1||",
-                     {"feedback": {"value": {"type": "plain_text_input", "value": f"Please fix {HOSTILE}\nand {SHORT}"}}}))
+                     {"feedback": {"value": {"type": "plain_text_input", "value": f"Please fix {HOSTILE}\nand {SHORT}"}}}, sealed_by=bot))
     cmd("submit priority levers draft", user=W.PRINCIPAL)
     # forms with hostile fields
     act(W.submission(W.ADMIN, "scep_setup", A_CHANNEL, {"name": W.text_input(f"{SHORT} High"), "model": W.select("value", "TSI"),
-                                                           "tz": W.text_input(SHORT), "year": W.text_input(SHORT)}))
-    act(W.submission(W.ADMIN, "scep_commitments", A_CHANNEL, {"c1": W.text_input(HOSTILE), "c2": W.text_input(SHORT)}))
+                                                           "tz": W.text_input(SHORT), "year": W.text_input(SHORT)}, sealed_by=bot))
+    act(W.submission(W.ADMIN, "scep_commitments", A_CHANNEL, {"c1": W.text_input(HOSTILE), "c2": W.text_input(SHORT)}, sealed_by=bot))
     act(W.submission(W.ADMIN, "scep_schedule", f"{world.a}|{world.key('visit 2')}|{A_CHANNEL}",
-                     {"date": {"value": {"type": "datepicker", "selected_date": SHORT}}, "time": {"value": {"type": "timepicker", "selected_time": SHORT}}}))
+                     {"date": {"value": {"type": "datepicker", "selected_date": SHORT}}, "time": {"value": {"type": "timepicker", "selected_time": SHORT}}}, sealed_by=bot))
     # hostile words typed after every subcommand, and as the subcommand
     for verb in ("", "next", "timeline", "schools", "cycles", "help", "step", "checklist", "schedule", "schedule visit 2", "done", "undo",
                  "data", "data milestones ready", "meeting", "meeting fall", "submit", "submit priority levers", "notes", "notes start",

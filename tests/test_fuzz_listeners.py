@@ -222,7 +222,8 @@ def test_fuzz_block_actions(world, part):
     def one(case):
         act, place, uid, chan, m, blk, drop, bad = case
         payload = W.click(bot, uid, act, where=chan if place == "message" else None,
-                          view={"type": "modal" if place == "modal" else "home", "private_metadata": m, "blocks": blk, "callback_id": "scep_save_note"})
+                          view={"type": "modal" if place == "modal" else "home", "private_metadata": bot.seal("scep_save_note", m) if m else m,
+                                "blocks": blk, "callback_id": "scep_save_note"})
         if place == "nowhere":
             payload.pop("container", None)
             payload.pop("view", None)
@@ -257,7 +258,7 @@ def test_fuzz_form_submissions(world, part):
 
     def one(case):
         (callback, vals), uid, m, drop = case
-        payload = maybe(W.submission(uid, callback, m, vals), drop)
+        payload = maybe(W.submission(uid, callback, m, vals, sealed_by=bot), drop)  # sealed: the listeners get it
         answer = bot.interactive(payload)
         check(world, answer, f"form {callback} by {uid[:20]} meta {m[:80]!r} values {json.dumps(vals)[:300]}", kind="view", callback=callback)
 
@@ -301,7 +302,7 @@ def test_fuzz_message_shortcut(world):
         answer = bot.interactive(W.shortcut(bot, uid, chan, m))
         check(world, answer, f"shortcut by {uid[:20]} in {chan[:20]} on {json.dumps(m)[:300]}")
         forms = [c for c in world.bot.fake.calls if c.method == "views.open"]
-        meta = forms[-1].args["view"].get("private_metadata", "") if forms else json.dumps({"p": "gone"})
+        meta = forms[-1].args["view"].get("private_metadata", "") if forms else bot.seal("scep_save_note", json.dumps({"p": "gone"}))
         answer = bot.interactive(W.submission(uid, "scep_save_note", meta, values))
         check(world, answer, f"save note form by {uid[:20]}", kind="view", callback="scep_save_note")
 

@@ -101,7 +101,7 @@ def test_buttons_and_forms_with_as_ids_in_bs_channel_are_refused(world):
         ("scep_roles", f"{world.a}|{B_CHANNEL}", {"team": {"value": {"type": "multi_users_select", "selected_users": [W.EXTRA]}}}),
     ]
     for callback, meta, values in forms:
-        seen = observe(world, lambda: bot.interactive(W.submission(BOTH, callback, meta, values)))
+        seen = observe(world, lambda: bot.interactive(W.submission(BOTH, callback, meta, values, sealed_by=bot)))
         assert seen.refused and not seen.wrote, f"{callback} with A's ids from B's channel"
     # a nudge's "Open checklist" in B's channel opens B's checklist, whatever step key it carries
     seen = observe(world, lambda: bot.interactive(W.click(bot, BOTH, {"action_id": "open_checklist", "value": world.key("visit 2")}, where=B_CHANNEL)))

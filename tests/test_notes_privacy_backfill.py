@@ -281,7 +281,7 @@ def test_the_shortcut_refuses_bot_messages_and_expired_forms(bot):
     setup_thread(bot)
     bot.interactive(shortcut_payload(bot, {"type": "message", "bot_id": "B1", "text": "beep", "ts": "1635958800.000001"}))
     assert "not a bot's" in bot.last_response_text()
-    view = {"type": "modal", "callback_id": "scep_save_note", "private_metadata": json.dumps({"p": "nope"})}
+    view = {"type": "modal", "callback_id": "scep_save_note", "private_metadata": bot.seal("scep_save_note", json.dumps({"p": "nope"}))}
     ans = submit(bot, view, {"school": sel("note_school", "x"), "step": sel("value", "x"), "commitment": sel("value", "0")})
     assert ans.json.get("response_action") == "errors" and "expired" in ans.json["errors"]["school"]
 

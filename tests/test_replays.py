@@ -194,7 +194,7 @@ def test_a_form_submitted_twice_is_one_change(world, callback_id):
     bot = world.bot
     before = audits(world, what)
     bot.fake.clear()
-    payload = W.submission(who, callback_id, meta(world), values(world), view_id="V0TWICE01")
+    payload = W.submission(who, callback_id, meta(world), values(world), view_id="V0TWICE01", sealed_by=bot)
     first = bot.interactive(payload)
     second = bot.interactive(payload)
     assert first.status == second.status == 200
@@ -220,7 +220,7 @@ def test_the_note_form_submitted_twice_saves_once(world):
 def test_setup_of_a_new_channel_sent_twice_links_one_school(world):
     bot = world.bot
     payload = W.submission(W.MEMBER, "scep_setup", "C0NEWSCH1", {"name": W.text_input("New School"), "model": W.select("value", "TSI"),
-                                                                  "tz": W.text_input("America/New_York")})
+                                                                  "tz": W.text_input("America/New_York")}, sealed_by=bot)
     bot.interactive(payload)
     bot.interactive(payload)
     linked = [e for e in (world.store.index_entry(s) for s in world.store.school_ids()) if e and e["channel_id"] == "C0NEWSCH1"]

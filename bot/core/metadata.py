@@ -8,16 +8,47 @@ bot has always written, byte for byte: messages already posted in Slack carry th
 
 A step key is ``<year>:<cycle>/<step>`` (``bot.core.steps.parse_key`` reads it); a school id and a
 channel id never contain ``|``.
+
+A form's ``private_metadata`` is also sealed (``seal``/``unseal``): an HMAC-SHA256 under the bot's
+metadata key over the form's ``callback_id`` and the encoded text, appended as ``~<mac>``. The
+edge seals every view on its way to Slack and unseals every view that comes back (handlers/
+sealed_views.py), so a form can only act where the bot opened it. Button values stay unsealed:
+the message they sit on is Slack's, and its channel comes from Slack, not from the value.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass
 
 from bot.calendar.dates import DateError, SchoolYear
 from bot.core.command import small_int
 
 SEP = "|"
+SEAL = "~"
+MAC_BYTES = 16  # 128 bits, 22 characters of base64url
+
+
+def _mac(key: bytes, callback_id: str, text: str) -> str:
+    digest = hmac.new(key, f"{callback_id}\x00{text}".encode(), hashlib.sha256).digest()[:MAC_BYTES]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def seal(key: bytes, callback_id: str, text: str) -> str:
+    """``text`` (a form's encoded metadata) with the bot's MAC over it and the form's callback id."""
+    return f"{text}{SEAL}{_mac(key, callback_id, text)}"
+
+
+def unseal(key: bytes, callback_id: str, sealed: object) -> str | None:
+    """The text ``seal`` sealed for this ``callback_id`` under ``key``; None when it was not
+    (no seal, another key, another form's metadata, a changed character)."""
+    if not isinstance(sealed, str) or SEAL not in sealed:
+        return None
+    text, _, mac = sealed.rpartition(SEAL)
+    return text if hmac.compare_digest(mac, _mac(key, callback_id, text)) else None
 
 
 def _parts(text: object, n: int) -> list[str] | None:
@@ -237,3 +268,58 @@ class NudgeButton:
         except (ValueError, DateError):
             return None
         return cls(p[0], year, cycle_id, step_id, label or None, p[2])
+
+
+@dataclass(frozen=True)
+class ChannelForm:
+    """``<channel>``: the setup form and the commitments form, with the channel they were opened in."""
+
+    channel_id: str
+
+    def encode(self) -> str:
+        return self.channel_id
+
+    @classmethod
+    def decode(cls, text: object) -> ChannelForm | None:
+        return cls(text) if isinstance(text, str) and text and SEP not in text else None
+
+
+@dataclass(frozen=True)
+class NoteForm:
+    """``{"p": token}``: the "Save as SCEP note" form, with the token of the message it was opened
+    for (the handlers keep the message; a form's metadata is limited, a message is not)."""
+
+    token: str
+
+    def encode(self) -> str:
+        return json.dumps({"p": self.token})
+
+    @classmethod
+    def decode(cls, text: object) -> NoteForm | None:
+        try:
+            data = json.loads(text) if isinstance(text, str) else None
+        except ValueError:
+            return None
+        token = data.get("p") if isinstance(data, dict) else None
+        return cls(token) if isinstance(token, str) and token else None
+
+
+@dataclass(frozen=True)
+class FlagButton:
+    """``{"s": school, "k": note key}``: "Redact" and "Keep as is" on a note's privacy warning."""
+
+    school_id: str
+    key: str
+
+    def encode(self) -> str:
+        return json.dumps({"s": self.school_id, "k": self.key})
+
+    @classmethod
+    def decode(cls, text: object) -> FlagButton | None:
+        try:
+            data = json.loads(text) if isinstance(text, str) else None
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("s"), str) or not isinstance(data.get("k"), str):
+            return None
+        return cls(data["s"], data["k"])

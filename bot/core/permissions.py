@@ -6,9 +6,11 @@ everything. The permission table below is the one the README and docs/security.m
 
 Three rules sit on top of the table:
 
-- **Guests** (Slack's ``is_restricted``/``is_ultra_restricted``: multi- and single-channel guests)
-  get nothing from being in a channel except reading what it already shows: they act only
-  through a role a liaison or admin gave them.
+- **Guests** (Slack's ``is_restricted``/``is_ultra_restricted``: multi- and single-channel guests;
+  ``is_stranger``: people of another organisation in a Slack Connect channel) get nothing from
+  being in a channel except reading what it already shows: they act only through a role a
+  liaison or admin gave them. Someone ``users.info`` does not find, or cannot be asked about (any
+  error), counts as a guest until it answers: unknown people fail closed.
 - **One school per channel**: a request from a channel linked to school B never acts on, or
   shows, school A, whatever ids its button or form carries (``require`` refuses it).
 - **Reading a school outside its channel** (App Home, a modal opened from a button) needs a role
@@ -17,12 +19,15 @@ Three rules sit on top of the table:
 
 from __future__ import annotations
 
+import logging
 import re
 
 from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.schools import School
 from bot.errors import UserError
+
+log = logging.getLogger("scep-bot")
 
 ROLE_NAMES = ("liaison", "principal", "team", "reviewer", "district")
 # not a role: anyone acting from inside the school's own channel (its members), for "act"
@@ -51,13 +56,29 @@ ACTION_WORDS = {
     "read": "see this school's plans",
 }
 
+UNKNOWN_HINT = (" Slack didn't tell me who you are just now, so you count as a guest (read only) for the moment:"
+                " try again in a few minutes.")
+
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
+# whoever Slack can't tell the bot about (user_not_found, or users.info failed): a guest
+UNKNOWN: dict = {"is_restricted": True, "scep_unknown": True}
+
+
 def _user(ctx: Ctx) -> dict:
-    if ctx.lookup_user is None or not ctx.user_id:
+    """The acting person as ``users.info`` has them; ``UNKNOWN`` when it can't say. Without a
+    lookup at all (the local console, where the operator is the person) an empty dict."""
+    if ctx.lookup_user is None:
         return {}
-    return ctx.lookup_user(ctx.user_id) or {}
+    if not ctx.user_id:
+        return UNKNOWN
+    try:
+        user = ctx.lookup_user(ctx.user_id)
+    except Exception:  # noqa: BLE001 - any failure to look someone up fails closed
+        log.warning("users.info for %s failed: counted as a guest for this request", ctx.user_id[:20], exc_info=True)
+        return UNKNOWN
+    return user if isinstance(user, dict) and user else UNKNOWN
 
 
 def is_workspace_admin(ctx: Ctx) -> bool:
@@ -66,7 +87,7 @@ def is_workspace_admin(ctx: Ctx) -> bool:
 
 
 def is_guest_user(user: dict) -> bool:
-    return bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
+    return bool(user.get("is_restricted") or user.get("is_ultra_restricted") or user.get("is_stranger"))
 
 
 def is_guest(ctx: Ctx) -> bool:
@@ -125,14 +146,16 @@ def require(ctx: Ctx, school: School, action: str) -> None:
     guest = ""
     if CHANNEL in PERMISSIONS[action] and in_school_channel(ctx, school) and is_guest(ctx):
         where = ""
-        guest = " Guests of the workspace can read what this channel shows but change nothing unless the liaison gives them a role."
+        guest = (UNKNOWN_HINT if _user(ctx).get("scep_unknown") else
+                 " Guests of the workspace can read what this channel shows but change nothing unless the liaison gives them a role.")
     raise UserError(f"Only workspace admins and {', '.join(holders)}{where} can {ACTION_WORDS[action]}.{guest}")
 
 
 def require_member(ctx: Ctx, what: str) -> None:
     """Refuse guests what full members of the workspace may do anywhere (link a school, list them)."""
     if is_guest(ctx):
-        raise UserError(f"Guests of this workspace can't {what}: ask a workspace admin or a school's liaison.")
+        hint = UNKNOWN_HINT if _user(ctx).get("scep_unknown") else ""
+        raise UserError(f"Guests of this workspace can't {what}: ask a workspace admin or a school's liaison.{hint}")
 
 
 def parse_people(text: str, lookup=None) -> list[str]:

@@ -57,18 +57,18 @@ def build_export(ctx: Ctx, state: SchoolState, view: SchoolView, what: str, rest
         out = []
         comment = f"SCEP Support Visit Summary: {s.visit} ({s.year}), {s.count} notes"
         if fmt in ("both", "docx"):
-            out.append(Upload(channel, f"{s.filename_stem}.docx", summary_docx(s), f"{s.visit} summary ({s.year})", comment))
+            out.append(Upload(channel, f"{s.filename_stem}.docx", summary_docx(s), bk.esc(f"{s.visit} summary ({s.year})"), bk.esc(comment)))
         if fmt in ("both", "md"):
-            out.append(Upload(channel, f"{s.filename_stem}.md", summary_markdown(s).encode(), f"{s.visit} summary ({s.year}), Markdown", "" if fmt == "both" else comment))
+            out.append(Upload(channel, f"{s.filename_stem}.md", summary_markdown(s).encode(), bk.esc(f"{s.visit} summary ({s.year}), Markdown"), "" if fmt == "both" else bk.esc(comment)))
         return out
     if what in ("year", "calendar"):
         year = _year_arg(rest)
         stem = f"{_slug(school.name)}-{year.name if year else 'current'}"
         if what == "year":
             data = year_csv(view, state, ctx.library, ctx.now, year).encode("utf-8-sig")
-            return [Upload(channel, f"{stem}-year.csv", data, f"{school.name}: the year, step by step", "Every step, its dates, status, who did it and its notes.")]
+            return [Upload(channel, f"{stem}-year.csv", data, bk.esc(f"{school.name}: the year, step by step"), "Every step, its dates, status, who did it and its notes.")]
         data = calendar_ics(state, ctx.library, ctx.now, year)
-        return [Upload(channel, f"{stem}.ics", data, f"{school.name}: SCEP calendar", "Import into Google Calendar or Outlook; importing a newer file updates the events.")]
+        return [Upload(channel, f"{stem}.ics", data, bk.esc(f"{school.name}: SCEP calendar"), "Import into Google Calendar or Outlook; importing a newer file updates the events.")]
     raise UserError(f"I can export `summary &lt;step&gt;`, `year` or `calendar`, not '{bk.esc(bk.clip(what, 80))}'.")
 
 

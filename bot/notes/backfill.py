@@ -14,7 +14,7 @@ from bot.notes.capture import Capture, apply_message, audit_note, recount, schoo
 from bot.notes.messages import build_permalink, is_from_bot
 from bot.notes.threads import note_key
 from bot.store.port import Store
-from bot.store.schema import NOTE_KIND, PROMPT_KIND
+from bot.store.schema import NOTE_KIND, PROFILE, PROMPT_KIND
 
 OPEN_DAYS = 180  # a prompt's thread is read by the backfill this long after it was posted
 
@@ -88,7 +88,7 @@ def ingest_thread(
             seen.add(note_key(channel, ts))
             msg = {**m, "channel": channel, "thread_ts": m.get("thread_ts") or thread_ts}
             out = apply_message(tx, name, msg, step=current["step"], year=current["year"], prompt_key=pkey,
-                                 commitments=current.get("commitments") or [], now=now,
+                                 commitments=current.get("commitments") or list((tx.get(*PROFILE) or {}).get("commitments") or []), now=now,
                                  permalink=build_permalink(base_url, channel, ts, thread_ts),
                                  author_name=(names or {}).get(m.get("user", "")), source="backfill", event_id=None)
             if out.action == "saved":

@@ -178,7 +178,9 @@ def capture(
         sid, prompt = hit
         if prompt.get("closed"):
             return Capture("ignored", sid, reason="the prompt is closed (its notes were forgotten)")
-        step, year, prompt_key, commitments = prompt["step"], prompt["year"], note_key(channel, thread_ts), prompt.get("commitments") or []
+        # the prompt's commitments (its tags point there); a prompt posted before any were set: the school's now
+        step, year, prompt_key = prompt["step"], prompt["year"], note_key(channel, thread_ts)
+        commitments = prompt.get("commitments") or school_commitments(store, sid)
     else:
         sid, note = found
         step, year, prompt_key = note["step"], note["year"], note.get("prompt")

@@ -8,6 +8,7 @@ from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.command import small_int, subcommand
 from bot.core.context import Ctx
+from bot.core.metadata import ChannelForm
 from bot.core.result import Result
 from bot.core.schools import School
 from bot.notes.commitments import (
@@ -76,7 +77,7 @@ def commitments_view(channel: str, school: School) -> dict[str, Any]:
             el["initial_value"] = school.commitments[i]
         blocks.append({"type": "input", "block_id": f"c{i + 1}", "optional": i > 0, "label": {"type": "plain_text", "text": f"Commitment {i + 1}"}, "element": el})
     return {
-        "type": "modal", "callback_id": COMMITMENTS_CALLBACK, "private_metadata": channel,
+        "type": "modal", "callback_id": COMMITMENTS_CALLBACK, "private_metadata": ChannelForm(channel).encode(),
         "title": {"type": "plain_text", "text": "SCEP commitments"}, "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"}, "blocks": blocks,
     }

@@ -4,13 +4,13 @@ workspace admin decides (the buttons come with the warning, ``bot.notes.warning`
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Callable
 
 from bot.core import blocks as bk
 from bot.core import permissions as R
 from bot.core.context import Ctx
+from bot.core.metadata import FlagButton
 from bot.core.result import Result
 from bot.core.school_calendar import read_school
 from bot.core.schools import School
@@ -71,11 +71,10 @@ def may_change_note(ctx: Ctx, school: School):
 
 def decide_flag(ctx: Ctx, value: str, redacting: bool) -> Result:
     """A click on Redact or Keep as is."""
-    try:
-        data = json.loads(value)
-        sid, key = data["s"], data["k"]
-    except (ValueError, KeyError, TypeError):
-        raise UserError("That button is broken; use `/scep notes` to find the note.") from None
+    button = FlagButton.decode(value)
+    if button is None:
+        raise UserError("That button is broken; use `/scep notes` to find the note.")
+    sid, key = button.school_id, button.key
     state = read_school(ctx.store, sid) if sid in ctx.store.school_ids() else None
     if state is None:
         raise UserError("That school no longer exists.")

@@ -3,10 +3,10 @@ its thread, the privacy warning (with Redact and Keep as is) and any notices."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot.core import blocks as bk
+from bot.core.metadata import FlagButton
 from bot.core.result import Ephemeral, Reaction, Result
 from bot.notes import privacy
 from bot.notes.capture import SAVED_REACTION, Capture
@@ -39,6 +39,6 @@ def privacy_warning(school_id: str, key: str, flags: list[str]) -> tuple[str, li
     what = privacy.describe(flags)
     text = (f":warning: Your note looks like it holds {what}. Notes end up in summaries for the state: please keep students "
             "anonymous. *Redact* masks it in the saved note (and in every export); then edit or delete your Slack message too.")
-    value = json.dumps({"s": school_id, "k": key})
+    value = FlagButton(school_id, key).encode()
     blocks = [bk.section(text), bk.actions(bk.button("Redact", ACTION_REDACT, value, style="danger"), bk.button("Keep as is", ACTION_KEEP, value))]
     return text, blocks

@@ -54,13 +54,14 @@ def build_app(services: Services, *, token: str | None, signing_secret: str | No
     install(settings.client_secret, settings.state_secret, settings.signing_secret, settings.bot_token, settings.app_token)
     many = token is None and settings.oauth
     auth = SlackAuth() if many else services.slack_auth  # many: a guard per workspace (TeamClients)
-    client = web_client(token, settings.api_url, auth, settings.slack_timeout)
+    seal = lambda view: seal_view(services, view)  # noqa: E731 - every view the bot opens carries its sealed metadata
+    client = web_client(token, settings.api_url, auth, settings.slack_timeout, seal=seal)
     extra = {}
     if many:
         from bot.root.installs import Installations, TeamClients, oauth_flow
 
         flow = extra["oauth_flow"] = oauth_flow(settings, client)
-        teams = services.team_clients = TeamClients(flow.settings.installation_store, settings.api_url, settings.slack_timeout)
+        teams = services.team_clients = TeamClients(flow.settings.installation_store, settings.api_url, settings.slack_timeout, seal=seal)
         services.installations = Installations(flow.settings.installation_store, services)
     app = App(
         client=client,
@@ -71,9 +72,11 @@ def build_app(services: Services, *, token: str | None, signing_secret: str | No
         request_verification_enabled=signing_secret is not None,
         **extra,
     )
+    from handlers.sealed_views import ViewSeal, seal_view
     from handlers.shape import ShapeGuard
 
     app.use(ShapeGuard())  # first: nothing else reads a body Slack would never send
+    app.use(ViewSeal(services, lambda: app.client))  # then: a form acts only where the bot opened it
     if signing_secret:
         from slack_sdk.signature import SignatureVerifier
 
@@ -103,6 +106,10 @@ def build_app(services: Services, *, token: str | None, signing_secret: str | No
         from bot.core.logtext import error_trace
 
         log.error("unhandled error in a listener (request type %s)\n%s", (body or {}).get("type") or (body or {}).get("command"), error_trace(error))
+        acked = request.context.ack.response if request is not None and request.context.ack is not None else None
+        if acked is not None:
+            return acked  # acknowledged before it failed: Slack gets that acknowledgement, not a 500
+        return None
 
     return app
 

@@ -104,9 +104,10 @@ class TeamClients:
     every ``for_team`` (one query), each token with its own guard (``SlackAuth``: a workspace whose
     token Slack refuses stops only its own calls)."""
 
-    def __init__(self, installation_store, api_url: str, timeout: float) -> None:
+    def __init__(self, installation_store, api_url: str, timeout: float, seal=None) -> None:
         self.store = installation_store
         self.api_url, self.timeout = api_url, timeout
+        self.seal = seal  # seals the private_metadata of every view opened with a workspace's client
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -130,7 +131,7 @@ class TeamClients:
         with self._lock:
             client = self._clients.get(token)
             if client is None:
-                client = self._clients[token] = web_client(token, self.api_url, SlackAuth(), self.timeout)
+                client = self._clients[token] = web_client(token, self.api_url, SlackAuth(), self.timeout, seal=self.seal)
             return client
 
     def installed_teams(self) -> int:

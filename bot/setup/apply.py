@@ -50,7 +50,7 @@ def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Res
     if created:
         require_member(ctx, "link a channel to a school")
         if not re.fullmatch(r"[CG][A-Z0-9]{1,40}", ctx.channel_id or ""):
-            raise UserError("Link a school from its Slack channel: type `/scep setup &lt;school name&gt;` there.")
+            raise UserError(unlinkable(ctx.channel_id or ""))
         if "name" not in clean:
             raise UserError("Give the school a name: `/scep setup Lincoln Elementary model:TSI`")
         sid = store.new_school_id()
@@ -107,3 +107,15 @@ def _done(library: CycleLibrary, school: School, created: bool) -> Result:
         "Next: `/scep next` for what's coming, `/scep timeline` for the whole year."
     )
     return Result(text=text, blocks=[bk.section(text)], public=True)
+
+
+def unlinkable(channel_id: str) -> str:
+    """Why a conversation can't be linked to a school, and what to do instead."""
+    if channel_id.startswith("D"):
+        return ("This is a direct message: a school lives in a channel. Create or pick the school's channel, "
+                "then type `/scep setup &lt;school name&gt;` there.")
+    if not channel_id:
+        return "A school is linked from its Slack channel: type `/scep setup &lt;school name&gt;` in that channel."
+    return (f"I can't link this conversation (`{bk.esc(channel_id[:40])}`): I only recognise public and private channels "
+            "(ids starting with C or G). If this is a group DM or another kind of conversation, create a channel for the "
+            "school and type `/scep setup &lt;school name&gt;` there; if it is a channel, tell your admin this id.")

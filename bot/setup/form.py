@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 from bot.calendar import dates
 from bot.calendar.cycles import MODELS, Cycle
+from bot.core.metadata import ChannelForm
 from bot.core.schools import School
 from bot.setup.validate import MAX_NAME
 
@@ -42,7 +43,7 @@ def setup_view(channel_id: str, cycles: Sequence[Cycle], school: School | None) 
     return {
         "type": "modal",
         "callback_id": SETUP_CALLBACK,
-        "private_metadata": channel_id,
+        "private_metadata": ChannelForm(channel_id).encode(),
         "title": {"type": "plain_text", "text": "Set up this school"},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},

@@ -37,6 +37,8 @@ Workspace settings (``Store.get_setting``):
 - ``FEEDS_SETTING``: calendar feed tokens {sha256 hex of the token: {user, team, scope
   (school|all), school_id, channel_id, created_at}} (bot.feeds.tokens); the tokens themselves
   are never stored.
+- ``"metadata_key"``: 64 hex characters, the key that seals forms' ``private_metadata``
+  (created once by handlers/sealed_views.py; a secret: a backup holding it is as sensitive).
 
 The index (``Store.index_entry``): {school_id, name, team_id, channel_id} per school, one school
 per (team, channel).
