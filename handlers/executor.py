@@ -19,13 +19,13 @@ from typing import Any, Callable
 from slack_sdk.errors import SlackApiError
 
 from bot.checklists.messages import redraw
-from bot.core.command import DAMAGED, TRY_AGAIN
+from bot.core.command import DAMAGED, DISK_FULL, TRY_AGAIN
 from bot.core.context import Ctx
 from bot.core.logtext import error_trace
 from bot.core.result import MessageUpdate, Result, failed
 from bot.errors import UserError
 from bot.home.gather import home_tab
-from bot.store.port import StoreError, StoreUnavailable
+from bot.store.port import StoreError, StoreFull, StoreUnavailable
 
 log = logging.getLogger("scep-bot")
 
@@ -49,6 +49,8 @@ def guarded(fn: Callable[[], Result], what: str) -> Result:
     except StoreUnavailable as exc:  # the database is down or restarting: nothing was written
         log.warning("store unavailable in %s: %s", what, exc)
         return failed(TRY_AGAIN)
+    except StoreFull:  # logged once by the store when the disk fills
+        return failed(DISK_FULL)
     except StoreError as exc:
         log.error("store error in %s: %s", what, exc)
         return failed(DAMAGED)
@@ -274,9 +276,23 @@ def deliver_posts(result: Result, client, respond=None) -> None:
                 respond(text=f":warning: I couldn't post in <#{post.channel}> ({err}).{hint}", response_type="ephemeral")
             continue
         if post.on_posted:
-            post.on_posted(res["ts"])
+            try:
+                post.on_posted(res["ts"])
+            except StoreFull:  # never leave in Slack what the bot could not record: clicks on it would find nothing
+                _take_back(client, res.get("channel") or post.channel, res["ts"], respond)
+                continue
         if post.on_sent:
             post.on_sent(res.get("channel") or post.channel, res["ts"])
+
+
+def _take_back(client, channel: str, ts: str, respond=None) -> None:
+    """Delete a post the bot could not record (its disk is full), and say so."""
+    try:
+        client.chat_delete(channel=channel, ts=ts)
+    except SlackApiError as exc:
+        log.warning("chat.delete of an unrecorded post %s/%s failed: %s", channel, ts, exc.response.get("error"))
+    if respond is not None:
+        respond(text=f":warning: {DISK_FULL}", response_type="ephemeral")
 
 
 def deliver_uploads(result: Result, client, respond=None) -> None:

@@ -20,7 +20,7 @@ from bot.core.context import Ctx
 from bot.core.logtext import user_text
 from bot.core.result import Result, failed
 from bot.errors import UserError
-from bot.store.port import StoreError, StoreUnavailable
+from bot.store.port import StoreError, StoreFull, StoreUnavailable
 
 log = logging.getLogger("scep-bot")
 
@@ -124,11 +124,14 @@ def dispatch(ctx: Ctx, text: str) -> Result:
     except StoreUnavailable as exc:  # the database is down or restarting: nothing was written
         log.warning("store unavailable for /scep %r: %s", text[:80], exc)
         return failed(TRY_AGAIN)
+    except StoreFull:  # logged once by the store when the disk fills
+        return failed(DISK_FULL)
     except StoreError as exc:
         log.error("store error for /scep %s: %s", user_text(text), exc)
         return failed(DAMAGED)
 
 
+DISK_FULL = "The bot's disk is full: nothing was saved. Try again after an admin frees space."
 TRY_AGAIN = ":hourglass: I can't reach my database right now, so nothing was changed. Try again in a moment."
 DAMAGED = ("This school's data can't be read right now: a data file is damaged. Nothing was changed. "
            "An admin can restore it from its last good copy with `scep-bot doctor`.")

@@ -19,7 +19,7 @@ from typing import IO, Any
 from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
-from bot.store.port import StoreError, StoreLocked
+from bot.store.port import StoreError, StoreFull, StoreLocked
 
 INDEX_FILE = "index.json"
 LOCK_FILE = "scep-bot.lock"
@@ -40,7 +40,10 @@ def atomic_write(path: Path, text: str, keep: int = BACKUPS) -> None:
     file without the write path ever copying data.
     """
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise _full(exc, path) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -56,17 +59,26 @@ def atomic_write(path: Path, text: str, keep: int = BACKUPS) -> None:
             except FileExistsError:  # a crash between two renames: the link is already there
                 pass
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise _full(exc, path) from exc
         raise
     dfd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+
+
+def _full(exc: OSError, path: Path) -> OSError:
+    """``StoreFull`` for a write that failed for want of space (ENOSPC, EDQUOT), else ``exc``."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StoreFull(f"no space left to write {path.name} in {path.parent}")
+    return exc
 
 
 def shred(path: Path) -> bool:

@@ -35,6 +35,10 @@ class StoreLocked(StoreError):
     """The data is held by another running scep-bot."""
 
 
+class StoreFull(StoreError):
+    """The disk (or quota) is full: nothing was written; writing resumes once space is freed."""
+
+
 class StoreUnavailable(StoreError):
     """The database does not answer right now (down, restarting, out of connections): nothing
     was changed; the same request may work in a moment."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import threading
 import uuid
@@ -31,8 +32,10 @@ from bot.store.files import (
     remove_temp_files,
     unlock_directory,
 )
-from bot.store.port import ChannelTaken, SchoolNotFound, StoreError
+from bot.store.port import ChannelTaken, SchoolNotFound, StoreError, StoreFull
 from bot.store.tinydb_docs import SchoolData, TinySchoolTx, TinySchoolView
+
+log = logging.getLogger("scep-bot")
 
 
 class TinyStore:
@@ -49,6 +52,7 @@ class TinyStore:
         if self._lock_fh is not None:
             remove_temp_files(self.root)
         self._index_lock = threading.RLock()
+        self._full: str | None = None  # why writes fail for want of space, until one succeeds
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
         self._committed: dict[str, SchoolData] = {}
@@ -83,8 +87,23 @@ class TinyStore:
                 out[(doc.get("team_id", ""), doc["channel_id"])] = doc["school_id"]
         return out
 
+    def _write(self, path: Path, text: str) -> None:
+        """``atomic_write``, remembering a full disk: one ERROR in the log when it fills, the
+        reason in ``health()`` (``/healthz`` answers 503) until a write succeeds again."""
+        try:
+            atomic_write(path, text)
+        except StoreFull as exc:
+            if self._full is None:
+                log.error("DISK FULL: %s. Nothing is saved until an admin frees space in SCEP_DATA_DIR (%s); "
+                          "people are told so, and writing resumes by itself", exc, self.root)
+            self._full = f"disk full: {exc}"
+            raise
+        if self._full is not None:
+            log.warning("the disk has space again: writing resumed (%s)", self._full)
+            self._full = None
+
     def _write_index(self) -> None:
-        atomic_write(self.root / INDEX_FILE, json.dumps(self._index, sort_keys=True))
+        self._write(self.root / INDEX_FILE, json.dumps(self._index, sort_keys=True))
 
     def school_ids(self) -> list[str]:
         return list(self._index["schools"])
@@ -182,11 +201,11 @@ class TinyStore:
                 return
             school = tx.committed()
             if tx.binding is None:
-                atomic_write(path, school.file_text())
+                self._write(path, school.file_text())
             else:
                 with self._index_lock:
                     self._check_binding(tx.binding)
-                    atomic_write(path, school.file_text())
+                    self._write(path, school.file_text())
                     self._write_binding(tx.binding)
             self._committed[school_id] = school
             if tx.purging:  # the version replaced is .1 now (its only link): zeroed with the older ones
@@ -223,8 +242,8 @@ class TinyStore:
         return slot - now
 
     def health(self) -> str | None:
-        """Always None: the files are this process's own (a damaged one is reported when read)."""
-        return None
+        """None, or why the store cannot save (its disk is full); a damaged file is reported when read."""
+        return self._full
 
     def check_files(self) -> list[str]:
         """Check every data file (JSON, and TinyDB can read it); the problems, one line each."""
