@@ -63,4 +63,5 @@ def test_malformed_is_none():
                  st.none(), st.integers()))
 def test_decode_never_raises(text):
     for shape in SHAPES:
-        shape.decode(text)
+        decoded = shape.decode(text)
+        assert decoded is None or isinstance(decoded, shape)

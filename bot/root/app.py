@@ -14,23 +14,6 @@ from handlers.slack_client import SlackAuth, web_client
 log = logging.getLogger("scep-bot")
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 LISTENER_THREADS = 64  # Bolt's default is 5: five listeners waiting on a slow Slack call would stall every ack
 
 
@@ -114,23 +97,11 @@ def build_app(services: Services, *, token: str | None, signing_secret: str | No
     return app
 
 
-
-
 def socket_mode_handler(app, app_token: str):
     """Socket Mode's handler, with every envelope going through ``safe_dispatch``; the client is
     chosen in ``handlers/socket_mode.py`` (back within a second after a dropped connection)."""
     from handlers.socket_mode import socket_mode_handler as handler
 
     return handler(app, app_token, safe_dispatch)
-
-
-
-
-
-
-
-
-
-
 
 

@@ -26,7 +26,6 @@ DEFAULT_CYCLES = {
 }
 
 
-
 def apply_setup(ctx: Ctx, fields: dict[str, str]) -> Result:
     """Create or update this channel's school from setup fields (``name``, ``model``, ...).
 

@@ -19,8 +19,6 @@ from bot.store.json_values import copy_json
 Tables = dict[str, dict[str, dict[str, Any]]]  # kind -> key -> document
 
 
-
-
 class SchoolDocs:
     """A school's documents at ``revision`` (0: never written). Never mutated once built."""
 
