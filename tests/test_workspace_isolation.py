@@ -138,11 +138,26 @@ def test_tokens_revoked_deletes_the_bot_token(two):
     assert posts(two) and all(c.token == two.token(TEAM_A) for c in posts(two))
 
 
-@pytest.mark.xfail(strict=True, reason="workspace settings (the district's holidays) are one per database, not per workspace: "
-                                       "left for a follow-up (they need a team in the store port's setting keys)")
-def test_the_district_holidays_of_b_are_not_as(two):
+def test_the_district_closures_of_b_are_not_as(two):
+    """A closure B's district admin adds closes B's school only: /scep holidays in A does not list
+    it, and the nudge due that day goes out that day in A and before it in B."""
+    assert "closed" in said(two, "holidays add 2021-11-26 B's snow day", TEAM_B).lower()
+    assert "B's snow day" in said(two, "holidays 2021-22", TEAM_B)
+    assert "B's snow day" not in said(two, "holidays 2021-22", TEAM_A)
+    two.command("remind district-holiday:2021-11-29", channel=SAME, team=TEAM_A)
+    assert "2021-11-29" not in said(two, "holidays 2021-22", TEAM_B).replace("Mon Nov 29", "")
+    a_plan, b_plan = said(two, "remind visit 1", TEAM_A), said(two, "remind visit 1", TEAM_B)
+    # visit 1's "before the window closes" nudge: Fri Nov 26 in A; moved to Wed Nov 24 in B (Thanksgiving
+    # on the 25th, B's snow day on the 26th)
+    assert "Fri Nov 26 2021, 9:00 AM EST \\u00b7 before the window closes" in a_plan
+    assert "Wed Nov 24 2021, 9:00 AM EST \\u00b7 before the window closes" in b_plan and "Fri Nov 26" not in b_plan
+
+
+def test_closures_written_before_they_were_per_workspace_stay_every_workspaces(two):
     from bot.store.schema import DISTRICT_HOLIDAYS_SETTING
 
-    two.command("remind district-holiday:2021-11-24", channel=SAME, team=TEAM_B)
-    # every school reads this one setting (bot/nudges/remind.py, the sweep's providers): A's too
-    assert "2021-11-24" not in json.dumps(two.services.store.get_setting(DISTRICT_HOLIDAYS_SETTING, []) or [])
+    two.services.store.set_setting(DISTRICT_HOLIDAYS_SETTING, [{"dates": "2021-11-26", "name": "Old snow day", "source": "district"}])
+    assert "Old snow day" in said(two, "holidays 2021-22", TEAM_A) and "Old snow day" in said(two, "holidays 2021-22", TEAM_B)
+    said(two, "holidays add 2021-12-22 Recess eve", TEAM_A)
+    assert "Old snow day" in said(two, "holidays 2021-22", TEAM_B) and "Recess eve" not in said(two, "holidays 2021-22", TEAM_B)
+    assert "Recess eve" in said(two, "holidays 2021-22", TEAM_A)

@@ -7,9 +7,9 @@ Where each comes from (all local dates of the school):
 - the state: the profile's ``state`` (a US state code), else the model's
   (``STATE_BY_MODEL``: New York for CSI/ATSI/TSI); ``public_holidays: false`` in the profile
   turns them off;
-- the district: the workspace setting ``DISTRICT_HOLIDAYS_SETTING`` (closures typed with
-  ``/scep holidays add``, imported from an iCalendar file, or ``/scep remind district-holiday:``),
-  attached to the school's state by ``read_school`` / ``attach_district``;
+- the district: the setting ``DISTRICT_HOLIDAYS_SETTING``, one list of closures per workspace
+  (typed with ``/scep holidays add``, imported from an iCalendar file, or ``/scep remind
+  district-holiday:``), attached to the school's state by ``read_school`` / ``attach_district``;
 - the school: the profile's ``holidays`` (``/scep remind holiday:``).
 """
 
@@ -30,9 +30,29 @@ def school_state_code(school: School) -> str | None:
     return school.state or STATE_BY_MODEL.get(school.model)
 
 
-def attach_district(state: SchoolState, entries: list | None) -> SchoolState:
-    """Give ``state`` the district's closures (a workspace setting) so its calendar knows them."""
-    state.school.extra[DISTRICT_KEY] = {"holidays": list(entries or [])}
+ALL_WORKSPACES = "*"  # key of the closures stored before they were kept per workspace
+
+
+def district_entries_of(value, team_id: str | None) -> list:
+    """Workspace ``team_id``'s closures in the setting's ``value`` ({team id: [entries]}; a plain
+    list, as written before closures were kept per workspace, is every workspace's)."""
+    if isinstance(value, dict):
+        return list(value.get(team_id or "", value.get(ALL_WORKSPACES)) or [])
+    return list(value or [])
+
+
+def with_district_entries(value, team_id: str | None, entries: list) -> dict:
+    """The setting's ``value`` with workspace ``team_id``'s closures replaced by ``entries``
+    (the other workspaces' kept; a legacy plain list kept for the workspaces that have none)."""
+    out = dict(value) if isinstance(value, dict) else ({ALL_WORKSPACES: list(value)} if value else {})
+    out[team_id or ""] = list(entries)
+    return out
+
+
+def attach_district(state: SchoolState, value) -> SchoolState:
+    """Give ``state`` its workspace's district closures (``value``: the setting, or a list of
+    entries) so its calendar knows them."""
+    state.school.extra[DISTRICT_KEY] = {"holidays": district_entries_of(value, state.school.team_id)}
     return state
 
 

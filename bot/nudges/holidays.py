@@ -29,6 +29,7 @@ from bot.core.school_calendar import (
     read_school,
     school_calendar,
     school_state_code,
+    with_district_entries,
 )
 from bot.core.schools import School, SchoolState
 from bot.core.steps import audit
@@ -192,7 +193,7 @@ def _commit(ctx: Ctx, state: SchoolState, change, said: str, added: list[Closure
     """Check the new calendar against every school of the workspace, then store it."""
     proposed = change(list(district_entries(state.school)))
     _refuse_closed_windows(ctx, proposed, added)
-    ctx.store.update_setting(DISTRICT_HOLIDAYS_SETTING, lambda _cur: proposed, [])
+    ctx.store.update_setting(DISTRICT_HOLIDAYS_SETTING, lambda cur: with_district_entries(cur, ctx.team_id, proposed), {})
     with ctx.store.transaction(state.school.school_id) as tx:
         audit(tx, ctx.user_id, ctx.now, "district closures", change=said, holidays=proposed)
     text = f":calendar: District closures {bk.esc(said)} (by <@{ctx.user_id}>). `/scep holidays` lists the closed days."

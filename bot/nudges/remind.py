@@ -51,6 +51,7 @@ from bot.nudges.remind_view import (
     settings_text,
 )
 from bot.nudges.rules import effective_rules
+from bot.core.school_calendar import district_entries_of, with_district_entries
 from bot.nudges.school_days import DISTRICT_KEY, attach_district, school_policy
 from bot.store.schema import DISTRICT_HOLIDAYS_SETTING, LEDGER, POLICY_KEY, PROFILE
 
@@ -254,9 +255,9 @@ def _step_view(ctx: Ctx, state: SchoolState, ref: StepRef) -> Result:
 def _district_holidays(ctx: Ctx, state: SchoolState, opts: dict[str, str]) -> str:
     if not (R.is_workspace_admin(ctx) or ctx.user_id in (state.school.roles.get("district") or [])):
         raise UserError("Only workspace admins and the district admin can change the district's holidays.")
-    current, said = edit_holidays(list(ctx.store.get_setting(DISTRICT_HOLIDAYS_SETTING, []) or []),
+    current, said = edit_holidays(district_entries_of(ctx.store.get_setting(DISTRICT_HOLIDAYS_SETTING, []), ctx.team_id),
                                   opts.get("district-holiday"), opts.get("district-unholiday"), "district", "the district's")
-    ctx.store.set_setting(DISTRICT_HOLIDAYS_SETTING, current)
+    ctx.store.update_setting(DISTRICT_HOLIDAYS_SETTING, lambda cur: with_district_entries(cur, ctx.team_id, current), {})
     with ctx.store.transaction(state.school.school_id) as tx:
         audit(tx, ctx.user_id, ctx.now, "district holidays", holidays=current)
     return "; ".join(said)

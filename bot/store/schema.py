@@ -31,7 +31,8 @@ Per school:
 
 Workspace settings (``Store.get_setting``):
 
-- ``DISTRICT_HOLIDAYS_SETTING``: the district's holidays [date or "date..date"];
+- ``DISTRICT_HOLIDAYS_SETTING``: the districts' closures per workspace {team id: [closure]}
+  (a plain list, written before closures were kept per workspace, is read as every workspace's);
 - ``THREADS_SETTING``: {"<channel>:<ts>": school id} for prompt and note threads outside a
   school's own channel;
 - ``FEEDS_SETTING``: calendar feed tokens {sha256 hex of the token: {user, team, scope
