@@ -108,7 +108,7 @@ def render(held: _Held, rule: str, label: str | None, now: datetime) -> tuple[st
         when = f" ({dates.fmt_local(d.opens_at, tz, with_time=False)} – {dates.fmt_local(d.closes_at, tz, with_time=False)})"
     says = SAYS.get(rule, f"is due in {rule.split('-')[1]} days" if rule.startswith("before-") else "needs you")
     by = f" by {step.owner_name}" if step.owner_name else ""
-    names = ", ".join(st.school.name for st in held.states)
+    names = ", ".join(sorted(st.school.name for st in held.states))
     text = (f"District step{by}: *{bk.esc(step.title)}* {says}{when}. It is held once for the district "
             f"and shown to {len(held.states)} school{'s' if len(held.states) != 1 else ''} as a milestone: {bk.esc(names)}. "
             f"Mark it done in any of their channels: `/scep done {step.label.lower()}`.")
