@@ -211,3 +211,13 @@ def test_a_school_that_named_its_cycles_does_not_switch(swept):
     assert _edition_posts(d) == []
     text = bot.at("2024-09-03T13:00:00Z").command("timeline").text
     assert "Visit 1" in text and "Session 1" not in text
+
+
+def test_a_default_tsi_school_is_nudged_for_one_edition_only(swept):
+    bot = swept
+    bot.at("2024-08-20T14:00:00Z").setup("Lincoln Elementary model:TSI year:2024-25")
+    give_roles(bot)
+    d = Driver(bot)
+    d.run(utc("2024-08-20T15:00:00Z"), utc("2025-06-30T23:00:00Z"), step=utc("2024-01-01T06:00:00Z") - utc("2024-01-01T00:00:00Z"))
+    cycles = {item.split(":", 1)[1].split("/")[0] for p in d.channel_posts(CHANNEL) for item, _ in p.nudges}
+    assert cycles == {S}, cycles

@@ -238,6 +238,8 @@ def calendar(
     for cycle in progress.school_cycles(state, library):
         years = [year] if year is not None else _years(cycle, state, now)
         for y in years:
+            if not progress.follows(state, cycle, y):
+                continue  # another edition of the guidance that year
             for dated, rules, templates in _cycle_templates(cycle, y, state, days, policy, policy_sig):
                 st = state.step_state(y, dated.key)
                 out.extend(_step_nudges(school, dated, rules, templates, st, state, days, created, since, until))
