@@ -74,9 +74,9 @@ def test_every_builtin_cycle_loads_without_errors(library):
 @pytest.mark.parametrize(
     "cycle_id, source, reference_year, models",
     [
-        ("nysed-tsi-visits", "000_1a1abb8c0d9e6cfd.txt", "2021-22", ["TSI", "ATSI"]),
+        ("nysed-tsi-visits", "000_1a1abb8c0d9e6cfd.txt", "2021-22", ["TSI"]),  # "Support Visits of TSI Schools"
         ("nysed-planning-sessions", "001_44c36e16934ec8e3.txt", "2024-25", ["CSI", "ATSI", "TSI"]),
-        ("sezp-planning", "002_0a3836081179c4d5.txt", "2022-23", []),
+        ("sezp-planning", "002_0a3836081179c4d5.txt", "2022-23", ["SEZP"]),
         ("district-plan-review", "004_80466974e679f8b8.txt", "2021-22", []),
     ],
 )
@@ -412,7 +412,7 @@ SEZP_STEPS = [
     ("mid-year-data-review", "review", "team", None),
     ("budgets-launch", "milestone", "principal", None),
     ("tlt-goal-meetings", "meeting", "team", None),
-    ("board-approval", "review", "district", None),
+    ("board-approval", "review", "board", None),  # the SEZP Board's, chased by the district
     ("phase-3-4-begin", "milestone", "principal", None),
     ("tlt-elections", "meeting", "team", None),
     ("target-setting", "review", "team", None),

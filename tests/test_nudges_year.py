@@ -329,9 +329,11 @@ def test_a_year_of_district_review_with_holidays_and_a_school_override(year_bot)
     bot.command("remind first draft before:10,3")
     assert "First draft: before:10,3" in bot.last_response_text()
     d.run(utc("2021-03-15T15:00:00Z"), utc("2022-03-31T23:00:00Z"))
+    # the expectations meeting and the training are held once for the district (issue 11, item 8):
+    # no nudge in the school's channel, a DM to the district role instead (tests/test_district_steps.py)
+    district_dms = [((2021, 4, 1), "opens"), ((2021, 4, 15), "midpoint"), ((2021, 4, 27), "closing"), ((2021, 5, 3), "overdue"),
+                    ((2021, 4, 15), "opens"), ((2021, 4, 26), "midpoint"), ((2021, 5, 4), "closing"), ((2021, 5, 10), "overdue")]
     expected = (
-        window("planning-start", opens=(2021, 4, 1), midpoint=(2021, 4, 15), closing=(2021, 4, 27), overdue=(2021, 5, 3), cycle=R)
-        + window("training", opens=(2021, 4, 15), midpoint=(2021, 4, 26), closing=(2021, 5, 4), overdue=(2021, 5, 10), cycle=R)
         # this school's own rule: 10 and 3 days before the first draft (Fri May 14, 4pm)
         + [((2021, 5, 4), f"{R}/first-draft:due", "before-10"), ((2021, 5, 11), f"{R}/first-draft:due", "before-3"),
            ((2021, 5, 14), f"{R}/first-draft:due", "morning-of"), ((2021, 5, 17), f"{R}/first-draft:due", "overdue")]
@@ -345,6 +347,9 @@ def test_a_year_of_district_review_with_holidays_and_a_school_override(year_bot)
         + window("checkin-winter", opens=(2022, 1, 3), midpoint=(2022, 1, 18), closing=(2022, 1, 28), overdue=(2022, 2, 1), cycle=R)  # MLK Day
     )
     check_posts(d, expected)
+    held = sorted(((p.local().year, p.local().month, p.local().day), rule) for p in d.dms(DISTRICT) for item, rule in p.nudges
+                  if item.split(":", 1)[1] in (f"{R}/planning-start", f"{R}/training"))
+    assert held == sorted(district_dms)
     kinds = {s.id: s.kind for s in bot.services.library.get(R).steps}
     overdue = sorted((dd, item) for dd, item, rule in expected if rule == "overdue")
     assert escalations(d, DISTRICT) == [(dd, item) for dd, item in overdue if kinds[item.split("/")[1].split(":")[0]] == "deliverable"]

@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from bot.calendar.cycles import Cycle, CycleError
+from bot.calendar.editions import link_editions
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "schedules" / "cycles"
 
@@ -114,6 +115,7 @@ class CycleLibrary:
                     continue
                 lib.cycles[cycle.id] = cycle
                 lib.origins[cycle.id] = str(path)
+        link_editions(lib.cycles.values())
         return lib
 
     def get(self, cycle_id: str) -> Cycle | None:

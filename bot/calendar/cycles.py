@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -26,7 +27,17 @@ from bot.calendar.dates import SchoolYear
 
 KINDS = ("visit", "session", "deliverable", "meeting", "review", "milestone")
 ROLES = ("liaison", "principal", "team", "district")
-MODELS = ("CSI", "ATSI", "TSI")
+OWNERS = (*ROLES, "board")  # "board": an outside body (the SEZP Board), chased by the district
+# support models by US state: New York's (NYSED), Massachusetts' Springfield Empowerment Zone
+# Partnership, and the kinds of low-performing school seed 003 names for Mississippi
+MODELS_BY_STATE = {"NY": ("CSI", "ATSI", "TSI"), "MA": ("SEZP",), "MS": ("SIG", "Priority", "Focus")}
+MODELS = tuple(m for ms in MODELS_BY_STATE.values() for m in ms)
+ModelName = Literal["CSI", "ATSI", "TSI", "SEZP", "SIG", "Priority", "Focus"]
+
+
+def canonical_model(text: str) -> str | None:
+    """The model's own spelling for ``text`` typed in any case (``sezp`` -> ``SEZP``), or None."""
+    return next((m for m in MODELS if m.lower() == str(text).strip().lower()), None)
 DEADLINE_LABELS = ("due", "draft", "final")
 
 _DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
@@ -207,7 +218,13 @@ class Step(BaseModel):
     short: str | None = None
     aliases: list[str] = []
     kind: Literal["visit", "session", "deliverable", "meeting", "review", "milestone"]
-    owner: Literal["liaison", "principal", "team", "district"]
+    owner: Literal["liaison", "principal", "team", "district", "board"]
+    # who the step is for when the owner is not the school's (board: "the SEZP Board")
+    owner_name: str = ""
+    # "district": held once for every school of the district (the district's training, its
+    # reflection, the Board's approval), shown to each school as a milestone and chased by the
+    # district role; "school" (default): each school's own
+    held: Literal["school", "district"] = "school"
     phase: str | None = None
     window: Window | None = None
     deadlines: dict[Literal["due", "draft", "final"], DateSpec] = {}
@@ -245,6 +262,8 @@ class Step(BaseModel):
                 raise ValueError("the FINAL deadline falls before the DRAFT")
         if "due" in self.deadlines and len(self.deadlines) > 1:
             raise ValueError("use either 'due' or 'draft'/'final', not both")
+        if self.owner == "board" and self.held != "district":
+            raise ValueError("an outside body's step (owner: board) is held once per district: add 'held: district'")
         return self
 
     @property
@@ -252,9 +271,41 @@ class Step(BaseModel):
         return self.short or self.title
 
     @property
+    def district_held(self) -> bool:
+        """Held once per district, not by each school (the district's training, the Board's
+        approval): a milestone in each school's timeline, chased by the district role."""
+        return self.held == "district"
+
+    @property
     def closed_day_rule(self) -> str:
         """``on_closed_day``, or its default for the step's kind."""
         return self.on_closed_day or ("keep" if self.kind == "milestone" else "previous")
+
+
+class Edition(BaseModel):
+    """Which guidance a cycle file is an edition of, and the school years it is in force: a
+    school of one of the cycle's ``models`` follows, by default, one edition of each guidance."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    of: str = Field(pattern=_SLUG)
+    from_: str = Field(alias="from")
+    until: str | None = None
+
+    @field_validator("from_", "until", mode="before")
+    @classmethod
+    def _year(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return SchoolYear.parse(str(value)).name
+        except dates.DateError as exc:
+            raise ValueError(str(exc)) from None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Edition":
+        if self.until and SchoolYear.parse(self.until) < SchoolYear.parse(self.from_):
+            raise ValueError(f"the edition ends ({self.until}) before it starts ({self.from_})")
+        return self
 
 
 class Cycle(BaseModel):
@@ -264,12 +315,28 @@ class Cycle(BaseModel):
     source: str = ""
     description: str = ""
     reference_year: str
-    models: list[Literal["CSI", "ATSI", "TSI"]] = []
+    models: list[ModelName] = []
+    edition: Edition | None = None
+    # the editions of the same guidance in the library (set by CycleLibrary; alone: itself)
+    _editions: list["Cycle"] = PrivateAttr(default_factory=list)
     carry: Literal["same-date", "same-weekday"] = "same-date"
     defaults_note: str = ""
     anchors: dict[str, AnchorDef] = {}
     nudges: dict[str, NudgeRules] = {}
     steps: list[Step] = Field(min_length=1)
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _models(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            out = []
+            for v in value:
+                m = canonical_model(v) if isinstance(v, str) else None
+                if m is None:
+                    raise ValueError(f"'{v}' is not a support model: write any of {', '.join(MODELS)} (or [] for every model)")
+                out.append(m)
+            return out
+        return value
 
     @field_validator("nudges", mode="before")
     @classmethod
@@ -312,4 +379,8 @@ class Cycle(BaseModel):
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
+
+    def fits(self, model: str) -> bool:
+        """Whether a school of ``model`` may follow this cycle (no ``models``: every model)."""
+        return not self.models or model in self.models
 

@@ -25,6 +25,7 @@ from bot.calendar import dates
 from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.cycles import Cycle
 from bot.calendar.dates import SchoolYear
+from bot.calendar.editions import default_candidates, in_force
 from bot.calendar.instances import DatedStep, instantiate, span
 from bot.core.school_calendar import school_calendar
 from bot.core.schools import SchoolState
@@ -95,7 +96,7 @@ def _step_items(dated: DatedStep, state: dict, now: datetime) -> list[Item]:
             is_done = d.label in done or (d.label == "draft" and "final" in done)
             if is_done:
                 status = "done"
-            elif step.kind == "milestone":
+            elif step.kind == "milestone" or step.district_held:  # the district's: a milestone here
                 status = "passed" if now > d.at else "upcoming"
             else:
                 status = "overdue" if now > d.at else "upcoming"
@@ -115,13 +116,23 @@ def _step_items(dated: DatedStep, state: dict, now: datetime) -> list[Item]:
     elif opens and now < opens:
         status, at = "upcoming", opens
     elif closes and now > closes:
-        status, at = ("passed" if step.kind == "milestone" else "overdue"), closes
+        status, at = ("passed" if step.kind == "milestone" or step.district_held else "overdue"), closes
     else:
         status, at = "open", closes
     return [Item(dated, None, status, at, state)]
 
 
+def follows(state: SchoolState, cycle: Cycle, year: SchoolYear) -> bool:
+    """Whether the school follows ``cycle`` in ``year``: named by the district (every year), or
+    the edition of its model's default guidance in force that year (``bot.calendar.editions``)."""
+    school = state.school
+    return cycle.id in school.cycles or (school.default_cycles and in_force(cycle, school.model, year))
+
+
 def _dated_steps(cycle: Cycle, year: SchoolYear, state: SchoolState) -> list[DatedStep]:
+    """The cycle's steps for ``year`` (none in a year the school does not follow the cycle)."""
+    if not follows(state, cycle, year):
+        return []
     return instantiate(cycle, year, state.school.tz, state.anchor_dates(year), school_calendar(state.school))
 
 
@@ -133,7 +144,18 @@ def cycle_items(cycle: Cycle, year: SchoolYear, state: SchoolState, now: datetim
 
 
 def school_cycles(state: SchoolState, library: CycleLibrary) -> list[Cycle]:
-    return [c for c in (library.get(cid) for cid in state.school.cycles) if c is not None]
+    """Every cycle the school follows in some year: each edition of its model's defaults (oldest
+    first), then the cycles the district named. A cycle has no steps in a year it is not followed."""
+    school = state.school
+    out = default_candidates(library.cycles.values(), school.model) if school.default_cycles else []
+    named = [c for c in (library.get(cid) for cid in school.cycles) if c is not None]
+    have = {c.id for c in out}
+    return out + [c for c in named if c.id not in have]
+
+
+def cycles_in(state: SchoolState, library: CycleLibrary, year: SchoolYear) -> list[Cycle]:
+    """The cycles the school follows in ``year``."""
+    return [c for c in school_cycles(state, library) if follows(state, c, year)]
 
 
 def next_items(state: SchoolState, library: CycleLibrary, now: datetime, limit: int = 3) -> list[Item]:
@@ -164,7 +186,8 @@ def timeline(
     out = []
     for cycle in school_cycles(state, library):
         y = year or current_year(cycle, state, now)
-        out.append((cycle, y, cycle_items(cycle, y, state, now)))
+        if follows(state, cycle, y):
+            out.append((cycle, y, cycle_items(cycle, y, state, now)))
     return out
 
 

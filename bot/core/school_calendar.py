@@ -5,7 +5,7 @@ calendar engine read.
 Where each comes from (all local dates of the school):
 
 - the state: the profile's ``state`` (a US state code), else the model's
-  (``STATE_BY_MODEL``: New York for CSI/ATSI/TSI); ``public_holidays: false`` in the profile
+  (``STATE_BY_MODEL``: New York for CSI/ATSI/TSI, Massachusetts for SEZP, Mississippi for SIG/Priority/Focus); ``public_holidays: false`` in the profile
   turns them off;
 - the district: the setting ``DISTRICT_HOLIDAYS_SETTING``, one list of closures per workspace
   (typed with ``/scep holidays add``, imported from an iCalendar file, or ``/scep remind
@@ -16,11 +16,12 @@ Where each comes from (all local dates of the school):
 from __future__ import annotations
 
 from bot.calendar.closures import Calendar, closure_from_entry
+from bot.calendar.cycles import MODELS_BY_STATE
 from bot.core.schools import School, SchoolState
 from bot.store.port import Store
 from bot.store.schema import DISTRICT_HOLIDAYS_SETTING
 
-STATE_BY_MODEL = {"CSI": "NY", "ATSI": "NY", "TSI": "NY"}
+STATE_BY_MODEL = {m: state for state, ms in MODELS_BY_STATE.items() for m in ms}  # TSI: NY, SEZP: MA, ...
 DISTRICT_KEY = "_district"  # School.extra["_district"]: the workspace's settings, attached by readers
 PUBLIC_KEY = "public_holidays"  # School.extra: False turns the state's public holidays off
 

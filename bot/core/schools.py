@@ -21,7 +21,7 @@ class School:
     team_id: str
     channel_id: str
     model: str = "TSI"
-    cycles: list[str] = field(default_factory=list)
+    cycles: list[str] = field(default_factory=list)  # named by the district: followed every year
     tz: str = dates.DEFAULT_TZ
     min_year: str | None = None
     roles: dict[str, list[str]] = field(default_factory=dict)
@@ -30,11 +30,16 @@ class School:
     created_at: str = ""
     created_by: str = ""
     state: str | None = None  # US state code whose public holidays close the school (None: the model's)
+    default_cycles: bool = False  # also the model's default cycles, the edition in force each year
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> "School":
         known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        if "default_cycles" not in doc:  # stored before editions: the old defaults were copied in
+            old = _OLD_DEFAULTS.get(str(doc.get("model")), set())
+            if not doc.get("cycles") or set(doc.get("cycles") or ()) == old:
+                doc = {**doc, "cycles": [], "default_cycles": True}
         return cls(**{k: v for k, v in doc.items() if k in known}, extra={k: v for k, v in doc.items() if k not in known})
 
     def to_doc(self) -> dict[str, Any]:
@@ -45,6 +50,14 @@ class School:
     @property
     def pinned_year(self) -> SchoolYear | None:
         return SchoolYear.parse(self.min_year) if self.min_year else None
+
+
+# the default cycles copied into a school's profile before editions (both NYSED editions stacked)
+_OLD_DEFAULTS = {
+    "TSI": {"nysed-tsi-visits", "nysed-planning-sessions"},
+    "ATSI": {"nysed-tsi-visits", "nysed-planning-sessions"},
+    "CSI": {"nysed-planning-sessions"},
+}
 
 
 def step_key(year: SchoolYear, step_key_: str) -> str:

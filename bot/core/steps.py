@@ -205,7 +205,7 @@ def ref_for_key(state: SchoolState, library: CycleLibrary, key: str) -> StepRef:
     """
     year, cycle_id, step_id = parse_key(key)
     cycle = library.get(cycle_id)
-    if cycle is None or cycle_id not in state.school.cycles:
+    if cycle is None or not progress.follows(state, cycle, year):
         raise StaleStep(f"This school no longer follows the cycle '{cycle_id}': see `/scep timeline`.")
     for dated in progress._dated_steps(cycle, year, state):
         if dated.step.id == step_id:

@@ -98,10 +98,12 @@ def owner_roles(dated: DatedStep) -> tuple[str, ...]:
     return tuple(dict.fromkeys(roles))
 
 
-def _step_templates(dated: DatedStep, rules: Rules, days: SchoolDays) -> list[_Template]:
+def _step_templates(dated: DatedStep, rules: Rules, days: SchoolDays, district: bool = False) -> list[_Template]:
+    """The nudges of one dated step. A district-held step (``Step.held``) has none in a school's
+    calendar: ``district=True`` gives them for the district's (``bot.nudges.district_steps``)."""
     step = dated.step
-    if not rules.enabled or (step.anchors and dated.estimated):
-        return []  # off, or an event-relative step whose events are not reported yet
+    if not rules.enabled or (step.anchors and dated.estimated) or step.district_held != district:
+        return []  # off, an event-relative step whose events are not reported yet, or not this calendar's
     item = step_key(dated.year, dated.key)
     roles = owner_roles(dated)
     out: list[_Template] = []
@@ -236,6 +238,8 @@ def calendar(
     for cycle in progress.school_cycles(state, library):
         years = [year] if year is not None else _years(cycle, state, now)
         for y in years:
+            if not progress.follows(state, cycle, y):
+                continue  # another edition of the guidance that year
             for dated, rules, templates in _cycle_templates(cycle, y, state, days, policy, policy_sig):
                 st = state.step_state(y, dated.key)
                 out.extend(_step_nudges(school, dated, rules, templates, st, state, days, created, since, until))

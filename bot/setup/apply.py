@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.calendar import dates
 from bot.calendar.cycle_files import CycleLibrary
+from bot.calendar.cycles import MODELS_BY_STATE
 from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.permissions import is_workspace_admin, require, require_member
@@ -15,15 +16,24 @@ from bot.core.school_calendar import school_state_code
 from bot.core.schools import School, iso
 from bot.core.steps import audit
 from bot.errors import UserError
-from bot.setup.validate import validate_setup
+from bot.setup.editions import cycles_text
+from bot.setup.validate import check_fit, validate_setup
 from bot.store.port import ChannelTaken
 from bot.store.schema import PROFILE
 
-DEFAULT_CYCLES = {
-    "TSI": ["nysed-tsi-visits", "nysed-planning-sessions"],
-    "ATSI": ["nysed-tsi-visits", "nysed-planning-sessions"],
-    "CSI": ["nysed-planning-sessions"],
-}
+
+
+def guess_model(library: CycleLibrary, clean: dict[str, Any]) -> str:
+    """The model of a new school set up without one: its state's only model (MA: SEZP), else the
+    one model its named cycles are for (``sezp-planning``: SEZP), else TSI."""
+    state = clean.get("state")
+    if state in MODELS_BY_STATE and len(MODELS_BY_STATE[state]) == 1:
+        return MODELS_BY_STATE[state][0]
+    for cid in clean.get("cycles") or ():
+        cycle = library.get(cid)
+        if cycle is not None and cycle.models and "TSI" not in cycle.models:
+            return cycle.models[0]
+    return "TSI"
 
 
 def apply_setup(ctx: Ctx, fields: dict[str, str]) -> Result:
@@ -57,14 +67,15 @@ def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Res
     with store.transaction(sid) as tx:
         doc = tx.get(*PROFILE)
         if doc is None:
-            model = clean.get("model", "TSI")
+            model = clean.get("model") or guess_model(ctx.library, clean)
             school = School(
                 school_id=sid,
                 name=clean["name"],
                 team_id=ctx.team_id,
                 channel_id=ctx.channel_id,
                 model=model,
-                cycles=clean.get("cycles") or list(DEFAULT_CYCLES[model]),
+                cycles=clean.get("cycles") or [],
+                default_cycles=clean.get("default_cycles", True),
                 tz=clean.get("tz", dates.DEFAULT_TZ),
                 state=clean.get("state"),
                 min_year=clean.get("min_year"),
@@ -78,23 +89,23 @@ def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Res
             school = School.from_doc(doc)
             if not admin:
                 require(ctx, school, "setup")
-            for k in ("name", "model", "cycles", "tz", "min_year", "state"):
+            for k in ("name", "model", "cycles", "default_cycles", "tz", "min_year", "state"):
                 if k in clean:
                     setattr(school, k, clean[k])
-            if "model" in clean and "cycles" not in clean and not fields.get("keep_cycles"):
-                school.cycles = list(DEFAULT_CYCLES[school.model])
+            if "model" in clean and "cycles" not in clean and clean["model"] != School.from_doc(doc).model:
+                school.cycles, school.default_cycles = [], True  # a new model: its own defaults
             if school.to_doc() == School.from_doc(doc).to_doc():
                 text = f"*{bk.esc(school.name)}* is already set up so: nothing changed. `/scep setup` with no arguments shows the form."
                 return Result(text=text, blocks=[bk.section(text)])
+        check_fit(ctx.library, school.model, school.cycles, school.default_cycles, clean.get("state") or school.state)
         tx.put(*PROFILE, school.to_doc())
         audit(tx, ctx.user_id, ctx.now, "setup" if created else "setup changed", fields={k: v for k, v in clean.items()})
         tx.bind(name=school.name, team_id=ctx.team_id, channel_id=ctx.channel_id)
-    return _done(ctx.library, school, created)
+    return _done(ctx.library, school, created, ctx.now)
 
 
-def _done(library: CycleLibrary, school: School, created: bool) -> Result:
+def _done(library: CycleLibrary, school: School, created: bool, now) -> Result:
     """The public announcement of a school linked or changed."""
-    titles = [f"{library.get(c).title} (`{c}`)" if library.get(c) else c for c in school.cycles]
     verb = "linked to" if created else "updated:"
     year = f"from {school.min_year}" if school.min_year else "the current school year, rolling over by itself"
     code = school_state_code(school)
@@ -102,7 +113,7 @@ def _done(library: CycleLibrary, school: School, created: bool) -> Result:
              + " · its public holidays close the school (`/scep holidays`)") if code else "none: no public holidays (`state:NY` to add them)"
     text = (
         f":school: This channel is {verb} *{bk.esc(school.name)}* ({school.model}).\n"
-        f"Cycles: {', '.join(titles)}\nYear: {year} · Time zone: {school.tz} · State: {state}\n"
+        f"Cycles: {cycles_text(library, school, now)}\nYear: {year} · Time zone: {school.tz} · State: {state}\n"
         "Next: `/scep next` for what's coming, `/scep timeline` for the whole year."
     )
     return Result(text=text, blocks=[bk.section(text)], public=True)

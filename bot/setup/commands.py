@@ -16,9 +16,9 @@ SETUP_KEYS = ("model", "cycles", "year", "tz", "state")
 
 @subcommand(
     "setup",
-    usage="/scep setup <school name> [model:CSI|ATSI|TSI] [cycles:<id>,<id>] [year:<2026-27>] [tz:<IANA zone>] [state:<NY|MA|MS|…>]",
+    usage="/scep setup <school name> [model:CSI|ATSI|TSI|SEZP|SIG|Priority|Focus] [cycles:defaults,<id>] [year:<2026-27>] [tz:<IANA zone>] [state:<NY|MA|MS|…>]",
     summary="link this channel to a school (no arguments: a form)",
-    examples=["/scep setup Lincoln Elementary model:TSI", "/scep setup PS 12 model:CSI tz:America/New_York year:2026-27", "/scep setup Brightwood cycles:sezp-planning state:MA"],
+    examples=["/scep setup Lincoln Elementary model:TSI", "/scep setup PS 12 model:CSI tz:America/New_York year:2026-27", "/scep setup Brightwood model:SEZP state:MA", "/scep setup PS 12 cycles:defaults,district-plan-review"],
     writes=True,
 )
 def cmd_setup(ctx: Ctx, args: list[str]) -> Result:

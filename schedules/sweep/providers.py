@@ -8,18 +8,22 @@ from __future__ import annotations
 
 from bot.core.outbox import Providers
 from bot.digests import monthly, weekly
+from bot.nudges.district_steps import district_nudges
 from bot.nudges.provider import nudges_due
 from bot.nudges.school_days import attach_district
+from bot.setup.editions import edition_notices
 from bot.store.schema import DISTRICT_HOLIDAYS_SETTING
 
 OUTBOX = Providers(
     school={
         "monthly-digest": monthly.due_digest,  # the school's monthly update in its channel
         "nudges": nudges_due,  # the nudge calendar, with the notes prompts
+        "editions": edition_notices,  # a new edition of the guidance at rollover, told once
     },
     workspace={
         "liaison-digest": monthly.due_rollups,  # each liaison's monthly roll-up DM
         "digest": weekly.weekly_digests,  # each liaison's Monday DM
+        "district-steps": district_nudges,  # steps held once per district, to the district role
     },
     settings={DISTRICT_HOLIDAYS_SETTING: attach_district},  # the district's holidays, for the school days
 )
