@@ -13,6 +13,7 @@ response_url posts, messages, ephemerals, modals, App Home) and whether school A
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -130,17 +131,21 @@ class World:
                 tx.delete(STEP_KIND, self.key(step))
 
 
+SEZP_FOR_TSI = "district-sezp-planning"  # the SEZP planning documents, adopted by this NY district (Bot.adopt)
+
+
 def build(bot: Bot) -> World:
     fake = bot.fake
+    bot.adopt("sezp-planning", "TSI")
     for role, uid in PEOPLE.items():
         if uid != ADMIN:
             fake.add_user(uid, role, guest=role in ("guest", "guest_team"), single_channel_guest=role == "sc_guest")
     fake.add_user(EXTRA, "extra")
-    bot.setup(f"{A_NAME} model:TSI cycles:nysed-tsi-visits,nysed-planning-sessions,sezp-planning", channel=A_CHANNEL)
+    bot.setup(f"{A_NAME} model:TSI cycles:nysed-tsi-visits,nysed-planning-sessions,{SEZP_FOR_TSI}", channel=A_CHANNEL)
     bot.command(f"roles liaison:<@{LIAISON}> principal:<@{PRINCIPAL}> team:<@{TEAM}>,<@{GUEST_TEAM}> reviewer:<@{REVIEWER}> district:<@{DISTRICT}>",
                 channel=A_CHANNEL)
     bot.command('commitments "Every student reads daily" "Family partnership"', channel=A_CHANNEL)
-    bot.setup(f"{B_NAME} model:TSI cycles:nysed-tsi-visits,nysed-planning-sessions,sezp-planning", channel=B_CHANNEL)
+    bot.setup(f"{B_NAME} model:TSI cycles:nysed-tsi-visits,nysed-planning-sessions,{SEZP_FOR_TSI}", channel=B_CHANNEL)
     bot.command(f"roles liaison:<@{OTHER}>", channel=B_CHANNEL)
     store = bot.services.store
     world = World(bot, store.school_for_channel(TEAM_ID, A_CHANNEL), store.school_for_channel(TEAM_ID, B_CHANNEL))
@@ -173,8 +178,7 @@ def fast_dir(tmp_path_factory, name: str):
     so that tables of hundreds of signed requests stay fast; else a temporary directory."""
     import os
     import tempfile
-    from pathlib import Path
-
+    
     if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
         return Path(tempfile.mkdtemp(prefix=f"scep-{name}-", dir="/dev/shm")) / "data"
     return tmp_path_factory.mktemp(name) / "data"

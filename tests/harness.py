@@ -130,10 +130,35 @@ class Bot:
             headers["X-Slack-Retry-Reason"] = "http_timeout"
         return self.dispatch(body, headers)
 
-    def setup(self, text: str = "Lincoln Elementary model:TSI", **kw: Any) -> Answer:
+    # both NYSED cycles, named (a TSI school's defaults follow the edition in force: the visits
+    # until 2023-24, the planning sessions from 2024-25; tests/test_editions.py holds those)
+    DEMO = "Lincoln Elementary model:TSI cycles:nysed-tsi-visits,nysed-planning-sessions"
+
+    def setup(self, text: str = DEMO, **kw: Any) -> Answer:
         ans = self.command(f"setup {text}", **kw)
         assert ans.status == 200
         return ans
+
+    def adopt(self, cycle_id: str, *models: str) -> str:
+        """A district cycle file (``$SCEP_DATA_DIR/cycles/district-<cycle_id>.yaml``): a built-in cycle
+        declared for ``models`` and no edition, so that a test school can follow, say, the SEZP
+        planning documents beside the NYSED visits (the built-in file is for SEZP schools only).
+        Returns the new cycle's id."""
+        import re
+
+        from bot.calendar.cycle_files import CycleLibrary
+
+        new_id = f"district-{cycle_id}"
+        text = (Path(__file__).resolve().parent.parent / "schedules" / "cycles" / f"{cycle_id}.yaml").read_text()
+        text = re.sub(rf"(?m)^id: {re.escape(cycle_id)}$", f"id: {new_id}", text)
+        text = re.sub(r"(?m)^models: .*$", f"models: [{', '.join(models)}]", text)
+        text = re.sub(r"(?m)^edition: .*\n", "", text)
+        folder = self.services.settings.data_dir / "cycles"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{new_id}.yaml").write_text(text)
+        self.services.library = CycleLibrary.load(folder)
+        assert self.services.library.get(new_id) and not self.services.library.errors, self.services.library.errors
+        return new_id
 
     def responses(self) -> list[dict[str, Any]]:
         return [c.args for c in self.fake.of("response_url")]

@@ -58,7 +58,7 @@ def by_uid(data: bytes) -> dict[str, icalendar.Event]:
 ])
 def test_every_step_date_and_zone_matches_the_timeline(bot, fake, tz, now):
     bot.at(now)
-    bot.setup(f"PS 7 cycles:nysed-tsi-visits,sezp-planning,nysed-planning-sessions tz:{tz}")
+    bot.setup(f"PS 7 cycles:nysed-tsi-visits,{bot.adopt('sezp-planning', 'TSI')},nysed-planning-sessions tz:{tz}")
     fake.add_user(LIA, "lia")
     bot.command(f"roles liaison:<@{LIA}>")
     bot.services.settings.public_url = "https://scep.example.org"

@@ -44,7 +44,7 @@ def close(a, b, tol=0.03) -> bool:
 
 
 def test_timeline_picture_is_uploaded_as_an_800px_png(bot):
-    bot.setup("PS 7 cycles:nysed-tsi-visits,sezp-planning tz:America/Chicago")
+    bot.setup(f"PS 7 cycles:nysed-tsi-visits,{bot.adopt('sezp-planning', 'TSI')} tz:America/Chicago")
     bot.command("timeline picture")
     files = [f for f in bot.fake.uploaded() if f.get("filename", "").endswith(".png")]
     assert files, bot.fake.calls[-5:]
@@ -56,7 +56,7 @@ def test_timeline_picture_is_uploaded_as_an_800px_png(bot):
 
 
 def test_what_is_drawn_matches_the_timeline(bot):
-    bot.setup("PS 7 cycles:nysed-tsi-visits,sezp-planning tz:America/Chicago")
+    bot.setup(f"PS 7 cycles:nysed-tsi-visits,{bot.adopt('sezp-planning', 'TSI')} tz:America/Chicago")
     bot.command("schedule visit 1 Nov 9 10am")
     pic = render(state_of(bot), bot.services.library, bot.now)
     keys = [r.key for r in pic.rows]
@@ -71,7 +71,7 @@ def test_what_is_drawn_matches_the_timeline(bot):
     assert "bar:nysed-tsi-visits/visit-2:upcoming" in gids
     assert close(pixel_at(pic, date(2021, 10, 20), "nysed-tsi-visits/visit-2"), (1, 1, 1))
     # DRAFT and FINAL deadlines are marks, the scheduled date a circle, today a dashed line on Nov 2
-    assert {"mark:sezp-planning/priority-levers:draft:overdue", "mark:sezp-planning/priority-levers:final:overdue"} <= gids
+    assert {"mark:district-sezp-planning/priority-levers:draft:overdue", "mark:district-sezp-planning/priority-levers:final:overdue"} <= gids
     assert "scheduled:nysed-tsi-visits/visit-1" in gids
     today = next(a for a in ax.lines if a.get_gid() == "today")
     assert mdates.num2date(today.get_xdata()[0]).date() == date(2021, 11, 2)

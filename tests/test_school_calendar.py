@@ -146,7 +146,9 @@ def reply(bot, text: str, user: str = ADMIN) -> str:
 
 def test_setup_shows_the_state_and_takes_another(school):
     assert "State: NY (from the CSI model; `state:MA` to change)" in reply(school, "setup Lincoln Elementary model:CSI")
-    text = reply(school, "setup Lincoln Elementary state:ma")
+    refused = reply(school, "setup Lincoln Elementary state:ma")
+    assert "Massachusetts schools follow the SEZP model" in refused and "model:SEZP" in refused
+    text = reply(school, "setup Lincoln Elementary model:SEZP state:ma")
     assert "State: MA" in text
     assert "is not a US state code" in reply(school, "setup Lincoln Elementary state:XX")
 

@@ -88,8 +88,8 @@ def test_a_restart_after_a_week_down_sends_what_still_means_something_once(tmp_p
     kinds = sorted(nudges_of(came))
     finals = [f"2022-23:sezp-planning/{s}:final" for s in ("calendars", "educator-working-conditions", "priority-lever-goals", "priority-levers", "summer-plan", "tlt-transition")]
     drafts = [f"2022-23:sezp-planning/{s}:draft" for s in ("priority-lever-goals", "summer-plan", "tlt-transition")]
-    board = ("2022-23:sezp-planning/board-approval:due", "before-14")  # Tue May 24, for Tue Jun 7
-    assert kinds == sorted([(f, "before-2") for f in finals] + [(dr, "overdue") for dr in drafts] + [board])
+    # (the SEZP Board's approval is the district's step: its reminders go to the district role)
+    assert kinds == sorted([(f, "before-2") for f in finals] + [(dr, "overdue") for dr in drafts])
     # the text is true at the moment it is sent
     text = "\n".join(p.text for p in came)
     assert "Priority Levers Form (FINAL) is due Fri May 27 2022, 4:00 PM EDT (tomorrow)" in text
@@ -102,8 +102,11 @@ def test_a_restart_after_a_week_down_sends_what_still_means_something_once(tmp_p
     led = ledger(bot)
     assert all(led[d_.key]["state"] == "skipped" for d_ in back.of("skipped") if d_.school)
     # the overdue notices are escalated too (liaison and district), and nothing is sent twice later
-    assert sorted(nudges_of(d2.dms(DISTRICT))) == sorted((dr, "escalation") for dr in drafts)
-    assert len(d2.dms(DISTRICT)) == 1 and d2.dms(DISTRICT)[0].text.startswith("3 things overdue in your schools")
+    # and the district role gets the Board's reminder (Tue May 24, for Tue Jun 7) in a DM of its own
+    board = ("2022-23:sezp-planning/board-approval:due", "before-14")
+    assert sorted(nudges_of(d2.dms(DISTRICT))) == sorted([(dr, "escalation") for dr in drafts] + [board])
+    assert len(d2.dms(DISTRICT)) == 2 and d2.dms(DISTRICT)[0].text.startswith("3 things overdue in your schools")
+    assert d2.dms(DISTRICT)[1].text.startswith("District step by the SEZP Board: SEZP Board approval of school plans is due in 14 days")
     n = len(d2.posts)
     d2.run(utc("2022-05-26T16:00:00Z"), utc("2022-06-01T00:00:00Z"))
     later = nudges_of(p for p in d2.posts[n:] if p.channel == CHANNEL)
