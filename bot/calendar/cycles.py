@@ -267,6 +267,8 @@ class Step(BaseModel):
     tasks: list[Task] = []
     choices: list[Choice] = []
     notes: str = ""
+    # a sentence shown with the step's reminders, where the document changes what to do
+    nudge_note: str = ""
     # why the step's dates are the bot's defaults, not the document's (every date of the step)
     default: str = ""
     nudges: NudgeRules | None = None
