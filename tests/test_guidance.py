@@ -187,3 +187,58 @@ def test_nudges_carry_the_documents_word_where_it_changes_what_to_do(bot):
         assert ":information_source: Selections are made directly in MyBudgetFile; keep the budget balanced." in notes
     ahead = [p for p in sps if "is due Tue Mar 1 2022" in p.text]
     assert ahead and "(default: the document gives no time)" in ahead[0].text
+
+
+def _say(bot, text, user=None):
+    """The answer to a /scep command (sent in the response or to its response_url)."""
+    ans = bot.command(text, **({"user": user} if user else {}))
+    return ans.text if ans.body else bot.last_response_text()
+
+
+def test_a_district_changes_a_default_from_slack_and_every_view_and_nudge_follows(bot, fake):
+    from tests.nudge_driver import DISTRICT, Driver, add_people, give_roles, utc
+
+    add_people(fake)
+    bot.at("2022-02-01T15:00:00Z")
+    bot.setup("Brightwood cycles:sezp-planning year:2022-23")
+    give_roles(bot)
+    listed = _say(bot, "dates")
+    assert "SPS Optional Services" in listed and "(default: the document gives no time)" in listed
+    assert "Priority Levers" not in listed  # the document's own dates are not defaults
+    # only a workspace admin or the district admin; the document's own dates are refused
+    assert "Only workspace admins and the district admin" in _say(bot, "dates sps optional services due 3pm", user="U0TEAMONE")
+    assert "is the document's own, not a default" in _say(bot, "dates priority levers draft 3pm", user=DISTRICT)
+    assert "neither a date" in _say(bot, "dates sps optional services due soonish", user=DISTRICT)
+    said = _say(bot, "dates sps optional services due 3:00 PM", user=DISTRICT)
+    assert "District dates: SPS Optional Services: due 15:00" in said
+    assert bot.responses()[-1].get("response_type") == "in_channel"  # the channel is told
+    text = bot.command("step sps optional services").text
+    assert "due Tue Mar 1 2022, 3:00 PM EST" in text and "default: the document gives no time" not in text
+    assert "the district's, by <@U0DISTRCT>" in _say(bot, "dates")
+    # the nudges follow: the morning-of reminder says 3pm
+    d = Driver(bot)
+    d.run(utc("2022-03-01T12:00:00Z"), utc("2022-03-01T16:00:00Z"))
+    due = [p.text for p in d.posts if any("optional-services-sps" in k for k, _ in p.nudges)]
+    assert any("due today at 3:00 PM EST" in t for t in due), due
+    # back to the default
+    assert "back to the default dates" in _say(bot, "dates sps optional services reset", user=DISTRICT)
+    assert "due Tue Mar 1 2022, 4:00 PM EST (default: the document gives no time)" in bot.command("step sps optional services").text
+
+
+def test_a_district_sets_a_sessions_window_for_this_year_and_it_carries(bot, fake):
+    from tests.nudge_driver import DISTRICT, add_people, give_roles
+
+    add_people(fake)
+    bot.at("2024-09-10T15:00:00Z")
+    bot.setup("Riverside cycles:nysed-planning-sessions")
+    give_roles(bot)
+    assert "A window of more than a year" in _say(bot, "dates session 3 window 2025-03-10..2026-04-04", user=DISTRICT)
+    assert "first and last day" in _say(bot, "dates session 3 window 2025-03-10", user=DISTRICT)
+    assert "closes before it opens" in _say(bot, "dates session 3 window 2025-04-04..2025-03-10", user=DISTRICT)
+    assert "does not exist" in _say(bot, "dates session 3 window 2025-02-30..2025-03-10", user=DISTRICT)
+    assert "is the document's own" in _say(bot, "dates session 1 window 2024-10-01..2024-10-31", user=DISTRICT)
+    bot.command("dates session 3 window 2025-03-10..2025-04-04", user=DISTRICT)
+    text = bot.command("step session 3").text
+    assert "window Mon Mar 10 2025 – Fri Apr 4 2025" in text and "(default:" not in text
+    # the next year carries the district's month and day
+    assert "window Tue Mar 10 2026 – Sat Apr 4 2026" in bot.command("timeline 2025-26").text

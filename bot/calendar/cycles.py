@@ -46,6 +46,7 @@ class DateSpec(BaseModel):
     carry: Literal["same-date", "same-weekday"] | None = None
     # why this date (or its time) is the bot's default, not the document's: shown with it
     default: str = ""
+    set_by: str = ""  # "district": the district's own date (/scep dates), never a default
 
     @model_validator(mode="before")
     @classmethod
@@ -74,6 +75,7 @@ class Window(BaseModel):
     opens: DateSpec
     closes: DateSpec
     default: str = ""  # why the window is the bot's default, not the document's: shown with it
+    set_by: str = ""  # "district": the district's own dates (/scep dates), never a default
 
     @model_validator(mode="after")
     def _ordered(self) -> "Window":
@@ -301,6 +303,8 @@ class Step(BaseModel):
     def default_why(self, spec: "DateSpec | None" = None, cycle: "Cycle | None" = None) -> str:
         """Why a date of this step (``spec``, or its window) is a default: the nearest reason
         given (the date's, the window's, the step's, the cycle's), or "" for the document's own."""
+        if (spec is not None and spec.set_by) or (spec is None and self.window and self.window.set_by):
+            return ""
         if spec is not None and spec.default:
             return spec.default
         if spec is None and self.window and self.window.default:

@@ -26,7 +26,7 @@ from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.cycles import Cycle
 from bot.calendar.dates import SchoolYear
 from bot.calendar.instances import DatedStep, instantiate, span
-from bot.core.school_calendar import school_calendar
+from bot.core.school_calendar import dated_cycle, school_calendar
 from bot.core.schools import SchoolState
 
 STATUS_ORDER = {"overdue": 0, "open": 1, "waiting": 2, "upcoming": 2, "done": 3, "passed": 3, "undated": 4}
@@ -122,7 +122,7 @@ def _step_items(dated: DatedStep, state: dict, now: datetime) -> list[Item]:
 
 
 def _dated_steps(cycle: Cycle, year: SchoolYear, state: SchoolState) -> list[DatedStep]:
-    return instantiate(cycle, year, state.school.tz, state.anchor_dates(year), school_calendar(state.school))
+    return instantiate(dated_cycle(cycle, state.school), year, state.school.tz, state.anchor_dates(year), school_calendar(state.school))
 
 
 def cycle_items(cycle: Cycle, year: SchoolYear, state: SchoolState, now: datetime) -> list[Item]:

@@ -15,13 +15,16 @@ Where each comes from (all local dates of the school):
 
 from __future__ import annotations
 
+from bot.calendar import district_dates
 from bot.calendar.closures import Calendar, closure_from_entry
+from bot.calendar.cycles import Cycle
 from bot.core.schools import School, SchoolState
 from bot.store.port import Store
-from bot.store.schema import DISTRICT_HOLIDAYS_SETTING
+from bot.store.schema import DISTRICT_DATES_SETTING, DISTRICT_HOLIDAYS_SETTING
 
 STATE_BY_MODEL = {"CSI": "NY", "ATSI": "NY", "TSI": "NY"}
 DISTRICT_KEY = "_district"  # School.extra["_district"]: the workspace's settings, attached by readers
+DATES_KEY = "_district_dates"  # School.extra: the district's own dates (a workspace setting), attached by readers
 PUBLIC_KEY = "public_holidays"  # School.extra: False turns the state's public holidays off
 
 
@@ -36,6 +39,17 @@ def attach_district(state: SchoolState, entries: list | None) -> SchoolState:
     return state
 
 
+def attach_district_dates(state: SchoolState, changes: dict | None) -> SchoolState:
+    """Give ``state`` the district's own dates for default ones (``/scep dates``)."""
+    state.school.extra[DATES_KEY] = dict(changes or {}) if isinstance(changes, dict) else {}
+    return state
+
+
+def dated_cycle(cycle: Cycle, school: School) -> Cycle:
+    """``cycle`` with the district's own dates attached to ``school`` (the same cycle if none)."""
+    return district_dates.apply(cycle, school.extra.get(DATES_KEY))
+
+
 def district_entries(school: School) -> list:
     return list((school.extra.get(DISTRICT_KEY) or {}).get("holidays") or [])
 
@@ -47,6 +61,7 @@ def read_school(store: Store, school_id: str | None) -> SchoolState | None:
     state = SchoolState.read(store.view(school_id))
     if state is not None:
         attach_district(state, store.get_setting(DISTRICT_HOLIDAYS_SETTING, []))
+        attach_district_dates(state, store.get_setting(DISTRICT_DATES_SETTING, {}))
     return state
 
 

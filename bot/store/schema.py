@@ -32,6 +32,8 @@ Per school:
 Workspace settings (``Store.get_setting``):
 
 - ``DISTRICT_HOLIDAYS_SETTING``: the district's holidays [date or "date..date"];
+- ``DISTRICT_DATES_SETTING``: the district's own dates where the documents give none
+  {"<cycle>/<step>": {"window"|"due"|"draft"|"final": {...}, "by", "at"}} (``/scep dates``);
 - ``THREADS_SETTING``: {"<channel>:<ts>": school id} for prompt and note threads outside a
   school's own channel;
 - ``FEEDS_SETTING``: calendar feed tokens {sha256 hex of the token: {user, team, scope
@@ -59,5 +61,6 @@ REVIEW_KEY = "review"  # field of a step's state: its review round
 POLICY_KEY = "nudges"  # field of the profile (School.extra): the school's nudge overrides
 
 DISTRICT_HOLIDAYS_SETTING = "holidays"  # setting: the district's holidays
+DISTRICT_DATES_SETTING = "district_dates"  # setting: the district's own dates for default ones (bot.calendar.district_dates)
 THREADS_SETTING = "notes_threads"  # setting: thread -> school outside the school's channel
 FEEDS_SETTING = "calendar_feeds"  # setting: sha256(token) -> the feed it opens

@@ -9,8 +9,9 @@ from __future__ import annotations
 from bot.core.outbox import Providers
 from bot.digests import monthly, weekly
 from bot.nudges.provider import nudges_due
+from bot.core.school_calendar import attach_district_dates
 from bot.nudges.school_days import attach_district
-from bot.store.schema import DISTRICT_HOLIDAYS_SETTING
+from bot.store.schema import DISTRICT_DATES_SETTING, DISTRICT_HOLIDAYS_SETTING
 
 OUTBOX = Providers(
     school={
@@ -21,5 +22,6 @@ OUTBOX = Providers(
         "liaison-digest": monthly.due_rollups,  # each liaison's monthly roll-up DM
         "digest": weekly.weekly_digests,  # each liaison's Monday DM
     },
-    settings={DISTRICT_HOLIDAYS_SETTING: attach_district},  # the district's holidays, for the school days
+    settings={DISTRICT_HOLIDAYS_SETTING: attach_district,  # the district's holidays, for the school days
+              DISTRICT_DATES_SETTING: attach_district_dates},  # the district's own dates where the documents give none
 )
