@@ -46,6 +46,8 @@ def register(app, services) -> None:
         message, in_modal, origin = _where(body)
         ctx = make_ctx(services, body, client, channel_id=origin)
         selected = [o.get("value") for o in action.get("selected_options") or []]
+        if action.get("type") == "radio_buttons" and action.get("selected_option"):  # a choice
+            selected = [action["selected_option"].get("value")]
         block = action.get("block_id", "")
         out = guarded(lambda: toggle(ctx, block, selected, _shown(body, block), message=message,
                                  in_modal=in_modal, origin_channel=origin), "checklist tick")

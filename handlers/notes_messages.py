@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.notes.capture import Capture, capture, remove
 from bot.notes.names import display_name
+from handlers.calendar_files import import_from_message
 from handlers.context import user_lookup
 from handlers.notes_backfill import backfill, recover_prompt
 from handlers.notes_state import notes_state, react_and_warn, workspace
@@ -72,4 +73,6 @@ def handle_message(services, client, body: dict[str, Any]) -> Capture | None:
 def register(app, services) -> None:
     @app.event("message")
     def on_message(body, client):
+        if import_from_message(services, client, body):  # an .ics shared with "holidays import"
+            return
         handle_message(services, client, body)

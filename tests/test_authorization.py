@@ -166,6 +166,7 @@ COMMANDS: dict[str, list[tuple[str, str, str]]] = {
                ("district-holiday:2021-11-25", "district_holidays", "write")],
     "holidays": [("", "anyone", "read"), ("2021-22", "anyone", "read"), ("add 2021-11-24 Staff day", "district_holidays", "write"),
                  ("public:off", "setup", "write")],
+    "dates": [("", "anyone", "read"), ("sps optional services due 3pm", "district_holidays", "write")],
 }
 COMMAND_CASES = [(name, text, who, kind) for name, rows in COMMANDS.items() for text, who, kind in rows]
 

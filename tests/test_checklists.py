@@ -56,7 +56,7 @@ def step_doc(bot, key="2021-22:nysed-tsi-visits/visit-2"):
 def test_checklist_is_built_from_the_cycle_file(bot):
     bot.setup("Lincoln Elementary model:TSI")
     msg, _ = posted_checklist(bot)
-    assert "0/14 done" in msg["text"]
+    assert "*0/13 done* (optional: 0/1, not counted)" in msg["blocks"][1]["elements"][0]["text"] and "0/13 done" in msg["text"]  # 14 boxes: the optional classroom visits do not count
     options = [o["text"]["text"] for b in checkbox_blocks(msg["blocks"]) for o in b["elements"][0]["options"]]
     assert len(options) == 14
     joined = "\n".join(options)
@@ -85,7 +85,7 @@ def test_ticks_are_stored_with_who_and_when_and_the_message_updates_in_place(bot
     assert ans.status == 200
     updated, args = last_update(bot)
     assert (args["channel"], args["ts"]) == (CHANNEL, ts)
-    assert "2/14 done" in updated["text"]
+    assert "2/13 done" in updated["text"]
     assert initial_of(updated, 0) == first_two
     descriptions = [o.get("description", {}).get("text", "") for o in checkbox_blocks(updated["blocks"])[0]["elements"][0]["options"]]
     assert descriptions[0] == f"✓ <@{TEAM_MEMBER}> · Nov 3"
@@ -95,7 +95,7 @@ def test_ticks_are_stored_with_who_and_when_and_the_message_updates_in_place(bot
     # untick one: only that box changes
     bot.interactive(tick(bot.fake, updated, CHANNEL, ts, 0, first_two[:1], user=ADMIN))
     again, _ = last_update(bot)
-    assert "1/14 done" in again["text"] and initial_of(again, 0) == first_two[:1]
+    assert "1/13 done" in again["text"] and initial_of(again, 0) == first_two[:1]
     audit = bot.services.store.view(bot.services.store.school_ids()[0]).all("audit")
     assert [a["what"] for a in audit.values()].count("checklist") == 2
 
@@ -110,7 +110,7 @@ def test_two_people_ticking_from_the_same_message_never_undo_each_other(bot):
     ticks = step_doc(bot)["checklist"]["ticks"]
     assert set(ticks) == {a, b}
     updated, _ = last_update(bot)
-    assert "2/14 done" in updated["text"]
+    assert "2/13 done" in updated["text"]
 
 
 def test_more_than_ten_boxes_are_split_across_checkbox_elements(bot):
@@ -132,8 +132,8 @@ def test_progress_shows_in_next_and_timeline(bot):
     bot.setup()
     msg, ts = posted_checklist(bot, "checklist visit 1")
     bot.interactive(tick(bot.fake, msg, CHANNEL, ts, 0, options_of(msg, 0)[:3]))
-    assert "checklist 3/9" in bot.command("next").text
-    assert "checklist 3/9" in bot.command("timeline").text
+    assert "checklist 3/8" in bot.command("next").text
+    assert "checklist 3/8" in bot.command("timeline").text
 
 
 def test_checklist_defaults_to_the_next_step_and_unknown_steps_are_listed(bot):
@@ -178,10 +178,10 @@ def test_a_click_on_a_checklist_whose_cycle_file_changed_is_refused_and_refreshe
     assert told["response_type"] == "ephemeral" and "changed since this was shown" in told["text"] and "not saved" in told["text"]
     assert "checklist" not in step_doc(bot) or not step_doc(bot)["checklist"].get("ticks")
     refreshed, args = last_update(bot)
-    assert args["ts"] == ts and "0/15 done" in refreshed["text"]
+    assert args["ts"] == ts and "0/14 done" in refreshed["text"]
     # the refreshed message works
     bot.interactive(tick(bot.fake, refreshed, CHANNEL, ts, 0, options_of(refreshed, 0)[:1]))
-    assert "1/15 done" in last_update(bot)[0]["text"]
+    assert "1/14 done" in last_update(bot)[0]["text"]
     shutil.rmtree(folder)
 
 
@@ -226,9 +226,9 @@ def test_open_checklist_button_of_a_nudge_opens_it_in_a_modal_where_ticks_work(b
     action = {"action_id": block["elements"][0]["action_id"], "block_id": block["block_id"], "type": "checkboxes"}
     bot.interactive(view_click(opened, action, user=TEAM_MEMBER, selected=[first]))
     upd = bot.fake.of("views.update")[-1].args
-    assert upd["view_id"] == "V0MODAL1" and "1/14 done" in str(upd["view"]["blocks"])
+    assert upd["view_id"] == "V0MODAL1" and "1/13 done" in str(upd["view"]["blocks"])
     chan, args = last_update(bot)
-    assert args["ts"] == ts and "1/14 done" in chan["text"]
+    assert args["ts"] == ts and "1/13 done" in chan["text"]
     assert step_doc(bot)["checklist"]["ticks"][first["value"]]["by"] == TEAM_MEMBER
 
 

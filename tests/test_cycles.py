@@ -417,6 +417,7 @@ SEZP_STEPS = [
     ("tlt-elections", "meeting", "team", None),
     ("target-setting", "review", "team", None),
     ("monitoring", "review", "team", None),
+    ("operations-check-ins", "meeting", "principal", None),
 ]
 
 

@@ -300,7 +300,7 @@ def test_a_year_of_sezp_deadlines_draft_and_final(year_bot):
                      ((2022, 6, 8), "overdue")]
     # 4pm deadlines keep their local time across DST, and the text says so
     sps = d.find("2022-23:sezp-planning/optional-services-sps:due", "before-14")
-    assert "due Tue Mar 1 2022, 4:00 PM EST (in 14 days)" in sps.text
+    assert "due Tue Mar 1 2022, 4:00 PM EST (default: the document gives no time) (in 14 days)" in sps.text
     morning = d.find("2022-23:sezp-planning/priority-lever-goals:draft", "morning-of")
     assert "Priority Lever Goals Form (DRAFT) is due today at 4:00 PM EDT" in morning.text
     # deliverables escalate to the liaison and the district admin; windows to the liaison only

@@ -161,3 +161,19 @@ def test_closures_written_before_they_were_per_workspace_stay_every_workspaces(t
     said(two, "holidays add 2021-12-22 Recess eve", TEAM_A)
     assert "Old snow day" in said(two, "holidays 2021-22", TEAM_B) and "Recess eve" not in said(two, "holidays 2021-22", TEAM_B)
     assert "Recess eve" in said(two, "holidays 2021-22", TEAM_A)
+
+def test_the_district_dates_of_b_are_not_as(two):
+    """A default date B's district changes (/scep dates) stays B's: A's schools keep the default."""
+    two.at("2024-09-10T15:00:00Z")
+    for team, name in ((TEAM_A, "Aspen High"), (TEAM_B, "Beech High")):
+        assert two.command(f"setup {name} cycles:nysed-planning-sessions", channel="C0SESSION", team=team).status == 200
+
+    def step(team: str) -> str:
+        two.fake.clear()
+        return two.command("step session 3", channel="C0SESSION", team=team).text
+
+    assert "(default:" in step(TEAM_A) and "(default:" in step(TEAM_B)
+    two.fake.clear()
+    two.command("dates session 3 window 2025-03-10..2025-04-04", channel="C0SESSION", team=TEAM_B)
+    assert "window Mon Mar 10 2025 – Fri Apr 4 2025" in step(TEAM_B) and "(default:" not in step(TEAM_B)
+    assert "(default:" in step(TEAM_A) and "Mon Mar 10 2025" not in step(TEAM_A)

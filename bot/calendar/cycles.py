@@ -55,6 +55,9 @@ class DateSpec(BaseModel):
     on: date
     at: time | None = None
     carry: Literal["same-date", "same-weekday"] | None = None
+    # why this date (or its time) is the bot's default, not the document's: shown with it
+    default: str = ""
+    set_by: str = ""  # "district": the district's own date (/scep dates), never a default
 
     @model_validator(mode="before")
     @classmethod
@@ -82,6 +85,8 @@ class Window(BaseModel):
     model_config = ConfigDict(extra="forbid")
     opens: DateSpec
     closes: DateSpec
+    default: str = ""  # why the window is the bot's default, not the document's: shown with it
+    set_by: str = ""  # "district": the district's own dates (/scep dates), never a default
 
     @model_validator(mode="after")
     def _ordered(self) -> "Window":
@@ -134,6 +139,44 @@ class Event(BaseModel):
         if self.note:
             text += f"; {self.note}"
         return ("Optional: " + text) if self.optional else text
+
+
+PHASE_NAMES = ("before", "during", "after")
+
+
+class Task(BaseModel):
+    """A checklist box the other fields do not give (a vote, a tool to use); ``optional`` boxes
+    are shown as such and do not count in "n/m done"."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1)
+    phase: Literal["before", "during", "after"] = "during"
+    optional: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        return {"text": value} if isinstance(value, str) else value
+
+
+class Choice(BaseModel):
+    """Alternatives of which one is done ("Option 1 or Option 2"): one radio choice in the
+    checklist that counts once in "n/m done" (not at all when ``optional``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1)
+    options: list[str] = Field(min_length=2, max_length=10)
+    phase: Literal["before", "during", "after"] = "before"
+    optional: bool = False
+
+    @field_validator("options")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("two options of a choice have the same text")
+        if any(not v.strip() for v in value):
+            raise ValueError("an option is empty")
+        return value
 
 
 class Anchors(BaseModel):
@@ -240,7 +283,13 @@ class Step(BaseModel):
     after: list[str] = []
     reporting: bool = True
     tips: list[str] = []
+    tasks: list[Task] = []
+    choices: list[Choice] = []
     notes: str = ""
+    # a sentence shown with the step's reminders, where the document changes what to do
+    nudge_note: str = ""
+    # why the step's dates are the bot's defaults, not the document's (every date of the step)
+    default: str = ""
     nudges: NudgeRules | None = None
     # anchors (data the school reports) the step needs without moving its window: shown in
     # its checklist, and scheduling before them is warned about (visit 5 needs year-end data)
@@ -269,6 +318,17 @@ class Step(BaseModel):
     @property
     def label(self) -> str:
         return self.short or self.title
+
+    def default_why(self, spec: "DateSpec | None" = None, cycle: "Cycle | None" = None) -> str:
+        """Why a date of this step (``spec``, or its window) is a default: the nearest reason
+        given (the date's, the window's, the step's, the cycle's), or "" for the document's own."""
+        if (spec is not None and spec.set_by) or (spec is None and self.window and self.window.set_by):
+            return ""
+        if spec is not None and spec.default:
+            return spec.default
+        if spec is None and self.window and self.window.default:
+            return self.window.default
+        return self.default or (cycle.default if cycle else "")
 
     @property
     def district_held(self) -> bool:
@@ -321,6 +381,7 @@ class Cycle(BaseModel):
     _editions: list["Cycle"] = PrivateAttr(default_factory=list)
     carry: Literal["same-date", "same-weekday"] = "same-date"
     defaults_note: str = ""
+    default: str = ""  # why every date of the cycle is a default (a short phrase, shown with each)
     anchors: dict[str, AnchorDef] = {}
     nudges: dict[str, NudgeRules] = {}
     steps: list[Step] = Field(min_length=1)

@@ -18,6 +18,11 @@ class Deadline:
     timed: bool  # False: due at the end of the local day
     moved_from: date | None = None  # the local date the cycle gives, when it fell on a closed day
     moved_why: str = ""  # "weekend", the holiday's or the closure's name
+    default_why: str = ""  # why the date or time is the bot's default, not the document's
+
+    def default_note(self) -> str:
+        """`` (default: the document gives no time)``, or "" for the document's own date."""
+        return f" (default: {self.default_why})" if self.default_why else ""
 
     def moved_note(self) -> str:
         """`` (moved from Sat Mar 1: weekend)``, or "" when the deadline is on its own date."""
@@ -39,6 +44,12 @@ class DatedStep:
     deadlines: tuple[Deadline, ...] = ()
     waiting_for: tuple[str, ...] = ()  # anchor ids not yet reported
     estimated: bool = False  # the window is the typical one, not yet fixed by anchors
+    window_default: str = ""  # why the window is the bot's default, not the document's
+
+    def window_note(self) -> str:
+        """`` (default: ...)`` for a default window still in force, else ""."""
+        shown = self.window_default and self.opens_at is not None and (self.estimated or not self.step.anchors)
+        return f" (default: {self.window_default})" if shown else ""
 
     @property
     def key(self) -> str:
@@ -67,7 +78,7 @@ def deadline(label: str, spec: DateSpec, step: Step, cycle: Cycle, year: SchoolY
     day = carry_date(spec, cycle, year)
     moved, why = (closed or Calendar()).move(day, step.closed_day_rule)  # type: ignore[arg-type]
     at = dates.local_instant(moved, spec.at, tz)
-    return Deadline(label, at, spec.at is not None, day if why else None, why or "")
+    return Deadline(label, at, spec.at is not None, day if why else None, why or "", step.default_why(spec, cycle))
 
 
 def instantiate(
@@ -114,7 +125,8 @@ def instantiate(
             deadline(label, spec, step, cycle, year, tz, closed)
             for label, spec in sorted(step.deadlines.items(), key=lambda kv: DEADLINE_LABELS.index(kv[0]))
         )
-        out.append(DatedStep(cycle, step, year, tz, opens, closes, deadlines, tuple(waiting), estimated))
+        window_default = step.default_why(None, cycle) if step.window else ""
+        out.append(DatedStep(cycle, step, year, tz, opens, closes, deadlines, tuple(waiting), estimated, window_default))
     return out
 
 

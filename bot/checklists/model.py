@@ -37,6 +37,12 @@ class Item:
     id: str
     phase: str
     text: str  # as the cycle file (or the school's commitments) gives it: escape to show
+    optional: bool = False  # shown as optional; not counted in "n/m done"
+    options: tuple[str, ...] = ()  # a choice (one of these); its tick records which: {"choice": index}
+
+    @property
+    def is_choice(self) -> bool:
+        return bool(self.options)
 
 
 @dataclass(frozen=True)
@@ -54,12 +60,23 @@ class Checklist:
         return f"{self.dated.year.name}:{self.dated.key}"
 
     def groups(self) -> list[tuple[str, list[Item]]]:
-        """The checkbox elements in order: (phase, up to 10 items) each."""
+        """The elements in order: (phase, up to 10 boxes) each, a choice alone in its own."""
         out: list[tuple[str, list[Item]]] = []
         for phase, _ in PHASES:
-            items = [i for i in self.items if i.phase == phase]
-            for n in range(0, len(items), MAX_OPTIONS):
-                out.append((phase, items[n : n + MAX_OPTIONS]))
+            run: list[Item] = []
+            for item in (i for i in self.items if i.phase == phase):
+                if item.is_choice:
+                    if run:
+                        out.append((phase, run))
+                    out.append((phase, [item]))
+                    run = []
+                    continue
+                run.append(item)
+                if len(run) == MAX_OPTIONS:
+                    out.append((phase, run))
+                    run = []
+            if run:
+                out.append((phase, run))
         return out
 
 
@@ -78,15 +95,19 @@ def minutes(events) -> str:
 def build(dated: DatedStep, school: School, anchors: dict[str, Any] | None = None) -> Checklist:
     """The checklist of one dated step for one school (its commitments expand the summaries)."""
     step = dated.step
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str, bool, tuple[str, ...]]] = []  # phase, text, optional, options
     info: dict[str, list[str]] = {"before": [], "during": [], "after": []}
+
+    def add(phase: str, text: str, optional: bool = False, options: tuple[str, ...] = ()) -> None:
+        rows.append((phase, text, optional, options))
+
     for p in step.participants:
-        rows.append(("before", f"Invite: {p.describe()}"))
+        add("before", f"Invite: {p.describe()}", p.optional)
     for b in step.bring:
-        rows.append(("before", f"Bring: {b}"))
+        add("before", f"Bring: {b}")
     if step.events:
         total = minutes(step.events)
-        rows.append(("before", "Send the agenda to the participants" + (f" (about {total}, see During)" if total else " (see During)")))
+        add("before", "Send the agenda to the participants" + (f" (about {total}, see During)" if total else " (see During)"))
     anchors = anchors or {}
     for name in step.needs:
         ad = dated.cycle.anchors.get(name)
@@ -98,33 +119,40 @@ def build(dated: DatedStep, school: School, anchors: dict[str, Any] | None = Non
             hint = f" (tell me: `{bk.esc(ad.hint)}`)" if ad and ad.hint else ""
             info["before"].append(f":hourglass: Needs {bk.esc(title)}: not reported yet{hint}")
     for e in step.events:
-        rows.append(("during", e.describe()))
+        add("during", e.describe(), e.optional)
+    for c in step.choices:
+        add(c.phase, c.title, c.optional, tuple(c.options))
+    for t in step.tasks:
+        add(t.phase, t.text, t.optional)
     for q in step.guiding_questions:
-        rows.append(("during", f"Discuss: {q}"))
+        add("during", f"Discuss: {q}")
     for t in step.tips:
-        rows.append(("during", f"Tip: {t}"))
+        add("during", f"Tip: {t}")
     if step.deliverable:
-        rows.append(("after", f"Deliverable: {step.deliverable}"))
+        add("after", f"Deliverable: {step.deliverable}")
     for a in step.after:
         if not step.reporting:
             info["after"].append(bk.esc(a))
             continue
         if SUMMARY_MARK in a.lower() and school.commitments:
             for n, c in enumerate(school.commitments, 1):
-                rows.append(("after", f"Summary for commitment {n} ({c}) on the SCEP Support Visit template"))
+                add("after", f"Summary for commitment {n} ({c}) on the SCEP Support Visit template")
             continue
-        rows.append(("after", a))
+        add("after", a)
         if SUMMARY_MARK in a.lower():
             info["after"].append("_Set the school's commitments (`/scep commitments`) to get one box per commitment._")
     if not step.reporting and not step.after:
         info["after"].append("No reporting requirement for this step.")
     seen: dict[str, int] = {}
     items = []
-    for phase, text in rows:
-        n = seen.get(f"{phase}|{text}", 0)
-        seen[f"{phase}|{text}"] = n + 1
-        digest = hashlib.sha1(f"{phase}|{text}|{n}".encode()).hexdigest()[:10]
-        items.append(Item(digest, phase, text))
+    for phase, text, optional, options in rows:
+        # a box's id is the hash of its phase and text, as before optional boxes and choices
+        # existed (ticks stay where they were); a choice's id also covers its options
+        what = f"{phase}|{text}" + ("|" + "|".join(options) if options else "")
+        n = seen.get(what, 0)
+        seen[what] = n + 1
+        digest = hashlib.sha1(f"{what}|{n}".encode()).hexdigest()[:10]
+        items.append(Item(digest, phase, text, optional, options))
     return Checklist(dated, tuple(items), {k: tuple(v) for k, v in info.items()})
 
 
@@ -137,8 +165,25 @@ def ticks_of(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def counts(cl: Checklist, doc: dict[str, Any]) -> tuple[int, int]:
+    """(required boxes done, required boxes): a choice counts once, optional boxes not at all."""
     ticks = ticks_of(doc)
-    return sum(1 for i in cl.items if i.id in ticks), len(cl.items)
+    required = [i for i in cl.items if not i.optional]
+    return sum(1 for i in required if i.id in ticks), len(required)
+
+
+def optional_done(cl: Checklist, doc: dict[str, Any]) -> tuple[int, int]:
+    """(optional boxes done, optional boxes)."""
+    ticks = ticks_of(doc)
+    optional = [i for i in cl.items if i.optional]
+    return sum(1 for i in optional if i.id in ticks), len(optional)
+
+
+def chosen(item: Item, tick: dict[str, Any] | None) -> int | None:
+    """The index of the option a choice's tick records, or None."""
+    if not tick or not item.is_choice:
+        return None
+    k = tick.get("choice")
+    return k if isinstance(k, int) and not isinstance(k, bool) and 0 <= k < len(item.options) else None
 
 
 def progress_text(state: SchoolState, dated: DatedStep, doc: dict[str, Any] | None = None, *, always: bool = False) -> str | None:

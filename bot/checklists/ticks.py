@@ -31,14 +31,20 @@ from bot.errors import UserError
 from bot.store.schema import CHECKLIST_KEY, STEP_KIND
 
 
-def apply_ticks(tx, ref: StepRef, changes: dict[str, bool], who: str, now: datetime, labels: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
-    """Tick (True) or untick (False) boxes at ``now`` (UTC); returns (ticked, unticked) ids that
-    really changed. ``labels`` (item id -> text) puts the items' words in the audit entry."""
+def apply_ticks(tx, ref: StepRef, changes: dict[str, bool | int], who: str, now: datetime, labels: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """Tick (True) or untick (False) boxes at ``now`` (UTC), or pick option ``k`` (an int) of a
+    choice; returns (ticked, unticked) ids that really changed. ``labels`` (item id -> text)
+    puts the items' words in the audit entry."""
     doc = get_step_state(tx, ref)
     ck = dict(doc.get(CHECKLIST_KEY) or {})
     ticks = dict(ck.get("ticks") or {})
     ticked, unticked = [], []
     for item_id, on in changes.items():
+        if isinstance(on, int) and not isinstance(on, bool):
+            if (ticks.get(item_id) or {}).get("choice") != on:
+                ticks[item_id] = {"at": iso(now), "by": who, "choice": on}
+                ticked.append(item_id)
+            continue
         if on and item_id not in ticks:
             ticks[item_id] = {"at": iso(now), "by": who}
             ticked.append(item_id)
@@ -101,6 +107,8 @@ def toggle(ctx: Ctx, block: str, selected: list[str], shown: list[str] | None, *
             out.update_view = modal_view(state, cl, state.step_state(ref.year, ref.key), ctx.now, origin_channel)
         out.updates = refresh(ctx, state, ref, also=message)
         return out
+    if groups[n][1][0].is_choice:
+        return _choose(ctx, state, ref, groups[n][1][0], selected, message=message, in_modal=in_modal, origin_channel=origin_channel)
     ids = [i.id for i in groups[n][1]]
     chosen = {v for v in selected if v in ids}
     with ctx.store.transaction(school_id) as tx:
@@ -112,4 +120,20 @@ def toggle(ctx: Ctx, block: str, selected: list[str], shown: list[str] | None, *
     out = Result(updates=refresh(ctx, state, ref, also=message), refresh_home=[ctx.user_id] if in_modal else [])
     if in_modal:
         out.update_view = modal_view(state, cl, state.step_state(ref.year, ref.key), ctx.now, origin_channel)
+    return out
+
+
+def _choose(ctx: Ctx, state: SchoolState, ref: StepRef, item, selected: list[str], *, message: tuple[str, str] | None,
+            in_modal: bool, origin_channel: str) -> Result:
+    """A pick on a choice's radio buttons (option value ``<item id>:<index>``): record which."""
+    picks = [v.rpartition(":")[2] for v in selected if v.rpartition(":")[0] == item.id]
+    if not picks or not picks[0].isdigit() or int(picks[0]) >= len(item.options):
+        return failed("I can't read that choice: type `/scep checklist &lt;step&gt;` for a fresh checklist.")
+    k = int(picks[0])
+    with ctx.store.transaction(state.school.school_id) as tx:
+        apply_ticks(tx, ref, {item.id: k}, ctx.user_id, ctx.now, {item.id: f"{item.text}: {item.options[k]}"})
+    state = tracked_school(ctx, state.school.school_id, SCHOOL_GONE)
+    out = Result(updates=refresh(ctx, state, ref, also=message), refresh_home=[ctx.user_id] if in_modal else [])
+    if in_modal:
+        out.update_view = modal_view(state, for_ref(state, ref), state.step_state(ref.year, ref.key), ctx.now, origin_channel)
     return out

@@ -16,9 +16,12 @@ from bot.calendar.instances import DatedStep
 from bot.checklists.model import (
     PHASES,
     Checklist,
+    Item,
+    chosen,
     counts,
     minutes,
     next_label,
+    optional_done,
     ticks_of,
 )
 from bot.core import blocks as bk
@@ -79,9 +82,15 @@ def render(state: SchoolState, cl: Checklist, doc: dict[str, Any], now: datetime
     if banner:
         blocks.append(bk.section(banner))
     progress_line = f"*{done}/{total} done*" if total else "nothing to tick"
+    opt_done, opt_total = optional_done(cl, doc)
+    if opt_total:
+        progress_line += f" (optional: {opt_done}/{opt_total}, not counted)"
     blocks.append(bk.context(_header_line(state, cl, doc, now) + f" · {progress_line}"))
     if step.purpose:
         blocks.append(bk.section(bk.esc(step.purpose)))
+    guidance = guidance_lines(step)
+    if guidance:
+        blocks.append(bk.context(*guidance))
     number = 0
     groups = cl.groups()
     for phase, title in PHASES:
@@ -94,13 +103,17 @@ def render(state: SchoolState, cl: Checklist, doc: dict[str, Any], now: datetime
             head += f" · about {minutes(cl.dated.step.events)}"
         blocks.append(bk.section("\n".join([head, *lines])))
         for n, group in phase_groups:
+            if group[0].is_choice:
+                number += 1
+                blocks.extend(_choice_blocks(sid, cl, n, number, group[0], ticks.get(group[0].id), tz, readonly))
+                continue
             options, initial, long_texts = [], [], []
             for item in group:
                 number += 1
-                label = f"{number}. {item.text}"
+                label = f"{number}. {_optional(item)}"
                 text = _short(bk.esc(label), OPTION_TEXT)
                 if len(bk.esc(label)) > OPTION_TEXT:
-                    long_texts.append(f"{number}. {bk.esc(item.text)}")
+                    long_texts.append(f"{number}. {bk.esc(_optional(item))}")
                 opt: dict[str, Any] = {"text": {"type": "mrkdwn", "text": text}, "value": item.id}
                 tick = ticks.get(item.id)
                 if tick:
@@ -130,6 +143,51 @@ def render(state: SchoolState, cl: Checklist, doc: dict[str, Any], now: datetime
     if len(blocks) > limit:
         blocks = blocks[: limit - 1] + [bk.context("…more boxes than Slack can show at once: `/scep checklist` in the channel")]
     return bk.esc(text), blocks
+
+
+def guidance_lines(step) -> list[str]:
+    """The document's words on when to hold a step (``scheduling``) and its ``notes``, as mrkdwn
+    lines (escaped): shown with the checklist and by ``/scep step``."""
+    out = []
+    if step.scheduling:
+        out.append(f":calendar: *When:* {bk.esc(step.scheduling)}")
+    if step.notes:
+        out.append(f":memo: *Notes:* {bk.esc(step.notes)}")
+    return out
+
+
+def _optional(item: Item) -> str:
+    """The box's text, saying "Optional:" when it is optional (participants and events say it already)."""
+    return item.text if not item.optional or item.text.startswith("Optional") else f"Optional: {item.text}"
+
+
+def _choice_blocks(sid: str, cl: Checklist, n: int, number: int, item: Item, tick: dict[str, Any] | None, tz: str,
+                   readonly: bool) -> list[dict[str, Any]]:
+    """A choice: its title, then one radio button per option (value ``<item id>:<index>``);
+    the option picked shows who picked it and when."""
+    k = chosen(item, tick)
+    title = f"{number}. {_optional(item)} _(choose one)_"
+    if readonly:
+        rows = [(":radio_button: " if i == k else ":white_circle: ") + bk.esc(o) for i, o in enumerate(item.options)]
+        return [bk.section(bk.esc(title) + "\n" + "\n".join(rows))]
+    options, initial, long_texts = [], None, []
+    for i, o in enumerate(item.options):
+        opt: dict[str, Any] = {"text": {"type": "mrkdwn", "text": _short(bk.esc(o), OPTION_TEXT)}, "value": f"{item.id}:{i}"}
+        if len(bk.esc(o)) > OPTION_TEXT:
+            long_texts.append(bk.esc(o))
+        if i == k and tick:
+            when = dates.to_local(dates.parse_instant(tick["at"]), tz)
+            opt["description"] = {"type": "mrkdwn", "text": f"✓ <@{tick.get('by', '?')}> · {when:%b} {when.day}"}
+            initial = opt
+        options.append(opt)
+    element: dict[str, Any] = {"type": "radio_buttons", "action_id": f"{TOGGLE_PREFIX}{n}", "options": options}
+    if initial:
+        element["initial_option"] = initial
+    out = [bk.section(bk.esc(title)),
+           {"type": "actions", "block_id": ChecklistBlock(sid, cl.key, cl.version, n).encode(), "elements": [element]}]
+    if long_texts:
+        out.append(bk.context(bk.clip("\n".join(long_texts), 2000)))
+    return out
 
 
 def step_buttons(state: SchoolState, dated: DatedStep, doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -84,13 +84,14 @@ def when_phrase(item, now: datetime, tz: str) -> str:
         typical = ""
         if d.opens_at and d.closes_at:
             typical = f" (typically {dates.fmt_local(d.opens_at, tz, with_time=False)} – {dates.fmt_local(d.closes_at, tz, with_time=False)})"
-        return "waiting" + typical
+        return "waiting" + typical + d.window_note()
     if status == "undated":
         return esc(d.step.undated or "no date given")
     if item.label:  # a deadline
         days = dates.days_between(now, item.at, tz)
         moved = next((dl.moved_note() for dl in d.deadlines if dl.label == item.label), "")
-        base = f"due {dates.fmt_local(item.at, tz)}{moved}"
+        default = next((dl.default_note() for dl in d.deadlines if dl.label == item.label), "")
+        base = f"due {dates.fmt_local(item.at, tz)}{moved}{esc(default)}"
         if status == "overdue":
             return f"{base}, *overdue* ({'today' if days == 0 else dates.days_phrase(days)})"
         if status in ("done", "passed"):
@@ -102,13 +103,13 @@ def when_phrase(item, now: datetime, tz: str) -> str:
             return "window open now"
         days = dates.days_between(now, closes, tz)
         left = "closes today" if days == 0 else f"{dates.plural(days, 'day')} left"
-        return f"window open until {dates.fmt_local(closes, tz, with_time=False)} ({left})"
+        return f"window open until {dates.fmt_local(closes, tz, with_time=False)} ({left}){esc(d.window_note())}"
     if status == "upcoming":
         days = dates.days_between(now, opens, tz)
         rng = f"{dates.fmt_local(opens, tz, with_time=False)} – {dates.fmt_local(closes, tz, with_time=False)}" if closes else dates.fmt_local(opens, tz, with_time=False)
-        return f"window {rng} (opens {dates.days_phrase(days)})"
+        return f"window {rng} (opens {dates.days_phrase(days)}){esc(d.window_note())}"
     rng = " – ".join(dates.fmt_local(p, tz, with_time=False) for p in (opens, closes) if p)
     if status == "overdue":
         days = dates.days_between(now, closes, tz)
         return f"window {rng} closed {dates.days_phrase(days)}, *not marked done*"
-    return f"window {rng}".strip()
+    return f"window {rng}{esc(d.window_note())}".strip()

@@ -26,6 +26,9 @@ class Ctx:
     trigger_id: str | None = None
     lookup_user: Callable[[str], dict[str, Any] | None] | None = None
     public_url: str | None = None  # SCEP_PUBLIC_URL: where people reach the bot's calendar feeds
+    # a file shared in Slack, by its id: (name, bytes), read with the bot token (url_private);
+    # raises ValueError with the reason it cannot be read
+    read_file: Callable[[str], tuple[str, bytes]] | None = None
 
     @property
     def school_id(self) -> str | None:

@@ -27,7 +27,7 @@ from bot.calendar.cycles import Cycle
 from bot.calendar.dates import SchoolYear
 from bot.calendar.editions import default_candidates, in_force
 from bot.calendar.instances import DatedStep, instantiate, span
-from bot.core.school_calendar import school_calendar
+from bot.core.school_calendar import dated_cycle, school_calendar
 from bot.core.schools import SchoolState
 
 STATUS_ORDER = {"overdue": 0, "open": 1, "waiting": 2, "upcoming": 2, "done": 3, "passed": 3, "undated": 4}
@@ -130,10 +130,11 @@ def follows(state: SchoolState, cycle: Cycle, year: SchoolYear) -> bool:
 
 
 def _dated_steps(cycle: Cycle, year: SchoolYear, state: SchoolState) -> list[DatedStep]:
-    """The cycle's steps for ``year`` (none in a year the school does not follow the cycle)."""
+    """The cycle's steps for ``year`` (none in a year the school does not follow the cycle), with
+    the district's own dates where the documents give none."""
     if not follows(state, cycle, year):
         return []
-    return instantiate(cycle, year, state.school.tz, state.anchor_dates(year), school_calendar(state.school))
+    return instantiate(dated_cycle(cycle, state.school), year, state.school.tz, state.anchor_dates(year), school_calendar(state.school))
 
 
 def cycle_items(cycle: Cycle, year: SchoolYear, state: SchoolState, now: datetime) -> list[Item]:

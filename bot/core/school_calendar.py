@@ -15,14 +15,17 @@ Where each comes from (all local dates of the school):
 
 from __future__ import annotations
 
+from bot.calendar import district_dates
 from bot.calendar.closures import Calendar, closure_from_entry
+from bot.calendar.cycles import Cycle
 from bot.calendar.cycles import MODELS_BY_STATE
 from bot.core.schools import School, SchoolState
 from bot.store.port import Store
-from bot.store.schema import DISTRICT_HOLIDAYS_SETTING
+from bot.store.schema import DISTRICT_DATES_SETTING, DISTRICT_HOLIDAYS_SETTING
 
 STATE_BY_MODEL = {m: state for state, ms in MODELS_BY_STATE.items() for m in ms}  # TSI: NY, SEZP: MA, ...
 DISTRICT_KEY = "_district"  # School.extra["_district"]: the workspace's settings, attached by readers
+DATES_KEY = "_district_dates"  # School.extra: the district's own dates (a workspace setting), attached by readers
 PUBLIC_KEY = "public_holidays"  # School.extra: False turns the state's public holidays off
 
 
@@ -57,6 +60,23 @@ def attach_district(state: SchoolState, value) -> SchoolState:
     return state
 
 
+def district_dates_of(value, team_id: str | None) -> dict:
+    """Workspace ``team_id``'s own dates in the setting's ``value`` ({team id: {"<cycle>/<step>": ...}})."""
+    ours = value.get(team_id or "") if isinstance(value, dict) else None
+    return dict(ours) if isinstance(ours, dict) else {}
+
+
+def attach_district_dates(state: SchoolState, value: dict | None) -> SchoolState:
+    """Give ``state`` its workspace's own dates for default ones (``/scep dates``; ``value``: the setting)."""
+    state.school.extra[DATES_KEY] = district_dates_of(value, state.school.team_id)
+    return state
+
+
+def dated_cycle(cycle: Cycle, school: School) -> Cycle:
+    """``cycle`` with the district's own dates attached to ``school`` (the same cycle if none)."""
+    return district_dates.apply(cycle, school.extra.get(DATES_KEY))
+
+
 def district_entries(school: School) -> list:
     return list((school.extra.get(DISTRICT_KEY) or {}).get("holidays") or [])
 
@@ -68,6 +88,7 @@ def read_school(store: Store, school_id: str | None) -> SchoolState | None:
     state = SchoolState.read(store.view(school_id))
     if state is not None:
         attach_district(state, store.get_setting(DISTRICT_HOLIDAYS_SETTING, []))
+        attach_district_dates(state, store.get_setting(DISTRICT_DATES_SETTING, {}))
     return state
 
 

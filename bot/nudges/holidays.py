@@ -10,6 +10,7 @@ Dates are local dates of the school.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -36,8 +37,12 @@ from bot.core.steps import audit
 from bot.errors import UserError
 from bot.store.schema import DISTRICT_HOLIDAYS_SETTING, PROFILE
 
-USAGE = ("/scep holidays [2026-27] | add <date>[..<date>] <name> | remove <date>[..<date>] | import <https URL of an .ics> [all] "
-         "| public:off|on")
+USAGE = ("/scep holidays [2026-27] | add <date>[..<date>] <name> | remove <date>[..<date>] | import <https URL of an .ics, or the link "
+         "of an .ics file shared in Slack> [all] | public:off|on")
+# a file shared in Slack: its link (https://<workspace>.slack.com/files/<user>/<file id>/<name>) or its id
+SLACK_FILE = re.compile(r"^(?:https://[a-z0-9.-]*slack\.com/files/[A-Z0-9]+/)?(F[A-Z0-9]{6,})(?:/.*)?$")
+SHARE_HINT = ("share the district's .ics file in this channel with the message `holidays import` (`holidays import all` takes every "
+              "all-day event), or give its link: `/scep holidays import https://your-workspace.slack.com/files/...`")
 FORMS = ("`/scep holidays`, `/scep holidays add 2026-12-24..2027-01-01 Winter recess`, `/scep holidays remove 2026-12-24..2027-01-01`, "
          "`/scep holidays import https://district.example.org/calendar.ics`")
 
@@ -71,7 +76,11 @@ def cmd_holidays(ctx: Ctx, args: list[str]) -> Result:
         if url is None and rest:
             url = rest[0].strip("<>").split("|", 1)[0]
         if not url:
-            raise UserError("Give the address of the district's calendar: `/scep holidays import https://district.example.org/calendar.ics`")
+            raise UserError("Give the address of the district's calendar: `/scep holidays import https://district.example.org/calendar.ics`, "
+                            f"or {SHARE_HINT}")
+        shared = SLACK_FILE.match(url.strip())
+        if shared:
+            return import_shared_file(ctx, shared.group(1), every)
         return _import(ctx, state, url, every)
     if len(words) > 1 or url:
         raise UserError(f"I don't know `/scep holidays {bk.esc(' '.join(words)[:60])}`. Try: {FORMS}")
@@ -169,14 +178,36 @@ def _remove(ctx: Ctx, state: SchoolState, words: list[str]) -> Result:
     return _commit(ctx, state, lambda _current: keep, "removed " + ", ".join(f"{c.dates_text} {c.name}".strip() for c in gone), [])
 
 
-def _import(ctx: Ctx, state: SchoolState, url: str, every: bool) -> Result:
+def import_shared_file(ctx: Ctx, file_id: str, every: bool = False) -> Result:
+    """Import the closures of an .ics file shared in Slack (read with the bot token); the same
+    checks as a URL: a file that cannot be read or parsed changes nothing and says why."""
+    state = ctx.state()
+    _require_district(ctx, state)
+    if ctx.read_file is None:
+        raise UserError("I can't read files shared in Slack here: give the calendar's https address instead.")
+
+    def read() -> tuple[str, bytes]:
+        try:
+            name, data = ctx.read_file(file_id)
+        except ValueError as exc:
+            raise district_ical.CalendarFileError(f"could not read the shared file: {exc}") from None
+        if len(data) > district_ical.MAX_BYTES:
+            raise district_ical.CalendarFileError(f"{name} is larger than {district_ical.MAX_BYTES // 1_000_000} MB: not a school calendar")
+        return f"the shared file {name}", data
+
+    return _import(ctx, state, "", every, read)
+
+
+def _import(ctx: Ctx, state: SchoolState, url: str, every: bool, read=None) -> Result:
+    """Import from ``url``, or from ``read()`` -> (where it came from, bytes) for a shared file."""
     _require_district(ctx, state)
     year = SchoolYear.containing(ctx.now.date())
     try:
-        data = district_ical.fetch(url)
-        found, skipped = district_ical.closures(data, f"imported from {url}", year.first_day, (year + 1).last_day, every_all_day=every)
+        where, data = read() if read else (url, district_ical.fetch(url))
+        found, skipped = district_ical.closures(data, f"imported from {where}", year.first_day, (year + 1).last_day, every_all_day=every)
     except district_ical.CalendarFileError as exc:
         raise UserError(f"Nothing imported: {bk.esc(exc)}") from None
+    url = where
     source = f"imported from {url}"
     entries = [{"dates": c.dates_text, "name": c.name, "source": source} for c in found]
 

@@ -13,7 +13,7 @@ from bot.calendar import dates
 from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.dates import SchoolYear
 from bot.calendar.instances import DatedStep, instantiate
-from bot.core.school_calendar import school_calendar
+from bot.core.school_calendar import dated_cycle, school_calendar
 from bot.core.schools import School, SchoolState, iso, step_key
 from bot.core.steps import audit
 from bot.nudges.planning import step_done
@@ -38,7 +38,7 @@ def find_dated(state: SchoolState, library: CycleLibrary, year: SchoolYear, cycl
     cycle = library.get(cycle_id)
     if cycle is None or cycle.step(step_id) is None:
         return None
-    return next((d for d in instantiate(cycle, year, state.school.tz, state.anchor_dates(year), school_calendar(state.school)) if d.step.id == step_id), None)
+    return next((d for d in instantiate(dated_cycle(cycle, state.school), year, state.school.tz, state.anchor_dates(year), school_calendar(state.school)) if d.step.id == step_id), None)
 
 
 def snooze(tx, dated: DatedStep, label: str | None, rule: str, school: School, who: str, now: datetime) -> datetime:

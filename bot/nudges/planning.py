@@ -25,6 +25,7 @@ from bot.calendar.cycles import Cycle
 from bot.calendar.dates import SchoolYear
 from bot.calendar.instances import DatedStep, instantiate
 from bot.core import progress
+from bot.core.school_calendar import dated_cycle
 from bot.core.schools import SchoolState, iso, step_key
 from bot.nudges.rules import SCHEDULABLE, Rules, effective_rules
 from bot.nudges.school_days import SchoolDays, school_days, school_policy
@@ -181,6 +182,7 @@ def _urgency(rule: str) -> int:
 
 
 def _cycle_templates(cycle: Cycle, year: SchoolYear, state: SchoolState, days: SchoolDays, policy: dict[str, Any], policy_sig: str):
+    cycle = dated_cycle(cycle, state.school)  # the district's own dates (a new cycle object when changed)
     anchors = state.anchor_dates(year)
     key = (id(cycle), year.start, days.signature, tuple(sorted(anchors.items())), policy_sig)
     hit = _MEMO.get(key)

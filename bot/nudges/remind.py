@@ -154,6 +154,7 @@ def cmd_remind(ctx: Ctx, args: list[str]) -> Result:
         school.holidays = holidays
         school.extra[POLICY_KEY] = pol
         school.extra.pop(DISTRICT_KEY, None)
+        school.extra.pop("_district_dates", None)  # attached by readers (school_calendar.DATES_KEY), never stored
         if changes != ([district_change] if district_change else []):
             tx.put(*PROFILE, school.to_doc())
             audit(tx, ctx.user_id, ctx.now, "nudges", changes=changes)

@@ -95,8 +95,8 @@ def headline(n: Nudge, state: SchoolState, now: datetime, rule: str | None = Non
             local = dates.to_local(at, tz)
             hour = "by the end of the day" if local.time() == dates.END_OF_DAY else f"at {dates.fmt_local(at, tz).split(', ', 1)[1]}"
             return f":alarm_clock: {title} is due today {hour}."
-        moved = next((dl.moved_note() for dl in d.deadlines if dl.label == n.label), "")
-        return f":spiral_calendar_pad: {title} is due {dates.fmt_local(at, tz)}{moved} ({dates.days_phrase(days_left)})."
+        moved = next((dl.moved_note() + dl.default_note() for dl in d.deadlines if dl.label == n.label), "")
+        return f":spiral_calendar_pad: {title} is due {dates.fmt_local(at, tz)}{bk.esc(moved)} ({dates.days_phrase(days_left)})."
     if rule == "snoozed":
         inner = n.detail.get("snoozed_rule") or ""
         if inner in ("", "snoozed") or (inner == "midpoint" and scheduled):
@@ -128,7 +128,7 @@ def render(n: Nudge, state: SchoolState, now: datetime) -> tuple[str, list[dict[
         users, _ = _people(school, owner_roles(n.dated))
         owners = " ".join(f"<@{u}>" for u in users) or f"no {n.dated.step.owner} set"
         ctx = f"Owner: {owners} · <#{school.channel_id}> · {bk.esc(n.dated.cycle.title)} {n.dated.year}"
-        blocks = [bk.section(line, block_id=_block_id("nudge", n)), bk.context(ctx)]
+        blocks = [bk.section(line, block_id=_block_id("nudge", n)), *_guidance(n), bk.context(ctx)]
         if not step_done(state.step_state(n.dated.year, n.dated.key), n.label):
             blocks.append(bk.actions(bk.button("Mark done", "nudge_done", button_value(n), style="primary"), block_id=_block_id("act", n)))
         return _plain(line), blocks
@@ -137,6 +137,7 @@ def render(n: Nudge, state: SchoolState, now: datetime) -> tuple[str, list[dict[
     hints = [f"no {r} set: `/scep roles {r}:@name`" for r in missing]
     who = mention + (" · " if mention and hints else "") + " · ".join(hints)
     blocks.append(bk.section(line, block_id=_block_id("nudge", n)))
+    blocks.extend(_guidance(n))
     blocks.append(bk.context(f"{who} · {bk.esc(n.dated.cycle.title)} {n.dated.year}" if who else f"{bk.esc(n.dated.cycle.title)} {n.dated.year}"))
     buttons = []
     if not step_done(state.step_state(n.dated.year, n.dated.key), n.label):
@@ -147,6 +148,15 @@ def render(n: Nudge, state: SchoolState, now: datetime) -> tuple[str, list[dict[
     blocks.append(bk.actions(*buttons, block_id=_block_id("act", n)))
     text = _plain(line) + (f" {mention}" if mention else "")
     return text, blocks
+
+
+def _guidance(n: Nudge) -> list[dict[str, Any]]:
+    """The cycle file's ``nudge_note`` (the document's words where they change what to do), for
+    the window and deadline reminders; not with the day-before and notes-prompt messages."""
+    note = n.dated.step.nudge_note
+    if not note or n.rule in ("day-before", "notes-prompt"):
+        return []
+    return [bk.context(f":information_source: {bk.esc(note)}")]
 
 
 def _block_id(prefix: str, n: Nudge) -> str:

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from bot.root import emulator_files
+
 BOT_USER_ID = "UBOT0001"
 BOT_ID = "BBOT0001"
 TEAM_ID = "T0DEMO001"
@@ -54,6 +56,7 @@ class FakeSlack:
     posted: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message the bot posted
     reactions: set[tuple[str, str, str]] = field(default_factory=set)  # (channel, ts, name)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> filename, data, title, channel
+    shared: dict[str, dict[str, Any]] = field(default_factory=dict)  # files people shared: id -> Slack's file object + data
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     server: ThreadingHTTPServer | None = None
@@ -166,8 +169,17 @@ class FakeSlack:
     def _next_ts(self) -> str:
         return f"{1_700_000_000 + next(self._ts)}.{next(self._ts):06d}"
 
+    def share_file(self, name: str, data: bytes, *, user: str = "U0ADMIN01") -> dict[str, Any]:
+        """A file a person shared (``emulator_files.share``): Slack's file object, bytes at its url_private."""
+        return emulator_files.share(self, name, data, user)
+
     def handle(self, path: str, raw: bytes, headers: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
         parsed = urlparse(path)
+        if parsed.path.startswith("/files-pri/"):  # a shared file's url_private: its bytes, with a bot token
+            token = headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            with self.lock:
+                self.calls.append(Call("file_download", {"path": parsed.path}, token or None, time.time(), parsed.path))
+            return emulator_files.download(self, parsed.path, token)
         if parsed.path.startswith("/upload/"):  # files.uploadV2 step 2: the file's bytes
             file_id = parsed.path.rsplit("/", 1)[-1]
             with self.lock:
@@ -284,6 +296,8 @@ class FakeSlack:
             return ok
         if method == "conversations.open":
             return {**ok, "channel": {"id": "D" + str(args.get("users", "U"))[:10]}}
+        if method == "files.info":
+            return emulator_files.info(self, args)
         if method == "files.getUploadURLExternal":
             file_id = "F" + self._next_ts().replace(".", "")
             assert self.server is not None

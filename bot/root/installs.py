@@ -31,7 +31,7 @@ from handlers.slack_client import SlackAuth, web_client
 log = logging.getLogger("scep-bot")
 
 STATE_SECONDS = 600  # an install link is good for ten minutes
-SCOPES = ["commands", "chat:write", "reactions:write", "files:write", "users:read", "im:write", "channels:history", "groups:history",
+SCOPES = ["commands", "chat:write", "reactions:write", "files:write", "files:read", "users:read", "im:write", "channels:history", "groups:history",
           "channels:read", "groups:read"]  # the bot scopes of app.yaml (tests/test_installs.py checks)
 TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
 

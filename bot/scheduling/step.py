@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.calendar import dates
 from bot.checklists.model import progress_text
-from bot.checklists.view import step_buttons
+from bot.checklists.view import guidance_lines, step_buttons
 from bot.core import blocks as bk
 from bot.core import progress
 from bot.core.command import subcommand
@@ -42,6 +42,10 @@ def cmd_step(ctx: Ctx, args: list[str]) -> Result:
     hist = history_lines(doc, tz)
     text = "\n".join(lines)
     blocks = [bk.section(text)]
+    said = ([bk.esc(dated.step.purpose)] if dated.step.purpose else []) + guidance_lines(dated.step)
+    if said:  # the document's own words: why, when, and its notes
+        blocks.append(bk.section("\n".join(said)))
+        text += "\n" + "\n".join(said)
     if hist:
         blocks.append(bk.section("*Review history*\n" + "\n".join(hist[-15:])))
     buttons = step_buttons(state, dated, doc)

@@ -33,6 +33,8 @@ Workspace settings (``Store.get_setting``):
 
 - ``DISTRICT_HOLIDAYS_SETTING``: the districts' closures per workspace {team id: [closure]}
   (a plain list, written before closures were kept per workspace, is read as every workspace's);
+- ``DISTRICT_DATES_SETTING``: the districts' own dates where the documents give none, per workspace
+  {team id: {"<cycle>/<step>": {"window"|"due"|"draft"|"final": {...}, "by", "at"}}} (``/scep dates``);
 - ``THREADS_SETTING``: {"<channel>:<ts>": school id} for prompt and note threads outside a
   school's own channel;
 - ``FEEDS_SETTING``: calendar feed tokens {sha256 hex of the token: {user, team, scope
@@ -60,5 +62,6 @@ REVIEW_KEY = "review"  # field of a step's state: its review round
 POLICY_KEY = "nudges"  # field of the profile (School.extra): the school's nudge overrides
 
 DISTRICT_HOLIDAYS_SETTING = "holidays"  # setting: the district's holidays
+DISTRICT_DATES_SETTING = "district_dates"  # setting: the district's own dates for default ones (bot.calendar.district_dates)
 THREADS_SETTING = "notes_threads"  # setting: thread -> school outside the school's channel
 FEEDS_SETTING = "calendar_feeds"  # setting: sha256(token) -> the feed it opens
