@@ -272,3 +272,26 @@ def test_serve_calendars_answers_feeds_and_nothing_else(tmp_path, fake):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_district_closure_moves_a_deadline_in_the_feed_even_when_the_school_is_unchanged(bot, fake):
+    """The feed keeps the same calendar of record as the timeline: a district closure typed with
+    ``/scep holidays add`` moves a deadline off that day at the next fetch, although the school's
+    own documents (its revision, which keys the feed's cache) did not change."""
+    bot.at("2026-04-01T12:00:00Z")
+    bot.setup("PS 7 cycles:sezp-planning state:MA tz:America/New_York")
+    fake.add_user(LIA, "lia")
+    bot.command(f"roles liaison:<@{LIA}>")
+    bot.services.settings.public_url = "https://scep.example.org"
+    bot.command("calendar", user=LIA)
+    token = token_in(bot, bot.last_response_text())
+    sid = bot.services.store.school_ids()[0]
+
+    def final() -> datetime:
+        data = fetch(bot.services.store, bot.services.library, bot.now, token)
+        return by_uid(data)[f"{sid}.2026-27.sezp-planning.priority-levers.final@scep-bot"]["DTSTART"].dt
+
+    assert final() == datetime(2026, 5, 22, 16, 0, tzinfo=ZoneInfo("America/New_York"))
+    bot.command("holidays add 2026-05-22 Staff day")
+    assert "District closures added" in bot.last_response_text()
+    assert final() == datetime(2026, 5, 21, 16, 0, tzinfo=ZoneInfo("America/New_York"))

@@ -121,8 +121,21 @@ def _step_items(dated: DatedStep, state: dict, now: datetime) -> list[Item]:
     return [Item(dated, None, status, at, state)]
 
 
+_DATED: dict[tuple, tuple[Cycle, object, tuple[DatedStep, ...]]] = {}
+
+
 def _dated_steps(cycle: Cycle, year: SchoolYear, state: SchoolState) -> list[DatedStep]:
-    return instantiate(cycle, year, state.school.tz, state.anchor_dates(year), school_calendar(state.school))
+    """``instantiate`` memoised per (cycle object, year, zone, reported anchors, calendar object):
+    schools that share them (most of a district) share the dated steps, which are frozen."""
+    anchors = state.anchor_dates(year)
+    closed = school_calendar(state.school)  # memoised by content: one object per calendar
+    key = (id(cycle), year.start, state.school.tz, tuple(sorted(anchors.items())), id(closed))
+    hit = _DATED.get(key)
+    if hit is None or hit[0] is not cycle or hit[1] is not closed:
+        if len(_DATED) > 20_000:
+            _DATED.clear()
+        hit = _DATED[key] = (cycle, closed, tuple(instantiate(cycle, year, state.school.tz, anchors, closed)))
+    return list(hit[2])
 
 
 def cycle_items(cycle: Cycle, year: SchoolYear, state: SchoolState, now: datetime) -> list[Item]:
