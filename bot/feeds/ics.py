@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from bot.calendar import dates
+from bot.calendar.dates import SchoolYear
 from bot.calendar.instances import DatedStep
 from bot.checklists.model import build as build_checklist
 from bot.core import progress
@@ -154,8 +155,10 @@ def _step_text(d: DatedStep) -> tuple[str, tuple[tuple[str, str, str, str], ...]
     return about, tuple(out)
 
 
-def school_events(state: SchoolState, library, now: datetime, *, prefix: bool) -> list[str]:
-    """The event lines of one school (current year of each cycle and the next)."""
+def school_events(state: SchoolState, library, now: datetime, *, prefix: bool, year: SchoolYear | None = None,
+                  sequence: int | None = None) -> list[str]:
+    """The event lines of one school: each cycle's current year and the next, or only ``year``.
+    ``sequence``: every event's SEQUENCE (a one-off file's, growing with time), else per event."""
     school = state.school
     tz = school.tz
     link = slack_link(school.team_id, school.channel_id)
@@ -166,24 +169,24 @@ def school_events(state: SchoolState, library, now: datetime, *, prefix: bool) -
     slack = esc(f"Slack: {link}")
 
     def event(uid_: str, seq: int, summary: str, timing: str, description: str, extra: str) -> None:
-        lines.append(f"BEGIN:VEVENT\r\n{fold('UID:' + uid_)}{stamp}SEQUENCE:{seq}\r\n{timing}"
+        lines.append(f"BEGIN:VEVENT\r\n{fold('UID:' + uid_)}{stamp}SEQUENCE:{seq if sequence is None else sequence}\r\n{timing}"
                      f"{fold('SUMMARY:' + esc(summary))}{description}{url}{extra}END:VEVENT\r\n")
 
     for cycle in progress.school_cycles(state, library):
-        first = progress.current_year(cycle, state, now)
-        for year in (first, first + 1):
-            year_name = year.name
-            for d in progress._dated_steps(cycle, year, state):
+        first = year or progress.current_year(cycle, state, now)
+        for y in ((year,) if year else (first, first + 1)):
+            year_name = y.name
+            for d in progress._dated_steps(cycle, y, state):
                 step = d.step
                 about, texts = _step_text(d)
                 described = fold(f"DESCRIPTION:{about}\\n{slack}")
                 seq = _anchor_sequence(state, d)
                 for what, timing, title, extra in texts:
                     event(uid(school.school_id, year_name, d.key, what), seq, title + where, timing, described, extra)
-                st = state.step_state(year, d.key)
+                st = state.step_state(y, d.key)
                 at_text = st.get("scheduled_at") or st.get("cancelled_at")
                 if at_text and schedulable(d):
-                    about = "\n".join(p for p in (step.purpose, f"{cycle.title}, {year}. Owner: {step.owner}.", f"Slack: {link}") if p)
+                    about = "\n".join(p for p in (step.purpose, f"{cycle.title}, {y}. Owner: {step.owner}.", f"Slack: {link}") if p)
                     start = dates.parse_instant(at_text)
                     end = start + timedelta(minutes=visit_minutes(d))
                     cancelled = not st.get("scheduled_at")
@@ -202,18 +205,23 @@ def _essentials(state: SchoolState, dated: DatedStep, about: str) -> str:
     return f"{about}\n\nBefore the visit:\n{shown}{more}"
 
 
-def feed(states: list[SchoolState], library, now: datetime, name: str, revisions: list[int] | None = None) -> bytes:
+def feed(states: list[SchoolState], library, now: datetime, name: str, revisions: list[int] | None = None, *,
+             year: SchoolYear | None = None, sequence: int | None = None) -> bytes:
     """The whole feed: ``VCALENDAR`` with the calendar's name, refresh hints, one ``VTIMEZONE``
     per zone used and every school's events (a school's name follows each title when several).
     ``revisions``: the schools' store revisions, to reuse events rendered before (DTSTAMP then
-    says when they were rendered)."""
+    says when they were rendered). ``year``/``sequence``: see ``school_events`` (a one-off file,
+    never cached)."""
     head = ["BEGIN:VCALENDAR\r\n", "VERSION:2.0\r\n", fold(f"PRODID:{PRODID}"), "CALSCALE:GREGORIAN\r\n", "METHOD:PUBLISH\r\n",
             fold(f"X-WR-CALNAME:{esc(name)}"), fold(f"NAME:{esc(name)}"), f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}\r\n",
             f"X-PUBLISHED-TTL:{REFRESH}\r\n"]
     zones: set[str] = set()
     body: list[str] = []
     for n, state in enumerate(states):
-        body.append(cached_events(state, revisions[n] if revisions else None, library, now, prefix=len(states) > 1))
+        if year or sequence is not None:
+            body.append("".join(school_events(state, library, now, prefix=len(states) > 1, year=year, sequence=sequence)))
+        else:
+            body.append(cached_events(state, revisions[n] if revisions else None, library, now, prefix=len(states) > 1))
         zones.add(state.school.tz)
     if len(zones) == 1:
         head.append(fold(f"X-WR-TIMEZONE:{next(iter(zones))}"))
