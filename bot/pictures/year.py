@@ -36,7 +36,7 @@ STYLE = {
     "done": ("#2ca02c", "///"),
     "passed": ("#8c8c8c", "---"),
 }
-CLOSED = "#d9d2e9"  # holidays and breaks: a pale column behind the bars (pale grey in greyscale)
+CLOSED = "#c9b8e8"  # holidays and breaks: a pale violet column behind the bars (mid-light grey in greyscale, darker than the grid)
 HIGHLIGHT = "#fff2b3"  # the highlighted step's row
 MARKER = {"due": "D", "draft": "v", "final": "^"}  # deadline marks: shape tells DRAFT from FINAL
 LABEL_CHARS = 30  # a step name wraps at this width, two lines at most
@@ -185,7 +185,7 @@ def render(state: SchoolState, library, now: datetime, year: SchoolYear | None =
         handles.append(Patch(facecolor=CLOSED, edgecolor="none", label="holiday / break"))
     if any(r.scheduled for r in rows):
         handles.append(matplotlib.lines.Line2D([], [], marker="o", color="white", markeredgecolor="#111111", linestyle="none", label="scheduled"))
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7, frameon=False, bbox_to_anchor=(0.6, 0.0))
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=7, frameon=False, bbox_to_anchor=(0.6, 0.0))
     return Picture(fig, rows, first, last, today, closed)
 
 
