@@ -230,3 +230,53 @@ def test_one_step_highlighted_and_a_long_school_name_shortened(bot):
     assert all(a.y1 <= b.y0 + 0.5 for a, b in zip(boxes, boxes[1:]))
     assert max(b.x1 for b in boxes) <= ax.get_window_extent(renderer).x0
     assert min(b.x0 for b in boxes) >= 0
+
+
+LONG_CYCLE = """
+id: long-names
+title: A district's cycle with long step names
+reference_year: 2021-22
+models: []
+carry: same-date
+steps:
+  - id: one
+    title: Educator Working Conditions and the very long name of a step that nobody could read on a phone screen at all
+    short: {short_one}
+    kind: meeting
+    owner: district
+    window: {{opens: 2021-10-01, closes: 2021-10-29}}
+  - id: two
+    title: Another Extraordinarily Long Step Title About Community Partnerships, Attendance and Family Engagement Nights
+    short: {short_two}
+    kind: meeting
+    owner: district
+    window: {{opens: 2021-11-01, closes: 2021-11-30}}
+"""
+
+
+def test_very_long_step_names_are_wrapped_shortened_and_never_overlap(bot, tmp_path):
+    """Rows named by a district's cycle file with very long names: at most two lines of 30
+    characters each (the second ending in …), and no label runs into its neighbour or the axes."""
+    from bot.calendar.cycle_files import CycleLibrary
+
+    folder = tmp_path / "cycles"
+    folder.mkdir()
+    long_short = "Working Conditions, Staffing, Scheduling and the Climate Survey Follow-up With Staff"
+    (folder / "long-names.yaml").write_text(LONG_CYCLE.format(short_one=long_short, short_two="Partnerships, attendance and family engagement nights for everyone"))
+    library = CycleLibrary.load(folder)
+    assert not library.errors, library.errors
+    bot.setup("PS 7 cycles:nysed-tsi-visits tz:America/New_York")
+    state = state_of(bot)
+    state.school.cycles = ["long-names", "nysed-tsi-visits"]
+    pic = render(state, library, bot.now)
+    long_rows = [r for r in pic.rows if r.key.startswith("long-names/")]
+    assert len(long_rows) == 2
+    for row in long_rows:
+        lines = row.label.split("\n")
+        assert len(lines) == 2 and all(len(line) <= 30 for line in lines) and lines[-1].endswith("…"), row.label
+    ax = pic.figure.axes[0]
+    pic.figure.canvas.draw()
+    renderer = pic.figure.canvas.get_renderer()
+    boxes = sorted((t.get_window_extent(renderer) for t in ax.get_yticklabels()), key=lambda b: b.y0)
+    assert all(a.y1 <= b.y0 + 0.5 for a, b in zip(boxes, boxes[1:]))
+    assert max(b.x1 for b in boxes) <= ax.get_window_extent(renderer).x0 and min(b.x0 for b in boxes) >= 0
