@@ -269,6 +269,9 @@ ACTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]], Callable[[World
                    lambda w, s: bool(s.views("scep_schedule")), CONTEXTS),
     "home_checklist": ("read", lambda w: {"action_id": "home_checklist", "value": f"{w.a}|{w.key('visit 1')}"},
                        lambda w, s: any(A_NAME in json.dumps(v) for v in s.views("scep_checklist")), CONTEXTS),
+    # App Home's "Picture of the year": the PNG of the school the value names, to the clicker's DM
+    "home_picture": ("read", lambda w: {"action_id": "home_picture", "value": w.a},
+                     lambda w, s: any(A_NAME in json.dumps(c.args, default=str) for c in s.of("files.completeUploadExternal")), CONTEXTS),
     "ck_current": ("read", lambda w: {"action_id": "ck_current", "value": f"{w.a}|nysed-tsi-visits/visit-1"},
                    lambda w, s: any(A_NAME in json.dumps(v) for v in s.views("scep_checklist")), CONTEXTS),
     "open_checklist": ("read", lambda w: {"action_id": "open_checklist", "value": w.key("visit 1")},

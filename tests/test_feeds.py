@@ -272,3 +272,65 @@ def test_serve_calendars_answers_feeds_and_nothing_else(tmp_path, fake):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_district_closure_moves_a_deadline_in_the_feed_even_when_the_school_is_unchanged(bot, fake):
+    """The feed keeps the same calendar of record as the timeline: a district closure typed with
+    ``/scep holidays add`` moves a deadline off that day at the next fetch, although the school's
+    own documents (its revision, which keys the feed's cache) did not change."""
+    bot.at("2026-04-01T12:00:00Z")
+    bot.setup("PS 7 cycles:sezp-planning state:MA tz:America/New_York")
+    fake.add_user(LIA, "lia")
+    bot.command(f"roles liaison:<@{LIA}>")
+    bot.services.settings.public_url = "https://scep.example.org"
+    bot.command("calendar", user=LIA)
+    token = token_in(bot, bot.last_response_text())
+    sid = bot.services.store.school_ids()[0]
+
+    def final() -> datetime:
+        data = fetch(bot.services.store, bot.services.library, bot.now, token)
+        return by_uid(data)[f"{sid}.2026-27.sezp-planning.priority-levers.final@scep-bot"]["DTSTART"].dt
+
+    assert final() == datetime(2026, 5, 22, 16, 0, tzinfo=ZoneInfo("America/New_York"))
+    bot.command("holidays add 2026-05-22 Staff day")
+    assert "District closures added" in bot.last_response_text()
+    assert final() == datetime(2026, 5, 21, 16, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+def test_export_calendar_is_the_feed_in_a_file(bot, fake):
+    """`/scep export calendar` and the feed come from one writer: the same events (UID, dates,
+    zone, summary, status), a cancelled visit sent as cancelled; the file's SEQUENCE grows with
+    time so a newer import replaces an older one; a year given keeps only that year."""
+    bot.at("2021-11-02T13:00:00Z")
+    bot.setup("PS 7 cycles:nysed-tsi-visits,sezp-planning tz:America/Chicago")
+    fake.add_user(LIA, "lia")
+    bot.command(f"roles liaison:<@{LIA}>")
+    bot.services.settings.public_url = "https://scep.example.org"
+    bot.command("schedule visit 1 Nov 5 10am", user=LIA)
+    bot.command("schedule visit 1 cancel", user=LIA)
+    bot.command("schedule visit 2 Jan 12 9am", user=LIA)
+    bot.command("calendar", user=LIA)
+    feed_data = fetch(bot.services.store, bot.services.library, bot.now, token_in(bot, bot.last_response_text()))
+    bot.command("export calendar")
+    file_data = bot.fake.uploaded()[-1]["data"]
+
+    def seen(data: bytes) -> dict:
+        return {str(e["UID"]): (e["DTSTART"].dt, e["DTEND"].dt, str(e["SUMMARY"]), str(e.get("STATUS", "")), str(e["DESCRIPTION"]))
+                for e in events(data, date(2019, 1, 1), date(2030, 1, 1))}
+
+    in_file, in_feed = seen(file_data), seen(feed_data)
+    assert in_file == in_feed and len(in_file) > 20
+    assert [str(z["TZID"]) for z in icalendar.Calendar.from_ical(file_data).walk("VTIMEZONE")] == ["America/Chicago"]
+    visit1 = next(v for u, v in in_file.items() if u.endswith("visit-1.scheduled@scep-bot"))
+    assert visit1[3] == "CANCELLED" and visit1[0] == datetime(2021, 11, 5, 10, tzinfo=ZoneInfo("America/Chicago"))
+    visit2 = next(v for u, v in in_file.items() if u.endswith("visit-2.scheduled@scep-bot"))
+    assert visit2[3] == "CONFIRMED" and visit2[0] == datetime(2022, 1, 12, 9, tzinfo=ZoneInfo("America/Chicago"))
+    first_seq = {int(e["SEQUENCE"]) for e in icalendar.Calendar.from_ical(file_data).walk("VEVENT")}
+    bot.at("2021-11-03T13:00:00Z")
+    bot.command("export calendar")
+    later = {int(e["SEQUENCE"]) for e in icalendar.Calendar.from_ical(bot.fake.uploaded()[-1]["data"]).walk("VEVENT")}
+    assert len(first_seq) == len(later) == 1 and later.pop() == first_seq.pop() + 24 * 60
+    bot.command("export calendar 2022-23")
+    one_year = seen(bot.fake.uploaded()[-1]["data"])
+    assert one_year and all(".2022-23." in u for u in one_year)
+    assert set(one_year) == {u for u in in_feed if ".2022-23." in u}  # the feed's next year, event for event

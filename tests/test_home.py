@@ -127,3 +127,39 @@ def test_checklist_from_home(bot):
     bot.interactive(view_click(view, {**btn, "block_id": "home"}, user=LIA))
     modal = bot.fake.of("views.open")[-1].args["view"]
     assert modal["callback_id"] == "scep_checklist" and modal["title"]["text"] == "Session 1: checklist"
+
+
+def test_picture_of_the_year_from_home_goes_to_the_persons_dm(bot):
+    """The button on each school card uploads that school's year (the PNG `/scep timeline picture`
+    draws) to the DM of whoever clicked; a forged click for a school they may not read, or a
+    garbled value, is refused with a note and uploads nothing."""
+    from bot.core.school_calendar import read_school
+    from bot.pictures.year import year_png
+    from tests.test_pictures import png_size
+
+    three_schools(bot)
+    bot.event(app_home_opened(LIA))
+    view = published(bot, LIA)
+    adams = bot.services.store.school_for_channel("T0DEMO001", "C0ADAM001")
+    pictures = [e for b in view["blocks"] for e in b.get("elements", []) or [] if e.get("action_id") == "home_picture"]
+    assert [p["value"] for p in pictures][0] == adams and len(pictures) == 2 and pictures[0]["text"]["text"] == "Picture of the year"
+    before = len(bot.fake.uploaded())
+    bot.interactive(view_click(view, {**pictures[0], "block_id": f"home|{adams}"}, user=LIA))
+    files = bot.fake.uploaded()[before:]
+    assert [f["filename"] for f in files] == ["Adams-High-year.png"]
+    assert bot.fake.of("conversations.open")[-1].args["users"] == LIA
+    assert files[0]["channel"] == "D" + LIA[:10]  # the emulator's DM channel with the person
+    assert png_size(files[0]["data"])[0] == 800
+    assert files[0]["data"] == year_png(read_school(bot.services.store, adams), bot.services.library, bot.now)
+    # someone with no role in Adams High forges the click: refused, nothing uploaded
+    before = len(bot.fake.uploaded())
+    bot.interactive(view_click(view, {**pictures[0], "block_id": f"home|{adams}"}, user=NOBODY))
+    assert len(bot.fake.uploaded()) == before
+    notice = str(bot.fake.of("views.open")[-1].args["view"])
+    assert "see this school" in notice, notice  # who may: the liaison, the roles, the channel
+    # a garbled value or a school that is gone: a note saying what to type instead
+    for value in ("../../etc", "S0NOSUCH1"):
+        bot.interactive(view_click(view, {**pictures[0], "value": value, "block_id": "home|x"}, user=LIA))
+        notice = str(bot.fake.of("views.open")[-1].args["view"])
+        assert "/scep timeline picture" in notice or "/scep schools" in notice, notice
+    assert len(bot.fake.uploaded()) == before

@@ -178,3 +178,105 @@ def test_schools_picture_command_for_a_liaison(bot, fake):
     files = [f for f in bot.fake.uploaded() if f.get("filename", "").startswith("schools-")]
     assert files and png_size(files[-1]["data"])[0] == 800
     assert "liaison or district admin" in bot.command("schools picture", user="U0PRI0001").text
+
+
+def test_holidays_and_breaks_are_shaded_where_they_fall(bot):
+    """The state's public holidays and the district's closures, from the school's calendar of
+    record, are pale columns behind the bars: read back from the artists and from the pixels."""
+    from bot.pictures.year import CLOSED
+
+    bot.setup("PS 7 model:TSI cycles:nysed-tsi-visits tz:America/New_York")
+    bot.command("holidays add 2021-12-27..2022-01-01 Winter recess")
+    assert "District closures added" in bot.last_response_text()
+    from bot.core.school_calendar import read_school
+
+    state = read_school(bot.services.store, bot.services.store.school_ids()[0])
+    pic = render(state, bot.services.library, bot.now)
+    spans = {(a, b): name for a, b, name in pic.closed}
+    # Thanksgiving (a Thursday) alone; Christmas observed on Friday Dec 24 joins the recess across the weekend
+    assert spans[(date(2021, 11, 25), date(2021, 11, 25))] == "Thanksgiving Day"
+    assert spans[(date(2021, 12, 24), date(2021, 12, 31))] == "Christmas Day (observed); Winter recess; New Year's Day (observed)"
+    assert (date(2021, 11, 2), date(2021, 11, 2)) not in spans  # Election Day: NY schools are open
+    ax = pic.figure.axes[0]
+    gids = {a.get_gid() for a in ax.get_children() if a.get_gid()}
+    assert "closed:2021-12-24:2021-12-31:Christmas Day (observed); Winter recess; New Year's Day (observed)" in gids
+    # on a row with nothing drawn that day: the pale column on the holiday, white the day before
+    row = "nysed-tsi-visits/visit-2"
+    assert close(pixel_at(pic, date(2021, 11, 25), row), to_rgb(CLOSED))
+    assert close(pixel_at(pic, date(2021, 11, 23), row), (1, 1, 1))
+    assert close(pixel_at(pic, date(2021, 12, 29), "nysed-tsi-visits/visit-1"), to_rgb(CLOSED))  # after its window
+    # a bar drawn over a holiday keeps its colour (the shading is behind)
+    assert close(pixel_at(pic, date(2021, 11, 25), "nysed-tsi-visits/visit-1"), to_rgb(STYLE["open"][0]), 0.05)
+    assert "holiday / break" in [t.get_text() for t in pic.figure.legends[0].get_texts()]
+
+
+def test_one_step_highlighted_and_a_long_school_name_shortened(bot):
+    from bot.pictures.year import HIGHLIGHT
+
+    long_name = "The Extraordinarily Long-Named Community Academy for Science, Technology and the Arts of the Upper East Side"
+    bot.setup(f"{long_name} cycles:nysed-tsi-visits,sezp-planning tz:America/Chicago")
+    pic = render(state_of(bot), bot.services.library, bot.now, highlight="nysed-tsi-visits/visit-2")
+    ax = pic.figure.axes[0]
+    assert any(p.get_gid() == "highlight:nysed-tsi-visits/visit-2" for p in ax.patches)
+    assert close(pixel_at(pic, date(2021, 10, 20), "nysed-tsi-visits/visit-2"), to_rgb(HIGHLIGHT))
+    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == [pic.rows[[r.key for r in pic.rows].index("nysed-tsi-visits/visit-2")].label]
+    title = next(t for t in pic.figure.texts if "2021-22" in t.get_text())
+    assert long_name not in title.get_text() and "…" in title.get_text()
+    # nothing overlaps: the title fits the width, row names do not run into each other or the axes
+    renderer = pic.figure.canvas.get_renderer()
+    assert title.get_window_extent(renderer).x1 <= 800
+    boxes = sorted((t.get_window_extent(renderer) for t in ax.get_yticklabels()), key=lambda b: b.y0)
+    assert all(a.y1 <= b.y0 + 0.5 for a, b in zip(boxes, boxes[1:]))
+    assert max(b.x1 for b in boxes) <= ax.get_window_extent(renderer).x0
+    assert min(b.x0 for b in boxes) >= 0
+
+
+LONG_CYCLE = """
+id: long-names
+title: A district's cycle with long step names
+reference_year: 2021-22
+models: []
+carry: same-date
+steps:
+  - id: one
+    title: Educator Working Conditions and the very long name of a step that nobody could read on a phone screen at all
+    short: {short_one}
+    kind: meeting
+    owner: district
+    window: {{opens: 2021-10-01, closes: 2021-10-29}}
+  - id: two
+    title: Another Extraordinarily Long Step Title About Community Partnerships, Attendance and Family Engagement Nights
+    short: {short_two}
+    kind: meeting
+    owner: district
+    window: {{opens: 2021-11-01, closes: 2021-11-30}}
+"""
+
+
+def test_very_long_step_names_are_wrapped_shortened_and_never_overlap(bot, tmp_path):
+    """Rows named by a district's cycle file with very long names: at most two lines of 30
+    characters each (the second ending in …), and no label runs into its neighbour or the axes."""
+    from bot.calendar.cycle_files import CycleLibrary
+
+    folder = tmp_path / "cycles"
+    folder.mkdir()
+    long_short = "Working Conditions, Staffing, Scheduling and the Climate Survey Follow-up With Staff"
+    (folder / "long-names.yaml").write_text(LONG_CYCLE.format(short_one=long_short, short_two="Partnerships, attendance and family engagement nights for everyone"))
+    library = CycleLibrary.load(folder)
+    assert not library.errors, library.errors
+    bot.setup("PS 7 cycles:nysed-tsi-visits tz:America/New_York")
+    state = state_of(bot)
+    state.school.cycles = ["long-names", "nysed-tsi-visits"]
+    pic = render(state, library, bot.now)
+    long_rows = [r for r in pic.rows if r.key.startswith("long-names/")]
+    assert len(long_rows) == 2
+    for row in long_rows:
+        lines = row.label.split("\n")
+        assert len(lines) == 2 and all(len(line) <= 30 for line in lines) and lines[-1].endswith("…"), row.label
+    ax = pic.figure.axes[0]
+    pic.figure.canvas.draw()
+    renderer = pic.figure.canvas.get_renderer()
+    boxes = sorted((t.get_window_extent(renderer) for t in ax.get_yticklabels()), key=lambda b: b.y0)
+    assert all(a.y1 <= b.y0 + 0.5 for a, b in zip(boxes, boxes[1:]))
+    assert max(b.x1 for b in boxes) <= ax.get_window_extent(renderer).x0 and min(b.x0 for b in boxes) >= 0

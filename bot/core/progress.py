@@ -129,12 +129,26 @@ def follows(state: SchoolState, cycle: Cycle, year: SchoolYear) -> bool:
     return cycle.id in school.cycles or (school.default_cycles and in_force(cycle, school.model, year))
 
 
+_DATED: dict[tuple, tuple[Cycle, object, tuple[DatedStep, ...]]] = {}
+
+
 def _dated_steps(cycle: Cycle, year: SchoolYear, state: SchoolState) -> list[DatedStep]:
     """The cycle's steps for ``year`` (none in a year the school does not follow the cycle), with
-    the district's own dates where the documents give none."""
+    the district's own dates where the documents give none; memoised per (cycle object with those
+    dates, year, zone, reported anchors, calendar object): schools that share them (most of a
+    district) share the dated steps, which are frozen."""
     if not follows(state, cycle, year):
         return []
-    return instantiate(dated_cycle(cycle, state.school), year, state.school.tz, state.anchor_dates(year), school_calendar(state.school))
+    cycle = dated_cycle(cycle, state.school)  # memoised: one object per (cycle, district dates)
+    anchors = state.anchor_dates(year)
+    closed = school_calendar(state.school)  # memoised by content: one object per calendar
+    key = (id(cycle), year.start, state.school.tz, tuple(sorted(anchors.items())), id(closed))
+    hit = _DATED.get(key)
+    if hit is None or hit[0] is not cycle or hit[1] is not closed:
+        if len(_DATED) > 20_000:
+            _DATED.clear()
+        hit = _DATED[key] = (cycle, closed, tuple(instantiate(cycle, year, state.school.tz, anchors, closed)))
+    return list(hit[2])
 
 
 def cycle_items(cycle: Cycle, year: SchoolYear, state: SchoolState, now: datetime) -> list[Item]:

@@ -1,5 +1,5 @@
-"""``/scep export``: upload a visit summary (Word and Markdown), the year as CSV or the calendar
-(.ics) to the channel."""
+"""``/scep export``: upload a visit summary (Word, with the year's picture, and Markdown), the year
+as CSV or as a Word summary with its picture, or the calendar (.ics) to the channel."""
 
 from __future__ import annotations
 
@@ -17,16 +17,18 @@ from bot.errors import UserError
 from bot.exports.calendar_ics import calendar_ics
 from bot.exports.summary import summary, summary_docx, summary_markdown
 from bot.exports.year_csv import year_csv
+from bot.exports.year_docx import year_docx
 from bot.notes.names import names_for
 from bot.notes.reading import notes_of
+from bot.pictures.year import year_png
 from bot.store.port import SchoolView
 
 
 @subcommand(
     "export",
-    usage="/scep export summary <step> [docx|md] | export year [2021-22] | export calendar [2021-22]",
-    summary="upload a visit summary (Word and Markdown), the year as CSV, or the calendar (.ics) to this channel",
-    examples=["/scep export summary visit 1", "/scep export year", "/scep export calendar"],
+    usage="/scep export summary <step> [docx|md] | export year [2021-22] [csv|docx] | export calendar [2021-22]",
+    summary="upload a visit summary (Word with the picture of the year, and Markdown), the year as CSV or as a Word summary with its picture, or the calendar (.ics) to this channel",
+    examples=["/scep export summary visit 1", "/scep export year", "/scep export year docx", "/scep export calendar"],
     writes=True,
 )
 def cmd_export(ctx: Ctx, args: list[str]) -> Result:
@@ -57,16 +59,26 @@ def build_export(ctx: Ctx, state: SchoolState, view: SchoolView, what: str, rest
         out = []
         comment = f"SCEP Support Visit Summary: {s.visit} ({s.year}), {s.count} notes"
         if fmt in ("both", "docx"):
-            out.append(Upload(channel, f"{s.filename_stem}.docx", summary_docx(s), bk.esc(f"{s.visit} summary ({s.year})"), bk.esc(comment)))
+            picture = year_png(state, ctx.library, ctx.now, ref.year, highlight=ref.key)
+            out.append(Upload(channel, f"{s.filename_stem}.docx", summary_docx(s, picture), bk.esc(f"{s.visit} summary ({s.year})"), bk.esc(comment)))
         if fmt in ("both", "md"):
             out.append(Upload(channel, f"{s.filename_stem}.md", summary_markdown(s).encode(), bk.esc(f"{s.visit} summary ({s.year}), Markdown"), "" if fmt == "both" else bk.esc(comment)))
         return out
     if what in ("year", "calendar"):
+        fmt = "csv"
+        if what == "year" and rest and rest[-1].lower() in ("csv", "docx", "word"):
+            fmt = "docx" if rest[-1].lower() in ("docx", "word") else "csv"
+            rest = rest[:-1]
         year = _year_arg(rest)
         stem = f"{_slug(school.name)}-{year.name if year else 'current'}"
+        if what == "year" and fmt == "docx":
+            data = year_docx(view, state, ctx.library, ctx.now, year)
+            return [Upload(channel, f"{stem}-year.docx", data, bk.esc(f"{school.name}: the year at a glance"),
+                           "The picture of the year and every step: its dates, status, who did it, how many notes.")]
         if what == "year":
             data = year_csv(view, state, ctx.library, ctx.now, year).encode("utf-8-sig")
-            return [Upload(channel, f"{stem}-year.csv", data, bk.esc(f"{school.name}: the year, step by step"), "Every step, its dates, status, who did it and its notes.")]
+            return [Upload(channel, f"{stem}-year.csv", data, bk.esc(f"{school.name}: the year, step by step"),
+                           "Every step, its dates, status, who did it and its notes. `/scep export year docx`: a Word summary with the picture.")]
         data = calendar_ics(state, ctx.library, ctx.now, year)
         return [Upload(channel, f"{stem}.ics", data, bk.esc(f"{school.name}: SCEP calendar"), "Import into Google Calendar or Outlook; importing a newer file updates the events.")]
     raise UserError(f"I can export `summary &lt;step&gt;`, `year` or `calendar`, not '{bk.esc(bk.clip(what, 80))}'.")

@@ -148,8 +148,9 @@ def summary_markdown(s: Summary) -> str:
     return "\n".join(out)
 
 
-def summary_docx(s: Summary) -> bytes:
-    """The summary as a Word document (python-docx), like the SCEP Support Visit template."""
+def summary_docx(s: Summary, picture: bytes | None = None) -> bytes:
+    """The summary as a Word document (python-docx), like the SCEP Support Visit template;
+    ``picture``: the PNG of the year with this step highlighted, after the table."""
     from docx import Document
     from docx.shared import Pt
 
@@ -164,29 +165,31 @@ def summary_docx(s: Summary) -> bytes:
     table.style = "Table Grid"
     for i, (label, value) in enumerate(rows):
         table.cell(i, 0).text = label
-        table.cell(i, 1).text = _xml_safe(value)
+        table.cell(i, 1).text = xml_safe(value)
         for run in table.cell(i, 0).paragraphs[0].runs:
             run.bold = True
+    if picture:
+        add_picture(doc, picture, f"{s.visit} in the school's year {s.year} (highlighted row); shaded columns: holidays and breaks.")
     if s.purpose:
         p = doc.add_paragraph()
         p.add_run("Purpose: ").bold = True
-        p.add_run(_xml_safe(s.purpose))
+        p.add_run(xml_safe(s.purpose))
     if s.questions:
         doc.add_paragraph().add_run("Guiding questions").bold = True
         for q in s.questions:
-            doc.add_paragraph(_xml_safe(q), style="List Bullet")
+            doc.add_paragraph(xml_safe(q), style="List Bullet")
     for sec in s.sections:
-        doc.add_heading(_xml_safe(f"Commitment {sec.number}: {sec.title}" if sec.number else sec.title), level=1)
+        doc.add_heading(xml_safe(f"Commitment {sec.number}: {sec.title}" if sec.number else sec.title), level=1)
         if not sec.entries:
             doc.add_paragraph("No notes were recorded for this commitment.").runs[0].italic = True
         for e in sec.entries:
-            doc.add_paragraph(_xml_safe(e.text))
+            doc.add_paragraph(xml_safe(e.text))
             meta = doc.add_paragraph()
-            r = meta.add_run(_xml_safe(f"— {e.author}, {e.at}" + (f" · {e.link}" if e.link else "")))
+            r = meta.add_run(xml_safe(f"— {e.author}, {e.at}" + (f" · {e.link}" if e.link else "")))
             r.italic = True
             r.font.size = Pt(9)
             for f in e.files:
-                doc.add_paragraph(_xml_safe(f"Attachment: {f.get('name', 'file')} {f.get('link', '')}"), style="List Bullet")
+                doc.add_paragraph(xml_safe(f"Attachment: {f.get('name', 'file')} {f.get('link', '')}"), style="List Bullet")
     if not s.reporting:
         doc.add_paragraph("This visit has no reporting requirement.").runs[0].italic = True
     buf = io.BytesIO()
@@ -194,9 +197,22 @@ def summary_docx(s: Summary) -> bytes:
     return buf.getvalue()
 
 
+PICTURE_WIDTH_IN = 6.5  # a Letter page's width inside 1-inch margins
+
+
+def add_picture(doc, png: bytes, caption: str) -> None:
+    """``png`` across the page's text width, with a small italic caption under it."""
+    from docx.shared import Inches, Pt
+
+    doc.add_picture(io.BytesIO(png), width=Inches(PICTURE_WIDTH_IN))
+    run = doc.add_paragraph().add_run(xml_safe(caption))
+    run.italic = True
+    run.font.size = Pt(8)
+
+
 _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _xml_safe(text: str) -> str:
+def xml_safe(text: str) -> str:
     """Word's XML refuses control characters a Slack message may carry."""
     return _XML_BAD.sub("", text)

@@ -13,10 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.permissions import roles_of
+from bot.core.school_calendar import attach_district
 from bot.core.schools import SchoolState
 from bot.feeds import tokens
 from bot.feeds.ics import feed
 from bot.schools.membership import schools_of
+from bot.store.schema import DISTRICT_HOLIDAYS_SETTING
 
 DISTRICT_ROLES = ("liaison", "district")
 
@@ -24,6 +26,7 @@ DISTRICT_ROLES = ("liaison", "district")
 def readable(store, record: dict) -> tuple[str, list[SchoolState], list[int]] | None:
     """(calendar name, the schools, their revisions) the token's record may read now, or None."""
     user, team = record.get("user") or "", record.get("team") or ""
+    district = store.get_setting(DISTRICT_HOLIDAYS_SETTING, [])  # deadlines move off the district's closures too
     if record.get("scope") == "school":
         sid = record.get("school_id")
         if not sid or sid not in store.school_ids():
@@ -32,6 +35,7 @@ def readable(store, record: dict) -> tuple[str, list[SchoolState], list[int]] | 
         state = SchoolState.read(store.view(sid))
         if state is None or (state.school.team_id or "") != team or not roles_of(state.school, user):
             return None
+        attach_district(state, district)
         return f"SCEP: {state.school.name}", [state], [revision]
     if record.get("scope") == "all":
         states, revisions = [], []
@@ -40,7 +44,7 @@ def readable(store, record: dict) -> tuple[str, list[SchoolState], list[int]] | 
                 revision = store.revision(sid)  # read before the snapshot: a later write only makes the cache miss
                 state = SchoolState.read(store.view(sid))
                 if state is not None:
-                    states.append(state)
+                    states.append(attach_district(state, district))
                     revisions.append(revision)
         return ("SCEP: my schools", states, revisions) if states else None
     return None

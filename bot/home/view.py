@@ -1,8 +1,8 @@
 """App Home as Block Kit (pure: the gathered ``HomeTab`` in, the ``views.publish`` view out).
 
 For the person who opens it: their schools with the next item, the overdue count, checklist
-progress and where plans stand, with buttons to open a checklist or pick a date; 10 schools to
-a page. ``now`` is a UTC instant; dates are shown in each school's time zone.
+progress and where plans stand, with buttons to open a checklist, pick a date or get the picture
+of the year; 10 schools to a page. ``now`` is a UTC instant; dates are shown in each school's time zone.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ PAGE_SIZE = 10  # schools per page
 PAGE_ACTION = "home_page"  # "Next"
 PREV_ACTION = "home_page_prev"  # "Previous": Slack refuses two buttons with one action_id in a block
 CHECKLIST_ACTION = "home_checklist"
+PICTURE_ACTION = "home_picture"  # value: the school id (bot.home.picture uploads the PNG to the person's DM)
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ def school_card(card: SchoolCard, now: datetime) -> list[dict[str, Any]]:
     if to_schedule is not None:
         key = f"{to_schedule.dated.year.name}:{to_schedule.dated.key}"
         buttons.append(bk.button(f"Schedule {to_schedule.dated.step.label}", "sched_open", f"{school.school_id}|{key}"))
-    if buttons:
-        blocks.append(bk.actions(*buttons, block_id=f"home|{school.school_id}"))
+    buttons.append(bk.button("Picture of the year", PICTURE_ACTION, school.school_id))
+    blocks.append(bk.actions(*buttons, block_id=f"home|{school.school_id}"))
     return blocks
 
 

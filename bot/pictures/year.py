@@ -1,7 +1,9 @@
 """A picture of a school's year (PNG, 800 px wide: the width Slack shows images at), in the
 school's time zone: one row per step, windows as bars, deadlines as marks labelled DRAFT/FINAL,
-scheduled dates as dots, a red line for today. Status is a colour *and* a hatch pattern, so the
-legend still reads in greyscale. Rendered with matplotlib's Agg backend (no display).
+scheduled dates as dots, a red line for today, the school's holidays and breaks (public holidays
+of its state, the district's and the school's closures: ``bot.core.school_calendar``) as shaded
+columns. Status is a colour *and* a hatch pattern, so the legend still reads in greyscale. One
+step can be highlighted (a visit summary's). Rendered with matplotlib's Agg backend (no display).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from bot.calendar import dates  # noqa: E402
 from bot.calendar.dates import SchoolYear  # noqa: E402
 from bot.core import progress  # noqa: E402
+from bot.core.school_calendar import school_calendar  # noqa: E402
 from bot.core.schools import SchoolState  # noqa: E402
 
 WIDTH_IN, DPI = 8.0, 100  # 800 px wide
@@ -33,6 +36,8 @@ STYLE = {
     "done": ("#2ca02c", "///"),
     "passed": ("#8c8c8c", "---"),
 }
+CLOSED = "#c9b8e8"  # holidays and breaks: a pale violet column behind the bars (mid-light grey in greyscale, darker than the grid)
+HIGHLIGHT = "#fff2b3"  # the highlighted step's row
 MARKER = {"due": "D", "draft": "v", "final": "^"}  # deadline marks: shape tells DRAFT from FINAL
 LABEL_CHARS = 30  # a step name wraps at this width, two lines at most
 
@@ -53,6 +58,7 @@ class Picture:
     first: date | None
     last: date | None
     today: date
+    closed: list[tuple[date, date, str]] = field(default_factory=list)  # holidays and breaks shaded (local days)
 
     def png(self) -> bytes:
         buf = io.BytesIO()
@@ -67,6 +73,24 @@ def short(text: str, width: int = LABEL_CHARS, lines: int = 2) -> str:
         parts = parts[:lines]
         parts[-1] = parts[-1][: width - 1].rstrip() + "…"
     return "\n".join(parts)
+
+
+def closed_spans(calendar, first: date, last: date) -> list[tuple[date, date, str]]:
+    """The closed weekdays ``first``..``last`` as (first day, last day, name) spans: a break
+    across a weekend is one span (Dec 24 - Jan 1), a lone holiday one day."""
+    spans: list[list] = []
+    for day, name, _source in calendar.closed_days(first, last):
+        if spans and all(d.weekday() >= 5 for d in _between(spans[-1][1], day)):
+            spans[-1][1] = day
+            if name not in spans[-1][2]:
+                spans[-1][2].append(name)
+        else:
+            spans.append([day, day, [name]])
+    return [(a, b, "; ".join(names)) for a, b, names in spans]
+
+
+def _between(a: date, b: date):
+    return (a + timedelta(days=i) for i in range(1, (b - a).days))
 
 
 def rows_of(state: SchoolState, library, now: datetime, year: SchoolYear | None) -> list[Row]:
@@ -89,8 +113,9 @@ def rows_of(state: SchoolState, library, now: datetime, year: SchoolYear | None)
     return [r for r in rows if r.bars or r.marks or r.scheduled]
 
 
-def render(state: SchoolState, library, now: datetime, year: SchoolYear | None = None) -> Picture:
-    """The picture of ``state``'s year (each cycle's current year, or ``year``) at ``now`` (UTC)."""
+def render(state: SchoolState, library, now: datetime, year: SchoolYear | None = None, highlight: str | None = None) -> Picture:
+    """The picture of ``state``'s year (each cycle's current year, or ``year``) at ``now`` (UTC);
+    ``highlight``: a step key (``cycle/step``) whose row is shaded and its name in bold."""
     tz = state.school.tz
     today = dates.local_today(now, tz)
     rows = rows_of(state, library, now, year)
@@ -111,8 +136,14 @@ def render(state: SchoolState, library, now: datetime, year: SchoolYear | None =
     first, last = min(days) - timedelta(days=7), max(days) + timedelta(days=7)
     ax = fig.add_axes((0.31, 0.8 / height, 0.66, 1 - 1.55 / height))
     n = len(rows)
+    closed = closed_spans(school_calendar(state.school), first, last)
+    for a, b, name in closed:
+        ax.axvspan(matplotlib.dates.date2num(a), matplotlib.dates.date2num(b) + 1, color=CLOSED, linewidth=0, zorder=0.5,
+                   gid=f"closed:{a}:{b}:{name}")
     for i, row in enumerate(rows):
         y = n - 1 - i
+        if row.key == highlight:
+            ax.axhspan(y - 0.5, y + 0.5, color=HIGHLIGHT, linewidth=0, zorder=0.4, gid=f"highlight:{row.key}")
         for a, b, status in row.bars:
             face, hatch = STYLE.get(status, STYLE["upcoming"])
             ax.barh(y, (b - a).days + 1, left=matplotlib.dates.date2num(a), height=0.6, color=face, hatch=hatch,
@@ -130,6 +161,9 @@ def render(state: SchoolState, library, now: datetime, year: SchoolYear | None =
             ax.plot([matplotlib.dates.date2num(row.scheduled)], [y], marker="o", markersize=7, color="white",
                     markeredgecolor="#111111", markeredgewidth=1.6, linestyle="none", gid=f"scheduled:{row.key}")
     ax.set_yticks(range(n), [r.label for r in reversed(rows)], fontsize=7.5)
+    for tick, row in zip(ax.get_yticklabels(), reversed(rows)):
+        if row.key == highlight:
+            tick.set_fontweight("bold")
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlim(matplotlib.dates.date2num(first), matplotlib.dates.date2num(last))
     locator = matplotlib.dates.MonthLocator(interval=1 if (last - first).days <= 430 else 2)
@@ -147,11 +181,13 @@ def render(state: SchoolState, library, now: datetime, year: SchoolYear | None =
     handles += [matplotlib.lines.Line2D([], [], marker=MARKER[k], color="#777777", markeredgecolor="#111111", linestyle="none", label=t)
                 for k, t in (("draft", "DRAFT due"), ("final", "FINAL due"), ("due", "due"))
                 if any(m[1] == k for r in rows for m in r.marks)]
+    if closed:
+        handles.append(Patch(facecolor=CLOSED, edgecolor="none", label="holiday / break"))
     if any(r.scheduled for r in rows):
         handles.append(matplotlib.lines.Line2D([], [], marker="o", color="white", markeredgecolor="#111111", linestyle="none", label="scheduled"))
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7, frameon=False, bbox_to_anchor=(0.6, 0.0))
-    return Picture(fig, rows, first, last, today)
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=7, frameon=False, bbox_to_anchor=(0.6, 0.0))
+    return Picture(fig, rows, first, last, today, closed)
 
 
-def year_png(state: SchoolState, library, now: datetime, year: SchoolYear | None = None) -> bytes:
-    return render(state, library, now, year).png()
+def year_png(state: SchoolState, library, now: datetime, year: SchoolYear | None = None, highlight: str | None = None) -> bytes:
+    return render(state, library, now, year, highlight).png()

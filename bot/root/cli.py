@@ -54,12 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     cy_sub.add_parser("list", help="the cycles available")
     ex = sub.add_parser("export", help="a visit summary (DOCX/Markdown), the year (CSV) or the calendar (.ics) of a school")
     ex_sub = ex.add_subparsers(dest="export_cmd")
-    for name, helptext in (("summary", "a step's notes as the SCEP Support Visit summary"), ("year", "every step of the year as CSV"),
+    for name, helptext in (("summary", "a step's notes as the SCEP Support Visit summary"), ("year", "every step of the year as CSV, or Word with its picture"),
                            ("calendar", "windows, deadlines and scheduled visits as iCalendar")):
         e = ex_sub.add_parser(name, help=helptext)
         if name == "summary":
             e.add_argument("step", nargs="*", help="the step as people say it: visit 1, session 2, priority levers")
             e.add_argument("--format", choices=("docx", "md", "both"), default="docx")
+        if name == "year":
+            e.add_argument("--format", choices=("csv", "docx"), default="csv", help="docx: a Word summary with the picture of the year")
         e.add_argument("--school", required=True, help="the school's name (or id), as /scep schools lists it")
         e.add_argument("--year", help="school year like 2021-22 (default: each cycle's current year)")
         e.add_argument("-o", "--output", help="file to write (default: a name in the current directory; - for stdout)")

@@ -216,12 +216,14 @@ def export_command(args) -> int:
     from bot.calendar.cycle_files import CycleLibrary
     from bot.calendar.dates import DateError, SchoolYear
     from bot.core.command import load_features
-    from bot.core.schools import SchoolState
+    from bot.core.school_calendar import read_school
     from bot.core.steps import resolve_in, school_steps
     from bot.errors import UserError
     from bot.exports.calendar_ics import calendar_ics
     from bot.exports.summary import summary, summary_docx, summary_markdown
     from bot.exports.year_csv import year_csv
+    from bot.exports.year_docx import year_docx
+    from bot.pictures.year import year_png
 
     if not args.export_cmd:
         print("scep-bot export: say what: summary <step>, year or calendar (with --school NAME)", file=sys.stderr)
@@ -234,7 +236,7 @@ def export_command(args) -> int:
         now = dates.parse_instant(args.now) if args.now else real_clock()
         sid = find_school(store, args.school)
         view = store.view(sid)
-        state = SchoolState.read(view)
+        state = read_school(store, sid)  # with the district's closures, as in Slack
         if state is None:
             raise UserError(f"'{args.school}' has no profile yet: run /scep setup in its channel")
         year = SchoolYear.parse(args.year) if args.year else None
@@ -245,9 +247,11 @@ def export_command(args) -> int:
             ref = resolve_in(school_steps(state, library, now, year), " ".join(args.step))
             s = summary(view, state, ref, now)
             if args.format in ("docx", "both"):
-                outputs.append((f"{s.filename_stem}.docx", summary_docx(s)))
+                outputs.append((f"{s.filename_stem}.docx", summary_docx(s, year_png(state, library, now, ref.year, highlight=ref.key))))
             if args.format in ("md", "both"):
                 outputs.append((f"{s.filename_stem}.md", summary_markdown(s).encode()))
+        elif args.export_cmd == "year" and args.format == "docx":
+            outputs.append((f"{stem}-{year or 'current'}-year.docx", year_docx(view, state, library, now, year)))
         elif args.export_cmd == "year":
             outputs.append((f"{stem}-{year or 'current'}-year.csv", year_csv(view, state, library, now, year).encode("utf-8-sig")))
         else:
