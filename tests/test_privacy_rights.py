@@ -40,7 +40,7 @@ def everywhere(bot: Bot, words: tuple[str, ...]) -> list[str]:
     return hits
 
 
-def notes_year(bot: Bot, year_start: int, text: str) -> None:
+def notes_year(bot: Bot, year_start: int, text: str, user: str = TEACHER) -> None:
     """A note in the school year starting ``year_start`` (written through a Slack reply in the
     visit's thread of 2021-22, then re-filed under that year, as the TSI cycle has visits in
     2021-22 only); then enough writes that every rotating copy holds it."""
@@ -52,7 +52,7 @@ def notes_year(bot: Bot, year_start: int, text: str) -> None:
         bot.at(f"{year_start}-11-03T18:00:00Z")
     (thread,) = [p["ts"] for p in bot.services.store.view(sid).all("prompts").values() if p["year"] == "2021-22"][:1]
     key = f"{CHANNEL}:{ts_at(f'{year_start}-11-03T18:05:00Z', 1)}"
-    reply(bot, text, thread_ts=thread, ts=key.split(":")[1])
+    reply(bot, text, thread_ts=thread, ts=key.split(":")[1], user=user)
     name = f"{year_start}-{(year_start + 1) % 100:02d}"
     with bot.services.store.transaction(sid) as tx:
         note = tx.get("notes", key)
@@ -189,7 +189,7 @@ def test_archiving_a_school_sends_its_export_to_the_admin_then_deletes_it(tmp_pa
 def test_a_departing_person_is_forgotten_everywhere_and_their_export_parses_back(any_bot):
     bot = any_bot
     sid = school_with_notes(bot)
-    notes_year(bot, 2021, f"C1: ask <@{LIAISON}> about the plan")
+    notes_year(bot, 2021, f"C1: ask <@{LIAISON}> about the plan", user=LIAISON)
     bot.command("done visit 1", user=LIAISON)
     bot.command("privacy export <@U0LIAIS01>")
     data = json.loads(bot.fake.uploaded()[-1]["data"])
@@ -197,18 +197,20 @@ def test_a_departing_person_is_forgotten_everywhere_and_their_export_parses_back
     docs = data["schools"][sid]["documents"]
     kinds = {d["kind"] for d in docs}
     assert {"school", "audit", "notes"} <= kinds, kinds
-    assert everywhere(bot, (LIAISON,))  # else the test proves nothing
+    assert any(n.get("author_name") == "Lee Liaison" for n in bot.services.store.view(sid).all("notes").values())
+    assert everywhere(bot, (LIAISON, "Lee Liaison"))  # else the test proves nothing
     bot.command(f"privacy forget <@{LIAISON}>", user=TEACHER)
     assert "Only workspace admins" in bot.last_response_text()
     bot.command(f"privacy forget <@{LIAISON}>")
     assert "confirm" in bot.last_response_text() and everywhere(bot, (LIAISON,))
     bot.command(f"privacy forget <@{LIAISON}> confirm")
     assert "no longer name that person" in bot.last_response_text()
-    assert everywhere(bot, (LIAISON,)) == []
+    assert everywhere(bot, (LIAISON, "Lee Liaison")) == []
     view = bot.services.store.view(sid)
     profile = view.get("school", "profile")
     assert LIAISON not in json.dumps(profile["roles"]) and TEACHER in profile["roles"]["team"]
-    assert any("@former staff" in n["text"] for n in view.all("notes").values())
+    (note,) = [n for n in view.all("notes").values() if "@former staff" in n["text"]]
+    assert note["author"] == "former staff" and note["author_name"] == "former staff"
     (entry,) = view.find("audit", what="person forgotten").values()
     assert entry["who"] == ADMIN and "person" not in entry
     assert bot.services.store.get_setting("privacy_log")[-1]["what"] == "person forgotten"

@@ -14,7 +14,7 @@ from bot.core.result import Result, Upload
 from bot.core.steps import audit
 from bot.errors import UserError
 from bot.privacy import retention
-from bot.privacy.person import export_person, forget_person, valid_user
+from bot.privacy.person import export_person, forget_person, names_of, valid_user
 from bot.privacy.records import log_privacy
 from bot.privacy.school import delete_school, export_school, to_file
 from bot.store import schema
@@ -53,6 +53,10 @@ def cmd_retention(ctx: Ctx, args: list[str]) -> Result:
     return Result(text=text, public=bool(args))
 
 
+def _names(ctx: Ctx, uid: str) -> tuple[str, ...]:
+    return names_of(ctx.lookup_user(uid) if ctx.lookup_user else None)
+
+
 def _person(args: list[str]) -> str:
     uid = valid_user(args[0]) if args else None
     if uid is None:
@@ -76,7 +80,7 @@ def cmd_privacy(ctx: Ctx, args: list[str]) -> Result:
             name, title = f"school-{state.school.school_id}.json", f"Everything kept about {state.school.name}"
         else:
             uid = _person(rest)
-            data = export_person(ctx.store, uid, ctx.now)
+            data = export_person(ctx.store, uid, ctx.now, _names(ctx, uid))
             name, title = f"person-{uid}.json", "Everything kept about one person"
         log_privacy(ctx.store, ctx.user_id, ctx.now, "exported", of="school" if school_target else "person")
         return Result(text=":package: The export is in your DM with me.", uploads=[Upload(ctx.user_id, name, to_file(data), bk.esc(title))])
@@ -86,7 +90,7 @@ def cmd_privacy(ctx: Ctx, args: list[str]) -> Result:
             return Result(text=f"This takes <@{uid}> out of every school for good: their roles, their name on notes and on every recorded "
                                f"change (shown as _former staff_), mentions of them, their calendar links. The notes themselves stay. "
                                f"To go on, type `/scep privacy forget <@{uid}> confirm`.")
-        c = forget_person(ctx.store, uid, ctx.user_id, ctx.now)
+        c = forget_person(ctx.store, uid, ctx.user_id, ctx.now, _names(ctx, uid))
         return Result(text=f":wastebasket: Forgotten: {c['documents']} records in {c['schools']} school(s) no longer name that person.")
     if not school_target:
         raise UserError(f"`/scep privacy {verb} school`, typed in the school's channel.")
