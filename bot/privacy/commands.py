@@ -11,7 +11,6 @@ from bot.core import permissions as R
 from bot.core.command import subcommand
 from bot.core.context import Ctx
 from bot.core.result import Result, Upload
-from bot.core.steps import audit
 from bot.errors import UserError
 from bot.privacy import retention
 from bot.privacy.person import export_person, forget_person, names_of, valid_user
@@ -27,11 +26,7 @@ def _admin_only(ctx: Ctx, what: str) -> None:
     """Workspace admins only; anyone else is refused and the attempt recorded."""
     if R.is_workspace_admin(ctx):
         return
-    log_privacy(ctx.store, ctx.user_id, ctx.now, "refused", asked=what)
-    sid = ctx.school_id
-    if sid:
-        with ctx.store.transaction(sid) as tx:
-            audit(tx, ctx.user_id, ctx.now, "refused", asked=what)
+    log_privacy(ctx.store, ctx.user_id, ctx.now, "refused", asked=what, school_id=ctx.school_id)  # not the school's data: a refusal changes none
     raise UserError(f"Only workspace admins can {what}. (This attempt was recorded.)")
 
 
