@@ -216,3 +216,24 @@ def test_a_departing_person_is_forgotten_everywhere_and_their_export_parses_back
     (entry,) = view.find("audit", what="person forgotten").values()
     assert entry["who"] == ADMIN and "person" not in entry
     assert bot.services.store.get_setting("privacy_log")[-1]["what"] == "person forgotten"
+
+
+def test_an_admin_exports_and_forgets_only_in_their_own_workspace(tmp_path, fake):
+    """Many workspaces share a store: another workspace's school naming the same id is neither
+    exported nor changed."""
+    bot = make_bot(tmp_path, fake)
+    try:
+        sid = school_with_notes(bot)
+        store = bot.services.store
+        other = store.new_school_id()
+        store.bind(other, name="Elsewhere School", team_id="T0OTHER01", channel_id="C0ELSE001")
+        with store.transaction(other) as tx:
+            tx.put("notes", "C0ELSE001:1.1", {"text": f"ask <@{LIAISON}>", "author": LIAISON, "year": "2021-22"})
+        bot.command(f"privacy export <@{LIAISON}>")
+        data = json.loads(fake.uploaded()[-1]["data"])
+        assert sid in data["schools"] and other not in data["schools"]
+        bot.command(f"privacy forget <@{LIAISON}> confirm")
+        assert store.view(other).get("notes", "C0ELSE001:1.1")["author"] == LIAISON
+        assert LIAISON not in json.dumps(store.view(sid).get("school", "profile"))
+    finally:
+        bot.close()

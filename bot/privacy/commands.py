@@ -75,7 +75,7 @@ def cmd_privacy(ctx: Ctx, args: list[str]) -> Result:
             name, title = f"school-{state.school.school_id}.json", f"Everything kept about {state.school.name}"
         else:
             uid = _person(rest)
-            data = export_person(ctx.store, uid, ctx.now, _names(ctx, uid))
+            data = export_person(ctx.store, uid, ctx.now, _names(ctx, uid), ctx.team_id)
             name, title = f"person-{uid}.json", "Everything kept about one person"
         log_privacy(ctx.store, ctx.user_id, ctx.now, "exported", of="school" if school_target else "person")
         return Result(text=":package: The export is in your DM with me.", uploads=[Upload(ctx.user_id, name, to_file(data), bk.esc(title))])
@@ -85,7 +85,7 @@ def cmd_privacy(ctx: Ctx, args: list[str]) -> Result:
             return Result(text=f"This takes <@{uid}> out of every school for good: their roles, their name on notes and on every recorded "
                                f"change (shown as _former staff_), mentions of them, their calendar links. The notes themselves stay. "
                                f"To go on, type `/scep privacy forget <@{uid}> confirm`.")
-        c = forget_person(ctx.store, uid, ctx.user_id, ctx.now, _names(ctx, uid))
+        c = forget_person(ctx.store, uid, ctx.user_id, ctx.now, _names(ctx, uid), ctx.team_id)
         return Result(text=f":wastebasket: Forgotten: {c['documents']} records in {c['schools']} school(s) no longer name that person.")
     if not school_target:
         raise UserError(f"`/scep privacy {verb} school`, typed in the school's channel.")

@@ -65,12 +65,12 @@ def _scrub_setting(name: str, value: Any, uid: str, names: tuple[str, ...]) -> A
     return scrub(value, uid, names)
 
 
-def forget_person(store: Store, uid: str, who: str, now: datetime, names: tuple[str, ...] = ()) -> dict[str, int]:
+def forget_person(store: Store, uid: str, who: str, now: datetime, names: tuple[str, ...] = (), team_id: str | None = None) -> dict[str, int]:
     """Take ``uid`` out of every school, the workspace ledger and the settings; every copy the
-    store keeps purged. Each school touched records "person forgotten" (by whom, when, how many
+    store keeps purged; ``team_id``: only that workspace's schools. Each school touched records "person forgotten" (by whom, when, how many
     documents; never the person's id). Returns {"schools", "documents", "settings"}."""
     counts = {"schools": 0, "documents": 0, "settings": 0}
-    for sid in school_ids(store):
+    for sid in school_ids(store, team_id):
         hits = [(kind, key, doc) for kind, key, doc in documents(store, sid) if uid in key or mentions(doc, uid, names)]
         if not hits:
             continue
@@ -93,11 +93,11 @@ def forget_person(store: Store, uid: str, who: str, now: datetime, names: tuple[
     return counts
 
 
-def export_person(store: Store, uid: str, now: datetime, names: tuple[str, ...] = ()) -> dict[str, Any]:
+def export_person(store: Store, uid: str, now: datetime, names: tuple[str, ...] = (), team_id: str | None = None) -> dict[str, Any]:
     """Everything kept that names ``uid``: per school, each document (kind, key, document); the
     settings' entries."""
     out: dict[str, Any] = {"person": uid, "exported_at": now.isoformat(), "schools": {}, "settings": {}}
-    for sid in school_ids(store):
+    for sid in school_ids(store, team_id):
         hits = [{"kind": k, "key": key, "document": doc} for k, key, doc in documents(store, sid) if uid in key or mentions(doc, uid, names)]
         if hits:
             entry = store.index_entry(sid) or {"school_id": sid}

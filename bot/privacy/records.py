@@ -27,8 +27,11 @@ def setting_names() -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def school_ids(store: Store, *, with_workspace: bool = True) -> list[str]:
-    return [*store.school_ids(), *([WORKSPACE] if with_workspace else [])]
+def school_ids(store: Store, team_id: str | None = None, *, with_workspace: bool = True) -> list[str]:
+    """The schools of workspace ``team_id`` (every school when None: one workspace), and the
+    workspace ledger (its keys name the people the digests went to)."""
+    ids = [sid for sid in store.school_ids() if team_id is None or (store.index_entry(sid) or {}).get("team_id") in (team_id, "", None)]
+    return [*ids, *([WORKSPACE] if with_workspace else [])]
 
 
 def documents(store: Store, school_id: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
