@@ -299,7 +299,10 @@ def deliver_uploads(result: Result, client, respond=None) -> None:
     """Upload a result's files (``files.uploadV2``); a failure is told to the user."""
     for up in result.uploads:
         try:
-            client.files_upload_v2(channel=up.channel, filename=up.filename, content=up.content, title=up.title or up.filename,
+            channel = up.channel
+            if channel[:1] in ("U", "W"):  # to a person: their DM with the bot (files are shared to conversations only)
+                channel = client.conversations_open(users=channel)["channel"]["id"]
+            client.files_upload_v2(channel=channel, filename=up.filename, content=up.content, title=up.title or up.filename,
                                    initial_comment=up.comment or None)
         except Exception as exc:  # noqa: BLE001 - SlackApiError, or the upload URL refused the bytes
             err = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)[:200]

@@ -52,6 +52,7 @@ IN_CHANNEL: dict[str, set[str]] = {
     "district_holidays": {"admin", "district"},  # holidays of every school
     "feed": {"liaison", "principal", "team", "reviewer", "district", "guest_team"},  # calendar links follow roles only
     "district_picture": {"admin", "liaison", "district"},  # the schools where one is liaison or district admin
+    "admin": {"admin"},  # workspace admins only: retention, privacy exports and deletions
     "none": set(),
 }
 # acting from outside A's channel (App Home, a DM, a modal opened there): only roles count
@@ -162,6 +163,9 @@ COMMANDS: dict[str, list[tuple[str, str, str]]] = {
     "forget": [("visit 1", "forget", "write")],
     "export": [("year", "act", "upload"), ("summary visit 1 md", "act", "upload"), ("calendar", "act", "upload")],
     "history": [("", "history", "read")],
+    "retention": [("", "anyone", "read"), ("2", "admin", "read")],
+    "privacy": [("export school", "admin", "upload"), (f"export <@{W.TEAM}>", "admin", "upload"), ("delete school", "admin", "read"),
+                (f"forget <@{W.TEAM}>", "admin", "read")],
     "remind": [("", "anyone", "read"), ("visit 2", "anyone", "read"), ("visit 2 opens:off", "setup", "write"), ("time:08:30", "setup", "write"),
                ("district-holiday:2021-11-25", "district_holidays", "write")],
     "holidays": [("", "anyone", "read"), ("2021-22", "anyone", "read"), ("add 2021-11-24 Staff day", "district_holidays", "write"),

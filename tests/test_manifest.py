@@ -14,7 +14,7 @@ def test_the_manifest_declares_the_command_scopes_events_and_modes():
     cmds = {c["command"]: c for c in m["features"]["slash_commands"]}
     assert cmds["/scep"]["should_escape"] is True  # mentions arrive as <@U123>
     scopes = set(m["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "reactions:write", "files:write", "users:read", "im:write", "channels:history", "groups:history"} <= scopes
+    assert {"commands", "chat:write", "reactions:write", "files:write", "users:read", "im:write", "channels:history", "groups:history", "metadata.message:read"} <= scopes
     assert {"app_home_opened", "message.channels", "message.groups"} <= set(m["settings"]["event_subscriptions"]["bot_events"])
     assert m["settings"]["interactivity"]["is_enabled"] is True
     assert m["settings"]["socket_mode_enabled"] is True

@@ -246,7 +246,9 @@ def _list(steps: list[DatedStep]) -> str:
 
 def audit(tx: SchoolTx, who: str, now: datetime, what: str, **detail: Any) -> None:
     """Record a change to the school: who (Slack user id or 'bot'), when (UTC), what."""
-    n = tx.count(AUDIT_KIND)  # entries are never deleted: a unique, ordered suffix without copying the log
+    n = tx.count(AUDIT_KIND)  # an ordered suffix without copying the log; the retention sweep deletes old entries,
+    while tx.get(AUDIT_KIND, f"{iso(now)}#{n:06d}") is not None:  # so skip a key still taken at this instant
+        n += 1
     tx.put(AUDIT_KIND, f"{iso(now)}#{n:06d}", {"at": iso(now), "who": who, "what": what, **detail})
 
 

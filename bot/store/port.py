@@ -165,6 +165,17 @@ class Store(Protocol):
         be quick and must not use the store."""
         ...
 
+    def drop_school(self, school_id: str) -> bool:
+        """Delete the school for good: every document, its index entry and channel binding, and
+        every copy the store keeps of them (TinyDB: the file and the rotating copies of it and of
+        the index, shredded; PostgreSQL: the rows, then vacuumed). False when there was none."""
+        ...
+
+    def purge_settings(self) -> None:
+        """Keep no earlier version of the workspace settings (after one that named a person
+        changed): TinyDB shreds the index's rotating copies; PostgreSQL vacuums the table."""
+        ...
+
     def reserve_slot(self, target: str, interval: float, now: float) -> float:
         """Reserve the next moment to post to ``target`` (a channel or user id): at least
         ``interval`` seconds after the moment reserved before it, by any process on this store.

@@ -238,6 +238,24 @@ class PostgresStore:
             if tx.purging:
                 self._vacuum()
 
+    def drop_school(self, school_id: str) -> bool:
+        """Delete the school for good: its rows, then the dead row versions vacuumed."""
+        self._check_id(school_id)
+        with self._lock(school_id), _unavailable_as_store_error(), self._pool.connection() as conn:
+            with conn.transaction():
+                conn.execute("DELETE FROM documents WHERE school_id = %s", (school_id,))
+                n = conn.execute("DELETE FROM schools WHERE school_id = %s", (school_id,)).rowcount
+        self.cache.drop(school_id)
+        with _unavailable_as_store_error(), self._pool.connection() as conn:
+            conn.execute("VACUUM documents")
+            conn.execute("VACUUM schools")
+        return bool(n)
+
+    def purge_settings(self) -> None:
+        """The settings' dead row versions vacuumed (after a setting that named a person changed)."""
+        with _unavailable_as_store_error(), self._pool.connection() as conn:
+            conn.execute("VACUUM settings")
+
     def _vacuum(self) -> None:
         """Remove the dead row versions of documents now (a deletion or a mask leaves the old
         text in a dead version until autovacuum runs). A deleted document stays as a row whose

@@ -19,7 +19,8 @@ Per school:
   ts}]}, ``REVIEW_KEY`` {status, label, round, at, by, history [{event, round, label, by, at}]}.
 - ``ANCHOR_KIND``, key ``"<year>:<anchor id>"``: an anchor event's local date: {date, by, at}.
 - ``AUDIT_KIND``, key ``"<at>#<n, 6 digits>"``: one change: {at, who (user or "bot"), what,
-  ...details}; never deleted, so the count gives the next unique, ordered key.
+  ...details}; kept ``RETENTION_SETTING`` school years after the school year of ``at`` (the
+  retention sweep deletes older ones); the key's count suffix skips keys still taken.
 - ``LEDGER``, key: an outgoing message's stable key (``"<school>|<what>|<due instant>"``): the
   delivery ledger, claimed before posting: {state: claimed|sent|retry|failed|skipped, due_at,
   kind, target, at, claim, attempts, sent_to [target], ts, channel, retry_at, reason}. The
@@ -40,6 +41,11 @@ Workspace settings (``Store.get_setting``):
 - ``FEEDS_SETTING``: calendar feed tokens {sha256 hex of the token: {user, team, scope
   (school|all), school_id, channel_id, created_at}} (bot.feeds.tokens); the tokens themselves
   are never stored.
+- ``RETENTION_SETTING``: {years, by, at}: notes, prompts and the audit log are kept ``years``
+  school years after the school year they belong to (bot.privacy.retention; default 3);
+- ``PRIVACY_LOG_SETTING``: [{at, who, what, school_id?, person?}]: deletions and exports that
+  reach beyond one school (a school deleted, a person forgotten) and refused attempts: who and
+  when, never the data (kept under the same retention);
 - ``"metadata_key"``: 64 hex characters, the key that seals forms' ``private_metadata``
   (created once by handlers/sealed_views.py; a secret: a backup holding it is as sensitive).
 
@@ -52,7 +58,7 @@ from __future__ import annotations
 PROFILE = ("school", "profile")  # (kind, key) of the school's profile document
 STEP_KIND = "steps"  # key: "<year>:<cycle>/<step>"
 ANCHOR_KIND = "anchors"  # key: "<year>:<anchor id>"
-AUDIT_KIND = "audit"  # key: "<UTC instant>#<n>"
+AUDIT_KIND = "audit"  # key: "<UTC instant>#<n>"; kept `retention` school years (bot.privacy.retention)
 LEDGER = "ledger"  # key: an outgoing message's stable key
 NOTE_KIND = "notes"  # key: "<channel>:<ts>"
 PROMPT_KIND = "prompts"  # key: "<channel>:<ts>"
@@ -65,3 +71,5 @@ DISTRICT_HOLIDAYS_SETTING = "holidays"  # setting: the district's holidays
 DISTRICT_DATES_SETTING = "district_dates"  # setting: the district's own dates for default ones (bot.calendar.district_dates)
 THREADS_SETTING = "notes_threads"  # setting: thread -> school outside the school's channel
 FEEDS_SETTING = "calendar_feeds"  # setting: sha256(token) -> the feed it opens
+RETENTION_SETTING = "retention"  # setting: {years, by, at}
+PRIVACY_LOG_SETTING = "privacy_log"  # setting: [{at, who, what, ...}]

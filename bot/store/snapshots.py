@@ -183,6 +183,12 @@ class SchoolCache:
                 _, dropped = self._schools.popitem(last=False)
                 self._size -= dropped.size
 
+    def drop(self, school_id: str) -> None:
+        with self._lock:
+            old = self._schools.pop(school_id, None)
+            if old is not None:
+                self._size -= old.size
+
     def __len__(self) -> int:
         return len(self._schools)
 

@@ -26,6 +26,7 @@ from bot.store.files import (
     check_file,
     data_files,
     drop_copies,
+    shred,
     load_json,
     lock_directory,
     make_data_dir,
@@ -212,6 +213,31 @@ class TinyStore:
                 drop_copies(path)
             tx.revision = school.revision
 
+    def drop_school(self, school_id: str) -> bool:
+        """Delete the school for good: its index entry and its file, every rotating copy of both
+        shredded (``Store.drop_school``). False when the store holds no such school."""
+        path = self._school_path(school_id)
+        with self._lock(school_id), self._index_lock:
+            before = self._index["schools"].pop(school_id, None)
+            if before is not None:
+                try:
+                    self._write_index()
+                except BaseException:
+                    self._index["schools"][school_id] = before
+                    raise
+                self._channels = self._build_channel_map()
+            existed = shred(path) or before is not None
+            drop_copies(path)
+            drop_copies(self.root / INDEX_FILE)  # the index's copies still name the school
+            self._committed.pop(school_id, None)
+        return existed
+
+    def purge_settings(self) -> None:
+        """No earlier version of the settings is kept (TinyDB: the index's rotating copies are
+        shredded); after a setting that named a person was changed."""
+        with self._index_lock:
+            drop_copies(self.root / INDEX_FILE)
+
     def _check_binding(self, entry: dict[str, str]) -> None:
         other = self._channels.get((entry["team_id"], entry["channel_id"]))
         if other and other != entry["school_id"]:
@@ -270,7 +296,7 @@ class ReadOnlyStore(TinyStore):
     def _refuse(self, *args: Any, **kwargs: Any):
         raise StoreError("this store is read-only (the bot is running and holds the data directory)")
 
-    bind = set_setting = update_setting = _refuse
+    bind = set_setting = update_setting = drop_school = purge_settings = _refuse
 
     def transaction(self, school_id: str):  # type: ignore[override]
         self._refuse()

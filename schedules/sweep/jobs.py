@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 
 from bot.calendar import dates
+from bot.privacy import retention
 from bot.store.port import StoreUnavailable
 from schedules.sweep.report import SweepReport
 from schedules.sweep.sweeper import Sweeper
@@ -28,6 +29,11 @@ def sweep(services, client, now: datetime, dry_run: bool = False) -> SweepReport
 
     Many workspaces (``services.team_clients``, set by the composition root): each
     workspace's schools with its own bot token (``workspaces``); ``client`` is then unused."""
+    if not dry_run:
+        try:
+            retention.apply_if_due(services.store, now)  # once a UTC day: notes and audit entries past the retention
+        except Exception:  # noqa: BLE001 - the sweep goes on; tomorrow's run tries again
+            log.exception("the retention sweep failed")
     teams = services.team_clients
     if teams is not None:
         from schedules.sweep.workspaces import sweep_workspaces
