@@ -12,6 +12,7 @@ import pytest
 
 from bot.calendar import dates
 from bot.privacy import retention
+from bot.root.emulator import TEAM_ID
 from bot.store import files
 from bot.store.postgres_migrations import migrate
 from tests.harness import ADMIN, CHANNEL, Bot
@@ -110,10 +111,10 @@ def test_retention_is_shown_set_by_an_admin_and_refused_shorter_than_the_current
         assert "Only workspace admins" in bot.last_response_text() and "recorded" in bot.last_response_text()
         log = bot.services.store.get_setting("privacy_log")
         assert log[-1]["who"] == TEACHER and log[-1]["what"] == "refused"
-        assert retention.years(bot.services.store) == retention.DEFAULT_YEARS
+        assert retention.years(bot.services.store, TEAM_ID) == retention.DEFAULT_YEARS
         bot.command("retention 1")
         assert "kept *1 school year*" in bot.last_response_text() and f"<@{ADMIN}>" in bot.last_response_text()
-        assert retention.years(bot.services.store) == 1
+        assert retention.years(bot.services.store, TEAM_ID) == 1
     finally:
         bot.close()
 

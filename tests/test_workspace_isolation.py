@@ -177,3 +177,9 @@ def test_the_district_dates_of_b_are_not_as(two):
     two.command("dates session 3 window 2025-03-10..2025-04-04", channel="C0SESSION", team=TEAM_B)
     assert "window Mon Mar 10 2025 – Fri Apr 4 2025" in step(TEAM_B) and "(default:" not in step(TEAM_B)
     assert "(default:" in step(TEAM_A) and "Mon Mar 10 2025" not in step(TEAM_A)
+
+
+def test_the_retention_of_b_is_not_as(two):
+    assert "kept *1 school year*" in said(two, "retention 1", TEAM_B)
+    assert "kept *3 school years*" in said(two, "retention", TEAM_A) and "the default" in said(two, "retention", TEAM_A)
+    assert "kept *1 school year*" in said(two, "retention", TEAM_B)

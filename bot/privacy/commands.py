@@ -37,9 +37,9 @@ def cmd_retention(ctx: Ctx, args: list[str]) -> Result:
     if args:
         n = retention.parse_years(args[0])
         _admin_only(ctx, "set the retention")
-        retention.set_years(ctx.store, n, ctx.user_id, ctx.now)
-    n = retention.years(ctx.store)
-    set_by = ctx.store.get_setting(schema.RETENTION_SETTING) or {}
+        retention.set_years(ctx.store, ctx.team_id, n, ctx.user_id, ctx.now)
+    n = retention.years(ctx.store, ctx.team_id)
+    set_by = retention.setting(ctx.store, ctx.team_id)
     keep_from = retention.oldest_kept(ctx.now, "America/New_York", n)
     who = f"set by <@{set_by['by']}> on {set_by['at'][:10]}" if set_by.get("by") else f"the default"
     text = (f"Notes, notes prompts and the audit log are kept *{n} school year{'s' if n != 1 else ''}* after the school year they "

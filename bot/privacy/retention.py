@@ -25,9 +25,16 @@ MAX_YEARS = 50
 LAST_RUN_SETTING = "retention_last_run"  # the UTC day the retention sweep last ran
 
 
-def years(store: Store) -> int:
+def setting(store: Store, team_id: str | None) -> dict[str, Any]:
+    """Workspace ``team_id``'s retention entry ({"years", "by", "at"}; {} when never set)."""
     value = store.get_setting(schema.RETENTION_SETTING) or {}
-    return int(value.get("years", DEFAULT_YEARS))
+    ours = value.get(team_id or "") if isinstance(value, dict) else None
+    return dict(ours) if isinstance(ours, dict) else {}
+
+
+def years(store: Store, team_id: str | None) -> int:
+    """Workspace ``team_id``'s retention in school years (``DEFAULT_YEARS`` when never set)."""
+    return int(setting(store, team_id).get("years", DEFAULT_YEARS))
 
 
 def parse_years(text: str) -> int:
@@ -44,9 +51,15 @@ def parse_years(text: str) -> int:
     return n
 
 
-def set_years(store: Store, n: int, who: str, now: datetime) -> None:
-    store.set_setting(schema.RETENTION_SETTING, {"years": n, "by": who, "at": iso(now)})
-    log_privacy(store, who, now, "retention set", years=n)
+def set_years(store: Store, team_id: str | None, n: int, who: str, now: datetime) -> None:
+    """Workspace ``team_id``'s retention set to ``n`` school years (the others' kept)."""
+    def change(value):
+        value = dict(value) if isinstance(value, dict) else {}
+        value[team_id or ""] = {"years": n, "by": who, "at": iso(now)}
+        return value
+
+    store.update_setting(schema.RETENTION_SETTING, change, {})
+    log_privacy(store, who, now, "retention set", years=n, team=team_id)
 
 
 def oldest_kept(now: datetime, tz: str, n: int) -> SchoolYear:
@@ -93,13 +106,18 @@ def apply_to_school(store: Store, school_id: str, now: datetime, n: int) -> dict
 
 
 def apply(store: Store, now: datetime) -> dict[str, int]:
-    """The retention sweep over every school and the privacy log; totals by kind."""
-    n = years(store)
+    """The retention sweep over every school (each with its workspace's retention) and the
+    privacy log (kept as long as the longest retention of any workspace); totals by kind."""
     totals: dict[str, int] = {}
+    longest = DEFAULT_YEARS
     for sid in store.school_ids():
+        n = years(store, (store.index_entry(sid) or {}).get("team_id"))
+        longest = max(longest, n)
         for kind, c in apply_to_school(store, sid, now, n).items():
             totals[kind] = totals.get(kind, 0) + c
-    keep_from = oldest_kept(now, "UTC", n)
+    value = store.get_setting(schema.RETENTION_SETTING) or {}
+    longest = max([longest, *(int(e.get("years", 0)) for e in value.values() if isinstance(e, dict))])
+    keep_from = oldest_kept(now, "UTC", longest)
     log = store.get_setting(schema.PRIVACY_LOG_SETTING) or []
     if any(SchoolYear.containing(dates.parse_instant(e["at"]).date()) < keep_from for e in log):
         store.update_setting(schema.PRIVACY_LOG_SETTING, lambda entries: [e for e in entries or []

@@ -41,7 +41,7 @@ Workspace settings (``Store.get_setting``):
 - ``FEEDS_SETTING``: calendar feed tokens {sha256 hex of the token: {user, team, scope
   (school|all), school_id, channel_id, created_at}} (bot.feeds.tokens); the tokens themselves
   are never stored.
-- ``RETENTION_SETTING``: {years, by, at}: notes, prompts and the audit log are kept ``years``
+- ``RETENTION_SETTING``: per workspace {team id: {years, by, at}}: notes, prompts and the audit log are kept ``years``
   school years after the school year they belong to (bot.privacy.retention; default 3);
 - ``PRIVACY_LOG_SETTING``: [{at, who, what, school_id?, person?}]: deletions and exports that
   reach beyond one school (a school deleted, a person forgotten) and refused attempts: who and
@@ -71,5 +71,5 @@ DISTRICT_HOLIDAYS_SETTING = "holidays"  # setting: the district's holidays
 DISTRICT_DATES_SETTING = "district_dates"  # setting: the district's own dates for default ones (bot.calendar.district_dates)
 THREADS_SETTING = "notes_threads"  # setting: thread -> school outside the school's channel
 FEEDS_SETTING = "calendar_feeds"  # setting: sha256(token) -> the feed it opens
-RETENTION_SETTING = "retention"  # setting: {years, by, at}
+RETENTION_SETTING = "retention"  # setting: {team id: {years, by, at}}
 PRIVACY_LOG_SETTING = "privacy_log"  # setting: [{at, who, what, ...}]
