@@ -151,6 +151,10 @@ class FakeSlack:
         with self.lock:
             return [dict(u) for u in self.uploads.values() if u.get("channel")]
 
+    def add_file(self, file_id: str, filename: str, data: bytes) -> None:
+        """A file someone shared (files.info and its url_private serve it)."""
+        self.uploads[file_id] = {"id": file_id, "filename": filename, "data": data}
+
     def add_user(self, user_id: str, name: str, *, admin: bool = False, deleted: bool = False, tz: str = "America/New_York",
                  guest: bool = False, single_channel_guest: bool = False, is_bot: bool = False) -> None:
         """A member of the workspace; ``guest``: a multi-channel guest (``is_restricted``),
@@ -168,6 +172,11 @@ class FakeSlack:
 
     def handle(self, path: str, raw: bytes, headers: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
         parsed = urlparse(path)
+        if parsed.path.startswith("/files/"):  # a file's url_private: its bytes, with the bot token only
+            up = self.uploads.get(parsed.path.rsplit("/", 1)[-1]) or {}
+            if "data" not in up or not headers.get("Authorization", "").startswith("Bearer xox"):
+                return 404, b"not found", {"Content-Type": "text/plain"}
+            return 200, up["data"], {"Content-Type": "application/octet-stream"}
         if parsed.path.startswith("/upload/"):  # files.uploadV2 step 2: the file's bytes
             file_id = parsed.path.rsplit("/", 1)[-1]
             with self.lock:
@@ -289,6 +298,12 @@ class FakeSlack:
             return ok
         if method == "conversations.open":
             return {**ok, "channel": {"id": "D" + str(args.get("users", "U"))[:10]}}
+        if method == "files.info":
+            up, port = self.uploads.get(args.get("file", "")), self.server.server_address[1] if self.server else 0
+            if not up or "data" not in up:
+                return {"ok": False, "error": "file_not_found"}
+            url = f"http://127.0.0.1:{port}/files/{up['id']}"
+            return {**ok, "file": {"id": up["id"], "name": up.get("filename"), "size": len(up["data"]), "url_private": url, "url_private_download": url}}
         if method == "files.getUploadURLExternal":
             file_id = "F" + self._next_ts().replace(".", "")
             assert self.server is not None
