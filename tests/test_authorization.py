@@ -52,6 +52,7 @@ IN_CHANNEL: dict[str, set[str]] = {
     "district_holidays": {"admin", "district"},  # holidays of every school
     "feed": {"liaison", "principal", "team", "reviewer", "district", "guest_team"},  # calendar links follow roles only
     "district_picture": {"admin", "liaison", "district"},  # the schools where one is liaison or district admin
+    "workspace_admin": {"admin"},  # the district's roster (/scep roster)
     "none": set(),
 }
 # acting from outside A's channel (App Home, a DM, a modal opened there): only roles count
@@ -164,6 +165,7 @@ COMMANDS: dict[str, list[tuple[str, str, str]]] = {
     "history": [("", "history", "read")],
     "remind": [("", "anyone", "read"), ("visit 2", "anyone", "read"), ("visit 2 opens:off", "setup", "write"), ("time:08:30", "setup", "write"),
                ("district-holiday:2021-11-25", "district_holidays", "write")],
+    "roster": [("", "workspace_admin", "upload")],
     "holidays": [("", "anyone", "read"), ("2021-22", "anyone", "read"), ("add 2021-11-24 Staff day", "district_holidays", "write"),
                  ("public:off", "setup", "write")],
 }

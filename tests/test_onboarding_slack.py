@@ -73,7 +73,7 @@ def test_only_a_workspace_admin_may_and_a_missing_file_is_said(bot, fake):
     fake.add_file("F0ROSTER1", "schools.csv", CSV.encode())
     for text in ("roster import F0ROSTER1 confirm", "roster"):
         bot.command(text, user="U0PLAIN01")
-        assert answer(bot).startswith(":warning: Only a workspace admin can export or import the district's roster of schools.")
+        assert answer(bot).startswith(":warning: Only workspace admins can export or import the district's roster of schools.")
     assert bot.services.store.school_ids() == [] and not fake.of("files.info")
     bot.command("roster import F0NOSUCH1", channel="D0ADMIN01")
     assert answer(bot).startswith(":warning: I can't open that file (file_not_found)")

@@ -40,7 +40,7 @@ class ImportRoster:
                       "/scep roster import F0ROSTER1 confirm"])
 def cmd_roster(ctx: Ctx, args: list[str]) -> Result:
     if not is_workspace_admin(ctx):
-        raise UserError("Only a workspace admin can export or import the district's roster of schools.")
+        raise UserError("Only workspace admins can export or import the district's roster of schools.")
     if not args:
         data = roster_csv(ctx.store, ctx.team_id or "").encode("utf-8")
         count = data.count(b"\n") - 1
