@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-GROUPS = ["handlers.replay", "handlers.commands", "handlers.views", "handlers.notes_messages", "handlers.notes_shortcut", "handlers.notes_forms", "handlers.notes_actions", "handlers.checklist_actions", "handlers.home", "handlers.review", "handlers.modals", "handlers.nudge_actions", "handlers.installs", "handlers.timeline_actions"]
+GROUPS = ["handlers.replay", "handlers.commands", "handlers.views", "handlers.notes_messages", "handlers.notes_shortcut", "handlers.notes_forms", "handlers.notes_actions", "handlers.checklist_actions", "handlers.home", "handlers.review", "handlers.modals", "handlers.nudge_actions", "handlers.installs", "handlers.timeline_actions", "handlers.roster_import"]
 
 
 def register_all(app, services) -> None:

@@ -76,7 +76,7 @@ def slack_file_reader(client) -> Callable[[str], tuple[str, bytes]]:
         except Exception as exc:  # noqa: BLE001 - said in words
             reason = getattr(exc, "reason", None) or getattr(exc, "code", None) or exc.__class__.__name__
             raise ValueError(f"could not download {name}: {reason}") from None
-        if "text/html" in kind and not data.lstrip()[:15].upper().startswith(b"BEGIN:VCALENDAR"):
+        if "text/html" in kind and data.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
             raise ValueError(f"Slack gave a web page instead of {name} (the app needs the files:read scope)")
         return name, data
 

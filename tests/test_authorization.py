@@ -53,6 +53,7 @@ IN_CHANNEL: dict[str, set[str]] = {
     "feed": {"liaison", "principal", "team", "reviewer", "district", "guest_team"},  # calendar links follow roles only
     "district_picture": {"admin", "liaison", "district"},  # the schools where one is liaison or district admin
     "admin": {"admin"},  # workspace admins only: retention, privacy exports and deletions
+    "workspace_admin": {"admin"},  # the district's roster (/scep roster)
     "none": set(),
 }
 # acting from outside A's channel (App Home, a DM, a modal opened there): only roles count
@@ -168,6 +169,7 @@ COMMANDS: dict[str, list[tuple[str, str, str]]] = {
                 (f"forget <@{W.TEAM}>", "admin", "read")],
     "remind": [("", "anyone", "read"), ("visit 2", "anyone", "read"), ("visit 2 opens:off", "setup", "write"), ("time:08:30", "setup", "write"),
                ("district-holiday:2021-11-25", "district_holidays", "write")],
+    "roster": [("", "workspace_admin", "upload")],
     "holidays": [("", "anyone", "read"), ("2021-22", "anyone", "read"), ("add 2021-11-24 Staff day", "district_holidays", "write"),
                  ("public:off", "setup", "write")],
     "dates": [("", "anyone", "read"), ("sps optional services due 3pm", "district_holidays", "write")],

@@ -18,6 +18,7 @@ from bot.root.operator import (
     nudges_command,
     sweep_command,
 )
+from bot.root.schools_cli import add_schools_parser, schools_command
 from bot.root.serving import serve_calendars_command, serve_command, socket_command
 from bot.root.settings import (
     ConfigError,
@@ -25,6 +26,7 @@ from bot.root.settings import (
     flag_setting,
     log_level_setting,
     port_setting,
+    variables_table,
 )
 from bot.store.port import StoreError
 
@@ -72,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     nu = sub.add_parser("nudges", help="print a school's whole nudge calendar in its local time")
     nu.add_argument("--school", required=True, help="the school's name (or a unique part of it), or its id")
     nu.add_argument("--year", help="a school year like 2021-22 (default: the cycles' current years)")
+    sub.add_parser("settings", help="every environment variable scep-bot reads, as a markdown table")
+    add_schools_parser(sub)
     return p
 
 
@@ -127,6 +131,11 @@ def _run(args) -> int:
         return sweep_command(args)
     if args.cmd == "nudges":
         return nudges_command(args)
+    if args.cmd == "settings":
+        print(variables_table())
+        return 0
+    if args.cmd == "schools":
+        return schools_command(args)
     settings = Settings.from_env()
     cmd = args.cmd
     if cmd is None:

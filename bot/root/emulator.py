@@ -154,6 +154,10 @@ class FakeSlack:
         with self.lock:
             return [dict(u) for u in self.uploads.values() if u.get("channel")]
 
+    def add_file(self, file_id: str, filename: str, data: bytes) -> None:
+        """A file someone shared, with the id ``file_id`` (files.info and its url_private serve it)."""
+        emulator_files.share(self, filename, data, "U0ADMIN01", file_id=file_id)
+
     def add_user(self, user_id: str, name: str, *, admin: bool = False, deleted: bool = False, tz: str = "America/New_York",
                  guest: bool = False, single_channel_guest: bool = False, is_bot: bool = False) -> None:
         """A member of the workspace; ``guest``: a multi-channel guest (``is_restricted``),
@@ -268,8 +272,13 @@ class FakeSlack:
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
             return {**ok, "user": user} if user else {"ok": False, "error": "user_not_found"}
-        if method == "users.list":
-            return {**ok, "members": list(self.users.values()), "response_metadata": {"next_cursor": ""}}
+        if method in ("users.list", "conversations.list"):  # paged by limit and cursor, as Slack does
+            items = list(self.users.values()) if method == "users.list" else [
+                {"name": cid.lower(), **ch, "id": cid} for cid, ch in self.channels.items() if not ch.get("archived")]
+            start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 1000)
+            more = start + limit < len(items)
+            return {**ok, ("members" if method == "users.list" else "channels"): items[start : start + limit],
+                    "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
         if method == "conversations.info":
             ch = self.channels.get(args.get("channel", ""))
             return {**ok, "channel": ch or {"id": args.get("channel"), "name": "channel"}}

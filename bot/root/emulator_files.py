@@ -10,10 +10,10 @@ from typing import Any
 TEAM = "T0DEMO001"
 
 
-def share(fake, name: str, data: bytes, user: str) -> dict[str, Any]:
+def share(fake, name: str, data: bytes, user: str, file_id: str | None = None) -> dict[str, Any]:
     """Record a shared file; returns its file object (id, name, url_private, url_private_download)."""
     assert fake.server is not None
-    file_id = "F" + fake._next_ts().replace(".", "")[-10:]
+    file_id = file_id or "F" + fake._next_ts().replace(".", "")[-10:]
     url = f"http://127.0.0.1:{fake.server.server_address[1]}/files-pri/{TEAM}-{file_id}/{name}"
     obj = {"id": file_id, "name": name, "title": name, "user": user, "filetype": name.rsplit(".", 1)[-1] if "." in name else "text",
            "size": len(data), "url_private": url, "url_private_download": url + "?download=1"}

@@ -32,7 +32,7 @@ log = logging.getLogger("scep-bot")
 
 STATE_SECONDS = 600  # an install link is good for ten minutes
 SCOPES = ["commands", "chat:write", "reactions:write", "files:write", "files:read", "users:read", "im:write", "channels:history", "groups:history",
-          "metadata.message:read"]  # the bot scopes of app.yaml (tests/test_installs.py checks)
+          "metadata.message:read", "channels:read", "groups:read"]  # the bot scopes of app.yaml (tests/test_installs.py checks)
 TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
 
 

@@ -228,3 +228,41 @@ def check_database_url(url: str) -> None:
                 why = "its port is not a number"
     if why:
         raise ConfigError(f"SCEP_DATABASE_URL is malformed ({why}): expected the form {DATABASE_URL_FORM}")
+
+
+# Every environment variable scep-bot reads: (name, default, meaning). docs/runbook.md's table is
+# rendered from it (``scep-bot settings``) and tests/test_settings_table.py checks that the table,
+# the README, the compose file and every variable the code reads agree with it.
+VARIABLES: tuple[tuple[str, str, str], ...] = (
+    ("SLACK_BOT_TOKEN", "", "one workspace: the bot token, `xoxb-…` (a secret)"),
+    ("SLACK_SIGNING_SECRET", "", "HTTP mode: verifies every request from Slack (a secret)"),
+    ("SLACK_APP_TOKEN", "", "Socket Mode: the app-level token, `xapp-…` (a secret)"),
+    ("SLACK_CLIENT_ID", "", "many workspaces: the app's Client ID (with the next two; HTTP mode and PostgreSQL)"),
+    ("SLACK_CLIENT_SECRET", "", "many workspaces: the app's Client Secret (a secret)"),
+    ("SLACK_STATE_SECRET", "", "many workspaces: long random text signing the install links' state (a secret)"),
+    ("SLACK_REDIRECT_URI", "", "many workspaces, optional: `https://<host>/slack/oauth_redirect`"),
+    ("SLACK_API_URL", DEFAULT_API_URL, "the Web API base URL (emulators, government workspaces)"),
+    ("SLACK_API_TIMEOUT", "10", "seconds to wait for a Web API answer (0.1-120)"),
+    ("SCEP_DATA_DIR", "`$XDG_DATA_HOME/scep-bot`", "the data directory (TinyDB files, lock, admin endpoint file); the console uses `…/console` unless set"),
+    ("XDG_DATA_HOME", "`~/.local/share`", "where the default data directory goes"),
+    ("SCEP_DATABASE_URL", "", f"PostgreSQL instead of TinyDB, `{DATABASE_URL_FORM}` (a secret: it holds a password; run `scep-bot migrate` first)"),
+    ("SCEP_DATABASE_POOL_SIZE", "10", "PostgreSQL connections per process at most (1-1000)"),
+    ("SCEP_PUBLIC_URL", "", "the https address calendars reach the bot at; switches on `/scep calendar`"),
+    ("SCEP_CALENDAR_RATE_LIMIT", "60", "calendar feed requests per minute from one address (then 429)"),
+    ("SCEP_CALENDAR_PORT", "", "Socket Mode: also serve the calendar feeds on this port"),
+    ("HOST", "0.0.0.0", "where `serve` (and the Socket Mode health port) listens"),
+    ("PORT", "3000", "HTTP mode: the port `serve` listens on (`--port` wins; `serve-calendars`: 3001)"),
+    ("SCEP_HEALTH_PORT", "", "Socket Mode: serve `GET /healthz` on this port; unset: none"),
+    ("SCEP_ADMIN_PORT", "0 (a free port)", "the admin endpoint on 127.0.0.1 that `scep-bot sweep` hands sweeps to"),
+    ("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    ("SCEP_LOG_USER_TEXT", "0", "1: the log may show what people type (debugging only: notes may name students)"),
+)
+
+
+def variables_table() -> str:
+    """The markdown table of ``VARIABLES`` (docs/runbook.md)."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, default, meaning in VARIABLES:
+        shown = default if not default or default.startswith("`") or " " in default else f"`{default}`"
+        rows.append(f"| `{name}` | {shown or 'unset'} | {meaning} |")
+    return "\n".join(rows)

@@ -34,6 +34,7 @@ from bot.store.files import (
     unlock_directory,
 )
 from bot.store.port import ChannelTaken, SchoolNotFound, StoreError, StoreFull
+from bot.store.tinydb_migrations import DATA_VERSION, VERSION_KEY, too_new, upgrade, version_of
 from bot.store.tinydb_docs import SchoolData, TinySchoolTx, TinySchoolView
 
 log = logging.getLogger("scep-bot")
@@ -58,7 +59,7 @@ class TinyStore:
         self._locks_guard = threading.Lock()
         self._committed: dict[str, SchoolData] = {}
         try:
-            self._index = load_json(self.root / INDEX_FILE) if check else {}
+            self._index = self._open_index() if check else {}
         except StoreError:
             self.close()
             raise
@@ -67,6 +68,13 @@ class TinyStore:
         self._channels = self._build_channel_map()
         self._pace: dict[str, float] = {}  # target -> next moment a post may go (the callers' clock)
         self._pace_lock = threading.Lock()
+
+    def _open_index(self) -> dict[str, Any]:
+        """The index at this version's data schema: migrated on open (tinydb_migrations.py)."""
+        index = load_json(self.root / INDEX_FILE)
+        if not index:
+            return {VERSION_KEY: DATA_VERSION}
+        return upgrade(self.root, index)
 
     def _acquire_process_lock(self):
         from bot.store.datadir import write_problem
@@ -292,6 +300,16 @@ class ReadOnlyStore(TinyStore):
 
     def _acquire_process_lock(self):
         return None
+
+    def _open_index(self) -> dict[str, Any]:
+        index = load_json(self.root / INDEX_FILE)
+        version = version_of(index)
+        if (why := too_new(self.root, version)) is not None:
+            raise StoreError(why)
+        if version < DATA_VERSION:
+            raise StoreError(f"the data directory {self.root} is at data version {version}, older than this scep-bot's "
+                             f"({DATA_VERSION}): start the bot once to upgrade it, then read it")
+        return index
 
     def _refuse(self, *args: Any, **kwargs: Any):
         raise StoreError("this store is read-only (the bot is running and holds the data directory)")
