@@ -39,6 +39,12 @@ class DatedStep:
     deadlines: tuple[Deadline, ...] = ()
     waiting_for: tuple[str, ...] = ()  # anchor ids not yet reported
     estimated: bool = False  # the window is the typical one, not yet fixed by anchors
+    typical: tuple[datetime | None, datetime | None] = (None, None)  # UTC: the document's window of an anchored step
+
+    @property
+    def typical_closes_at(self) -> datetime | None:
+        """UTC end of the typical window (anchored steps): overdue after it while a date is missing."""
+        return self.typical[1]
 
     @property
     def key(self) -> str:
@@ -85,6 +91,7 @@ def instantiate(
             closes = dates.local_instant(carry_date(w.closes, cycle, year, "same-date"), w.closes.at, tz)
         waiting: list[str] = []
         estimated = False
+        typical = (opens, closes) if step.anchors else (None, None)
         if step.anchors:
             # Until any anchor is reported the typical window stands (estimated). Once one is,
             # reported dates rule and an unreported side is unknown (None), never guessed.
@@ -114,7 +121,7 @@ def instantiate(
             deadline(label, spec, step, cycle, year, tz, closed)
             for label, spec in sorted(step.deadlines.items(), key=lambda kv: DEADLINE_LABELS.index(kv[0]))
         )
-        out.append(DatedStep(cycle, step, year, tz, opens, closes, deadlines, tuple(waiting), estimated))
+        out.append(DatedStep(cycle, step, year, tz, opens, closes, deadlines, tuple(waiting), estimated, typical))
     return out
 
 
