@@ -93,11 +93,11 @@ def anchor_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool =
         try:
             day = date.fromisoformat(raw)
             plausible(day, ref.year, ad.title if ad else name, ad.hint.split(" <")[0] if ad and ad.hint else "/scep data")
+        except UserError as exc:  # before ValueError: a UserError is one
+            errors[f"a:{name}"] = bk.clip(str(exc).replace("&lt;", "<").replace("&gt;", ">"), 300)
+            continue
         except ValueError:
             errors[f"a:{name}"] = "Pick a day with the date picker."
-            continue
-        except UserError as exc:
-            errors[f"a:{name}"] = bk.clip(str(exc).replace("&lt;", "<").replace("&gt;", ">"), 150)
             continue
         picked[name] = day
     if not errors and not picked:
