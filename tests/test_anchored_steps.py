@@ -157,3 +157,69 @@ def test_a_data_date_in_the_past_year_or_far_future_is_a_question(abot):
     assert "a later school year" in text
     store = bot.services.store
     assert not store.view(store.school_ids()[0]).all("anchors")
+
+
+# ---------------------------------------------------------------- item 7: set up part-way through a plan year
+
+
+def statuses(bot: Bot) -> dict[str, str]:
+    """``/scep timeline``'s fallback lines: item title -> status."""
+    out = {}
+    for line in bot.command("timeline").text.splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            status, rest = line[1:].split("] ", 1)
+            out[rest.split(": ", 1)[0]] = status
+    return out
+
+
+def test_a_sezp_school_set_up_in_november_starts_with_the_plan_year_in_progress(abot):
+    bot = abot
+    bot.at("2026-11-10T15:00:00Z")
+    bot.setup("Brightwood cycles:sezp-planning state:MA")
+    give_roles(bot)
+    # plan year 2026-27 runs Jan - Dec 2026: everything that closed before Tue Nov 10 is "untracked"
+    # (closed before tracking began), the calendar's milestones have passed, monitoring (Oct 1 - Dec 31) is open
+    U = "untracked"
+    assert statuses(bot) == {
+        "Priority Levers Form (DRAFT)": U, "Priority Levers Form (FINAL)": U,
+        "Educator Working Conditions (DRAFT)": U, "Educator Working Conditions (FINAL)": U,
+        "Student & Staff Calendars (DRAFT)": U, "Student & Staff Calendars (FINAL)": U,
+        "Optional Services Decisions - SPS": U, "Optional Services Decisions - SEZP Support": U,
+        "Launch Summer School Planning": "undated",
+        "Priority Lever Goals Form (DRAFT)": U, "Priority Lever Goals Form (FINAL)": U,
+        "TLT Transition Form (DRAFT)": U, "TLT Transition Form (FINAL)": U,
+        "Summer Plan (DRAFT)": U, "Summer Plan (FINAL)": U,
+        "Strategic Action Plan": U, "Faculty Handbook updates": U,
+        "Mid-year Performance Targets": U, "TLT Selection and Faculty Engagement Form": U,
+        "Mid-year data review": U, "Launch school budgets": "passed", "TLT goal-setting meetings": U,
+        "SEZP Board approval of school plans": U, "Phases III and IV begin": "passed", "TLT elections": U,
+        "Newly elected TLTs set mid-year improvement targets": U, "Monitoring plan implementation": "open",
+    }
+    text = bot.command("timeline").text
+    assert "overdue" not in text and "closed before tracking began" in text
+    # never nudged: nothing is sent for them through the rest of the plan year
+    d = Driver(bot)
+    d.run(utc("2026-11-10T16:00:00Z"), utc("2026-12-20T16:00:00Z"))
+    # only what is still in progress: monitoring's midpoint (Oct 1 + 45 days = Sun Nov 15 -> Mon Nov 16)
+    sent = [(p.local().date().isoformat(), it.split("/")[-1], r) for p in d.posts for it, r in p.nudges]
+    assert sent == [("2026-11-16", "monitoring", "midpoint")]
+    assert all(p.text.startswith("Your week") for p in d.posts if not p.nudges)  # and the liaison's weekly digests
+
+
+def test_a_ny_school_set_up_in_february_keeps_what_was_still_open(abot):
+    bot = abot
+    setup_ny(bot, "2026-02-02T15:00:00Z")
+    # session 1's typical window (Oct 1 - Nov 30 2025) closed before tracking began; session 2's
+    # (Jan 6 - Feb 28 2026) was still open: it waits for its dates; sessions 3-5 are to come
+    assert statuses(bot) == {
+        "Pre-SCEP Team Meeting Planning Session 1": "untracked", "Pre-SCEP Team Meeting Planning Session 2": "waiting",
+        "Pre-SCEP Team Meeting Planning Session 3": "upcoming", "Pre-SCEP Team Meeting Planning Session 4": "upcoming",
+        "Pre-SCEP Team Meeting Planning Session 5": "upcoming",
+    }
+    d = Driver(bot)
+    d.run(utc("2026-02-02T16:00:00Z"), utc("2026-03-10T16:00:00Z"))
+    sent = sorted((p.local().date().isoformat(), it.split("/")[-1], r) for p in d.channel_posts(CHANNEL) for it, r in p.nudges)
+    # session 2's ask (Dec 23) came before setup: not sent; its overdue (Mon Mar 2, the window
+    # closed Sat Feb 28) is; session 3 opens Sun Mar 1: the nudge on Mon Mar 2
+    assert sent == [("2026-03-02", "session-2", "overdue"), ("2026-03-02", "session-3", "opens")]
