@@ -43,8 +43,20 @@ class DatedStep:
 
     @property
     def typical_closes_at(self) -> datetime | None:
-        """UTC end of the typical window (anchored steps): overdue after it while a date is missing."""
+        """UTC end of the typical window (anchored steps)."""
         return self.typical[1]
+
+    @property
+    def overdue_after(self) -> datetime | None:
+        """UTC instant after which the window, not done, is overdue: its close; for an anchored
+        step whose closing event is not reported, the typical close, unless the data came after
+        it (waiting for the data is allowed: then only the reported meeting closes it)."""
+        if self.closes_at and not self.estimated:
+            return self.closes_at
+        t = self.typical[1]
+        if t and (self.estimated or self.opens_at is None or self.opens_at <= t):
+            return t
+        return self.closes_at
 
     @property
     def key(self) -> str:

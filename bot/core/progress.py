@@ -113,12 +113,12 @@ def _step_items(dated: DatedStep, state: dict, now: datetime) -> list[Item]:
     elif dated.waiting_for and (dated.estimated or opens is None):
         # nothing (or not the data) reported: waiting until the typical window (or the window
         # the reported meeting leaves) has passed, then overdue like any other step
-        late = closes or dated.typical_closes_at
+        late = dated.overdue_after
         status, at = ("overdue", late) if late and now > late else ("waiting", opens or closes)
     elif opens and now < opens:  # a future data date: not open before the data is ready
         status, at = "upcoming", opens
     elif dated.waiting_for:  # opened (data ready) but the closing event is not set
-        late = closes or dated.typical_closes_at
+        late = dated.overdue_after
         status, at = ("overdue", late) if late and now > late else ("open", closes)
     elif opens and now < opens:
         status, at = "upcoming", opens

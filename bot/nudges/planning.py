@@ -139,7 +139,7 @@ def _step_templates(dated: DatedStep, rules: Rules, days: SchoolDays, reported: 
     if step.anchors and (dated.estimated or (dated.waiting_for and not closes)):
         # the dates were never (fully) reported: nothing to remind of but the typical window's
         # end; once it has passed the step is overdue and escalates like any other
-        late = closes or dated.typical_closes_at
+        late = dated.overdue_after
         if rules.overdue and late and step.kind != "milestone" and not dated.deadlines:
             day = days.roll(dates.local_today(late, tz) + timedelta(days=1), +1)
             if day:

@@ -32,7 +32,7 @@ STYLE = {
     "upcoming": ("#c7c7c7", "..."),
     "done": ("#2ca02c", "///"),
     "passed": ("#8c8c8c", "---"),
-    "untracked": ("#eeeeee", ""),
+    "untracked": ("#eeeeee", "|||"),  # closed before tracking began
 }
 MARKER = {"due": "D", "draft": "v", "final": "^"}  # deadline marks: shape tells DRAFT from FINAL
 LABEL_CHARS = 30  # a step name wraps at this width, two lines at most
