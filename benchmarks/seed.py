@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 from bot.root.emulator import TEAM_ID
+from bot.store.tinydb_migrations import DATA_VERSION, VERSION_KEY
 
 CYCLE_SETS = [
     ["nysed-tsi-visits", "nysed-planning-sessions"],
@@ -21,7 +22,7 @@ def seed(data_dir: Path, schools: int, *, all_cycles: bool = False, seed_value: 
     """Write ``schools`` schools; returns (school_id, channel_id) pairs."""
     rnd = random.Random(seed_value)
     (data_dir / "schools").mkdir(parents=True, exist_ok=True)
-    index = {"schools": {}, "settings": {}}
+    index = {"schools": {}, "settings": {}, VERSION_KEY: DATA_VERSION}  # written at this version's layout
     out = []
     for n in range(schools):
         sid = f"s{n:012d}"

@@ -49,7 +49,7 @@ def demo_year(data: Path) -> bytes:
     try:
         ctx = Ctx(store, library, dates.parse_instant("2021-09-07T13:00:00Z"), TEAM_ID, "C0DEMO001", LIAISON)
         apply_setup(ctx, {"name": "Lincoln Elementary", "model": "TSI",
-                          "cycles": "nysed-tsi-visits,nysed-planning-sessions,sezp-planning"})
+                          "cycles": "nysed-tsi-visits,nysed-planning-sessions"})
         store.set_setting(DISTRICT_HOLIDAYS_SETTING, [{"dates": "2021-12-27..2021-12-31", "name": "Winter recess", "source": "district"},
                                                       {"dates": "2022-02-21..2022-02-25", "name": "Midwinter recess", "source": "district"},
                                                       {"dates": "2022-04-15..2022-04-22", "name": "Spring recess", "source": "district"}])

@@ -12,6 +12,7 @@ from bot.checklists.ticks import toggle
 from bot.checklists.view import CURRENT_ACTION, DONE_ACTION
 from bot.core.metadata import origin_channel
 from bot.core.result import failed
+from bot.core.steps import CONFIRM_DONE_ACTION
 from bot.scheduling.schedule_form import PICK_ACTION, schedule_form
 from handlers.context import make_ctx
 from handlers.executor import carry_out, guarded
@@ -60,6 +61,15 @@ def register(app, services) -> None:
         ctx = make_ctx(services, body, client, channel_id=origin)
         value = body["actions"][0].get("value", "")
         out = guarded(lambda: mark_done_click(ctx, value, message=message, in_modal=in_modal, origin_channel=origin), "mark done button")
+        carry_out(out, ctx, services, client, body, respond)
+
+    @app.action(CONFIRM_DONE_ACTION)
+    def done_anyway_clicked(ack, body, client, respond):
+        """ "Mark done anyway" under the question asked when a step is marked done before its data date."""
+        ack()
+        ctx = make_ctx(services, body, client)
+        value = body["actions"][0].get("value", "")
+        out = guarded(lambda: mark_done_click(ctx, value, confirmed=True), "mark done anyway button")
         carry_out(out, ctx, services, client, body, respond)
 
     @app.action(PICK_ACTION)

@@ -22,7 +22,7 @@ from bot.checklists.messages import redraw
 from bot.core.command import DAMAGED, DISK_FULL, TRY_AGAIN
 from bot.core.context import Ctx
 from bot.core.logtext import error_trace
-from bot.core.result import MessageUpdate, Result, failed
+from bot.core.result import MessageUpdate, Result, failed, refused
 from bot.errors import UserError
 from bot.home.gather import home_tab
 from bot.store.port import StoreError, StoreFull, StoreUnavailable
@@ -45,7 +45,7 @@ def guarded(fn: Callable[[], Result], what: str) -> Result:
     try:
         return fn()
     except UserError as exc:
-        return failed(str(exc))
+        return refused(exc)  # with a question's buttons (EarlyDone: "Mark done anyway")
     except StoreUnavailable as exc:  # the database is down or restarting: nothing was written
         log.warning("store unavailable in %s: %s", what, exc)
         return failed(TRY_AGAIN)

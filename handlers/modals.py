@@ -1,9 +1,11 @@
-"""Modals of this feature: "Pick a date" (schedule) and "Edit roles"."""
+"""Modals: "Pick a date" (schedule), "Report the dates" (an event-anchored step) and "Edit roles"."""
 
 from __future__ import annotations
 
 from bot.core.metadata import RolesForm, origin_channel
 from bot.core.result import Result, failed
+from bot.nudges.view import ANCHOR_ACTION
+from bot.scheduling.anchor_form import ANCHOR_CALLBACK, anchor_form, anchor_submitted
 from bot.scheduling.schedule_form import SCHEDULE_CALLBACK, schedule_submitted
 from bot.setup.roles import (
     EDIT_ACTION,
@@ -30,6 +32,21 @@ def register(app, services) -> None:
         form = RolesForm.decode(meta)
         ctx = make_ctx(services, body, client, channel_id=form.origin_channel if form else "")
         submit_modal(ack, body, client, ctx, services, lambda dry: roles_submitted(ctx, meta, view["state"]["values"], dry=dry), "roles modal")
+
+    @app.action(ANCHOR_ACTION)
+    def report_dates(ack, body, client, respond):
+        ack()
+        origin = (body.get("channel") or {}).get("id", "")
+        ctx = make_ctx(services, body, client, channel_id=origin)
+        value = body["actions"][0].get("value") or ""
+        out = guarded(lambda: anchor_form(ctx, value, origin), "report the dates button")
+        carry_out(out, ctx, services, client, body, respond)
+
+    @app.view(ANCHOR_CALLBACK)
+    def anchor_dates_saved(ack, body, view, client):
+        meta = view.get("private_metadata", "")
+        ctx = make_ctx(services, body, client, channel_id=origin_channel(meta))
+        submit_modal(ack, body, client, ctx, services, lambda dry: anchor_submitted(ctx, meta, view["state"]["values"], dry=dry), "anchor dates modal")
 
     @app.view(SCHEDULE_CALLBACK)
     def schedule_saved(ack, body, view, client):

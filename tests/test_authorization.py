@@ -298,6 +298,12 @@ ACTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]], Callable[[World
                    lambda w, s: "held" in (w.step_doc("visit 1").get("done") or {}), CONTEXTS),
     "nudge_snooze": ("act", lambda w: {"action_id": "nudge_snooze", "value": f"{w.a}|{w.key('visit 1')}|closing"},
                      lambda w, s: bool(w.step_doc("visit 1").get("snooze")), CONTEXTS),
+    # "Report the dates" on the nudge that asks for a session's dates; "Mark done anyway" under the
+    # question asked when a step is marked done before its data date
+    "anchor_dates_open": ("act", lambda w: {"action_id": "anchor_dates_open", "value": f"{w.a}|{w.key('session 1')}"},
+                          lambda w, s: bool(s.views("scep_anchor_dates")), CONTEXTS),
+    "done_confirm": ("act", lambda w: {"action_id": "done_confirm", "value": f"{w.a}|{w.key('session 1')}|held"},
+                     lambda w, s: "held" in (w.step_doc("session 1").get("done") or {}), CONTEXTS),
     # under /scep timeline: uploads the picture of the channel's school (in B's channel, B's)
     "timeline_picture": ("read", lambda w: {"action_id": "timeline_picture", "value": ""},
                          lambda w, s: any(A_NAME in json.dumps(c.args, default=str) for c in s.of("files.completeUploadExternal")), ("A", "B")),
@@ -359,6 +365,9 @@ VIEWS: dict[str, tuple[str, Callable[[World, str], str], Callable[[World], dict[
                       lambda w: {"date": {"value": {"type": "datepicker", "selected_date": "2021-12-14"}},
                                  "time": {"value": {"type": "timepicker", "selected_time": "10:00"}}},
                       lambda w, s: bool(w.step_doc("visit 2").get("scheduled_at")), CONTEXTS),
+    "scep_anchor_dates": ("act", lambda w, origin: f"{w.a}|{w.key('session 1')}|{origin}",
+                          lambda w: {"a:milestones-data": {"value": {"type": "datepicker", "selected_date": f"{w.key('session 1')[:4]}-10-20"}}},
+                          lambda w, s: bool(w.store.view(w.a).all("anchors")), CONTEXTS),
     "scep_feedback": ("review", lambda w, origin: f"{w.a}|{w.key('priority levers')}|1||",
                       lambda w: {"feedback": {"value": {"type": "plain_text_input", "value": "Add the spring data"}}},
                       lambda w, s: (w.step_doc("priority levers").get("review") or {}).get("status") == "changes_requested", ("home",)),

@@ -302,7 +302,7 @@ def test_export_calendar_is_the_feed_in_a_file(bot, fake):
     zone, summary, status), a cancelled visit sent as cancelled; the file's SEQUENCE grows with
     time so a newer import replaces an older one; a year given keeps only that year."""
     bot.at("2021-11-02T13:00:00Z")
-    bot.setup("PS 7 cycles:nysed-tsi-visits,sezp-planning tz:America/Chicago")
+    bot.setup(f"PS 7 cycles:nysed-tsi-visits,{bot.adopt('sezp-planning', 'TSI')} tz:America/Chicago")
     fake.add_user(LIA, "lia")
     bot.command(f"roles liaison:<@{LIA}>")
     bot.services.settings.public_url = "https://scep.example.org"

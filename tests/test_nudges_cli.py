@@ -45,7 +45,7 @@ def test_nudges_prints_the_whole_calendar_in_local_time(data, capsys):
     assert main(["nudges", "--school", "lincoln", "--year", "2021-22"]) == 0
     out = capsys.readouterr().out
     assert "Lincoln Elementary" in out and "nudges at 09:00 on school days" in out
-    assert "25 nudges (2021-22)" in out  # 5 visits: opens, midpoint, closing, overdue and its DM
+    assert "26 nudges (2021-22)" in out  # 5 visits: opens, midpoint, closing, overdue and its DM; visit 5's question for its year-end data date
     assert "Fri Oct 1 2021, 9:00 AM EDT" in out and "window opens" in out
     assert "Fri Nov 26 2021, 9:00 AM EST" in out
 

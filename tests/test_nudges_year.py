@@ -149,6 +149,8 @@ def test_a_year_of_tsi_support_visits(year_bot):
         + window("visit-3", opens=(2022, 1, 3), midpoint=(2022, 1, 31), closing=(2022, 2, 25), overdue=(2022, 3, 1), cycle=C)
         + window("visit-4", opens=(2022, 3, 1), midpoint=(2022, 3, 31), closing=(2022, 4, 27), overdue=(2022, 5, 2), cycle=C)
         + window("visit-5", opens=(2022, 6, 1), midpoint=(2022, 7, 1), closing=(2022, 7, 28), overdue=(2022, 8, 1), cycle=C)
+        # visit 5 needs year-end data, never reported: asked for 14 days before its window (Wed May 18)
+        + [((2022, 5, 18), f"{C}/visit-5", "ask-dates")]
     )
     check_posts(d, expected)
     # the overdue ones are escalated to the liaison by DM, the same morning
@@ -209,9 +211,13 @@ def test_a_year_of_planning_sessions_follows_the_reported_events(year_bot):
         + [((2025, 4, 1), f"{P}/session-4", "opens"), ((2025, 4, 9), f"{P}/session-4", "day-before"), ((2025, 4, 11), f"{P}/session-4", "notes-prompt"),
            ((2025, 4, 25), f"{P}/session-4", "closing"), ((2025, 5, 1), f"{P}/session-4", "overdue")]
         + window("session-5", opens=(2025, 5, 15), midpoint=(2025, 6, 9), closing=(2025, 6, 27), overdue=(2025, 7, 1), cycle=P)
+        # the dates are asked for 14 days before each typical window (Oct 1 -> Tue Sep 17; Jan 6 -> Mon Dec 23)
+        + [((2024, 9, 17), f"{P}/session-1", "ask-dates"), ((2024, 12, 23), f"{P}/session-2", "ask-dates")]
+        # session 2: the winter meeting is never reported: overdue once its typical window (to Fri Feb 28) has passed
+        + [((2025, 3, 3), f"{P}/session-2", "overdue")]
     )
     check_posts(d, expected)
-    assert escalations(d, LIAISON) == [((2024, 11, 20), f"{P}/session-1"), ((2025, 4, 1), f"{P}/session-3"),
+    assert escalations(d, LIAISON) == [((2024, 11, 20), f"{P}/session-1"), ((2025, 3, 3), f"{P}/session-2"), ((2025, 4, 1), f"{P}/session-3"),
                                        ((2025, 5, 1), f"{P}/session-4"), ((2025, 7, 1), f"{P}/session-5")]
     notes = d.find("2024-25:nysed-planning-sessions/session-4", "notes-prompt")
     assert "Held Thu Apr 10 2025" in notes.text and notes.button("nudge_done") is not None  # not marked done yet
@@ -288,6 +294,8 @@ def test_a_year_of_sezp_deadlines_draft_and_final(year_bot):
     # the next instance (2023-24) starts in January: its data review window opens Mon Jan 2 2023,
     # New Year's Day observed in Massachusetts: the nudge goes out Tuesday Jan 3
     expected = sezp_expected() + [((2023, 1, 3), f"{S}/mid-year-data-review", "opens")]
+    # the first day of August PD is asked for 14 days before the handbook's typical window (Aug 1 -> Mon Jul 18)
+    expected.append(((2022, 7, 18), f"{S}/faculty-handbook", "ask-dates"))
     # marked done: the calendars DRAFT (May 5) and the priority levers FINAL (May 20)
     for gone in [((2022, 5, 6), f"{S}/calendars:draft", "morning-of"), ((2022, 5, 9), f"{S}/calendars:draft", "overdue"),
                  ((2022, 5, 25), f"{S}/priority-levers:final", "before-2"), ((2022, 5, 27), f"{S}/priority-levers:final", "morning-of"),

@@ -45,11 +45,29 @@ class DatedStep:
     waiting_for: tuple[str, ...] = ()  # anchor ids not yet reported
     estimated: bool = False  # the window is the typical one, not yet fixed by anchors
     window_default: str = ""  # why the window is the bot's default, not the document's
+    typical: tuple[datetime | None, datetime | None] = (None, None)  # UTC: the document's window of an anchored step
 
     def window_note(self) -> str:
         """`` (default: ...)`` for a default window still in force, else ""."""
         shown = self.window_default and self.opens_at is not None and (self.estimated or not self.step.anchors)
         return f" (default: {self.window_default})" if shown else ""
+
+    @property
+    def typical_closes_at(self) -> datetime | None:
+        """UTC end of the typical window (anchored steps)."""
+        return self.typical[1]
+
+    @property
+    def overdue_after(self) -> datetime | None:
+        """UTC instant after which the window, not done, is overdue: its close; for an anchored
+        step whose closing event is not reported, the typical close, unless the data came after
+        it (waiting for the data is allowed: then only the reported meeting closes it)."""
+        if self.closes_at and not self.estimated:
+            return self.closes_at
+        t = self.typical[1]
+        if t and (self.estimated or self.opens_at is None or self.opens_at <= t):
+            return t
+        return self.closes_at
 
     @property
     def key(self) -> str:
@@ -96,6 +114,7 @@ def instantiate(
             closes = dates.local_instant(carry_date(w.closes, cycle, year, "same-date"), w.closes.at, tz)
         waiting: list[str] = []
         estimated = False
+        typical = (opens, closes) if step.anchors else (None, None)
         if step.anchors:
             # Until any anchor is reported the typical window stands (estimated). Once one is,
             # reported dates rule and an unreported side is unknown (None), never guessed.
@@ -126,7 +145,7 @@ def instantiate(
             for label, spec in sorted(step.deadlines.items(), key=lambda kv: DEADLINE_LABELS.index(kv[0]))
         )
         window_default = step.default_why(None, cycle) if step.window else ""
-        out.append(DatedStep(cycle, step, year, tz, opens, closes, deadlines, tuple(waiting), estimated, window_default))
+        out.append(DatedStep(cycle, step, year, tz, opens, closes, deadlines, tuple(waiting), estimated, window_default, typical))
     return out
 
 

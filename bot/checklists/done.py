@@ -10,7 +10,7 @@ from bot.checklists.view import modal_view
 from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.metadata import LabelButton
-from bot.core.result import Post, Result, failed
+from bot.core.result import Post, Result, failed, refused
 from bot.core.steps import (
     StaleStep,
     is_current,
@@ -22,8 +22,9 @@ from bot.errors import UserError
 
 
 def mark_done_click(ctx: Ctx, value: str, *, message: tuple[str, str] | None = None, in_modal: bool = False,
-                    origin_channel: str = "") -> Result:
-    """The "Mark done" button of a checklist; ``message``: the post clicked (None in a modal)."""
+                    origin_channel: str = "", confirmed: bool = False) -> Result:
+    """The "Mark done" button of a checklist; ``message``: the post clicked (None in a modal).
+    ``confirmed``: the "Mark done anyway" answer to EarlyDone (done before its data date)."""
     button = LabelButton.decode(value)
     if button is None:
         return failed("I can't read that button: type `/scep done &lt;step&gt;` instead.")
@@ -35,14 +36,17 @@ def mark_done_click(ctx: Ctx, value: str, *, message: tuple[str, str] | None = N
         ref = ref_for_key(state, ctx.library, button.key)
         if not is_current(state, ctx.library, ctx.now, ref):
             raise StaleStep(f"That button is for {ref.year}, which has ended: `/scep done {ref.dated.step.label}` marks this year's.")
-        already = marker.mark(ref, None if label == "held" else label).before.get(label)
+        already = marker.mark(ref, None if label == "held" else label, confirmed=confirmed).before.get(label)
     except UserError as exc:
-        return failed(str(exc))
+        return refused(exc)
     state = tracked_school(ctx, school_id, SCHOOL_GONE)
     out = Result(updates=refresh(ctx, state, ref, also=message), refresh_home=[ctx.user_id] if in_modal else [])
     what = ref.dated.step.label + ("" if label in ("held", "due") else f" ({label.upper()})")
     if already:
         out.text = f"{bk.esc(what)} was already marked done by <@{already.get('by')}>."
+    elif confirmed:  # the answer to EarlyDone: said where the question was asked, for everyone
+        out.text = f":white_check_mark: <@{ctx.user_id}> marked {bk.esc(what)} done (confirmed: before its data date)."
+        out.public = True
     elif message:
         out.posts.append(Post(channel=message[0], text=f":white_check_mark: <@{ctx.user_id}> marked {bk.esc(what)} done.", thread_ts=message[1]))
     if in_modal:

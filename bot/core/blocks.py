@@ -22,6 +22,7 @@ STATUS_ICON = {
     "done": ":white_check_mark:",
     "passed": ":black_small_square:",
     "undated": ":grey_question:",
+    "untracked": ":heavy_minus_sign:",
 }
 
 
@@ -87,6 +88,15 @@ def when_phrase(item, now: datetime, tz: str) -> str:
         return "waiting" + typical + d.window_note()
     if status == "undated":
         return esc(d.step.undated or "no date given")
+    if status == "untracked":
+        when = f"due {dates.fmt_local(item.at, tz)}" if item.label else "window " + " – ".join(
+            dates.fmt_local(p, tz, with_time=False) for p in (d.opens_at, d.closes_at) if p)
+        return f"{when}: closed before tracking began"
+    if status == "overdue" and not item.label and d.waiting_for and item.at:
+        # an event-anchored step whose dates were never reported: the typical window has passed
+        days = dates.days_between(now, item.at, tz)
+        never = " and ".join(esc(d.cycle.anchors[a].title) if a in d.cycle.anchors else a for a in d.waiting_for)
+        return f"typical window closed {dates.fmt_local(item.at, tz, with_time=False)} ({dates.days_phrase(days)}), *overdue*: never reported: {never}"
     if item.label:  # a deadline
         days = dates.days_between(now, item.at, tz)
         moved = next((dl.moved_note() for dl in d.deadlines if dl.label == item.label), "")

@@ -18,7 +18,7 @@ from typing import Callable
 from bot.core import blocks as bk
 from bot.core.context import Ctx
 from bot.core.logtext import user_text
-from bot.core.result import Result, failed
+from bot.core.result import Result, failed, refused
 from bot.errors import UserError
 from bot.store.port import StoreError, StoreFull, StoreUnavailable
 
@@ -121,7 +121,7 @@ def dispatch(ctx: Ctx, text: str) -> Result:
             return _UNKNOWN[0](verb)
         return sub.run(ctx, args)
     except UserError as exc:
-        return failed(str(exc))
+        return refused(exc)
     except StoreUnavailable as exc:  # the database is down or restarting: nothing was written
         log.warning("store unavailable for /scep %r: %s", text[:80], exc)
         return failed(TRY_AGAIN)

@@ -9,7 +9,9 @@ a deliverable's deadlines (DRAFT and FINAL are two items). Statuses:
 - ``overdue``: the window closed or the deadline passed and it is not done;
 - ``waiting``: the step hangs on events the school has not reported yet (data ready, meeting);
 - ``passed``: an informational milestone whose date has gone by;
-- ``undated``: the document gives no date.
+- ``undated``: the document gives no date;
+- ``untracked``: closed (window or deadline) before the school was set up here: shown as "closed
+  before tracking began", never overdue, never nudged, not counted against progress.
 
 Each cycle has a *current instance*: the earliest school year (not before the school's pinned
 year) whose cycle has not ended at ``now``. So cycles roll into the next year by themselves when
@@ -30,7 +32,7 @@ from bot.calendar.instances import DatedStep, instantiate, span
 from bot.core.school_calendar import dated_cycle, school_calendar
 from bot.core.schools import SchoolState
 
-STATUS_ORDER = {"overdue": 0, "open": 1, "waiting": 2, "upcoming": 2, "done": 3, "passed": 3, "undated": 4}
+STATUS_ORDER = {"overdue": 0, "open": 1, "waiting": 2, "upcoming": 2, "done": 3, "passed": 3, "untracked": 3, "undated": 4}
 
 
 @dataclass(frozen=True)
@@ -109,10 +111,16 @@ def _step_items(dated: DatedStep, state: dict, now: datetime) -> list[Item]:
     opens, closes = dated.opens_at, dated.closes_at
     if done:
         status, at = "done", closes or opens
-    elif dated.waiting_for and not (opens and not dated.estimated):
-        status, at = "waiting", opens or closes
+    elif dated.waiting_for and (dated.estimated or opens is None):
+        # nothing (or not the data) reported: waiting until the typical window (or the window
+        # the reported meeting leaves) has passed, then overdue like any other step
+        late = dated.overdue_after
+        status, at = ("overdue", late) if late and now > late else ("waiting", opens or closes)
+    elif opens and now < opens:  # a future data date: not open before the data is ready
+        status, at = "upcoming", opens
     elif dated.waiting_for:  # opened (data ready) but the closing event is not set
-        status, at = "open", closes if (closes and not dated.estimated) else None
+        late = dated.overdue_after
+        status, at = ("overdue", late) if late and now > late else ("open", closes)
     elif opens and now < opens:
         status, at = "upcoming", opens
     elif closes and now > closes:
@@ -151,10 +159,22 @@ def _dated_steps(cycle: Cycle, year: SchoolYear, state: SchoolState) -> list[Dat
     return list(hit[2])
 
 
+def tracking_began(state: SchoolState) -> datetime | None:
+    """UTC instant the school was set up here (None for schools set up before this was recorded)."""
+    try:
+        return dates.parse_instant(state.school.created_at) if state.school.created_at else None
+    except dates.DateError:
+        return None
+
+
 def cycle_items(cycle: Cycle, year: SchoolYear, state: SchoolState, now: datetime) -> list[Item]:
     items: list[Item] = []
+    began = tracking_began(state)
     for dated in _dated_steps(cycle, year, state):
-        items.extend(_step_items(dated, state.step_state(year, dated.key), now))
+        for item in _step_items(dated, state.step_state(year, dated.key), now):
+            if began and item.status == "overdue" and item.at and item.at < began:
+                item = Item(item.dated, item.label, "untracked", item.at, item.state)
+            items.append(item)
     return items
 
 

@@ -120,6 +120,13 @@ class Result:
 _UNSAFE = re.compile(r"<(?![@#][A-Z0-9]+>)([^<>]*)>")
 
 
+def refused(exc: Exception) -> Result:
+    """``failed`` for a UserError, with the buttons a question carries (``exc.blocks``: "Mark done anyway")."""
+    out = failed(str(exc))
+    out.blocks = out.blocks + list(getattr(exc, "blocks", None) or [])
+    return out
+
+
 def failed(message: str) -> Result:
     """An error answer (ephemeral). A safety net: an error may name people (<@U123>) and channels
     (<#C123>); anything else in angle brackets (a ping like <!channel>, a link) came from what

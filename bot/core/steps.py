@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.calendar.cycle_files import CycleLibrary
-from bot.calendar.dates import SchoolYear
+from bot.calendar.dates import SchoolYear, local_today
 from bot.calendar.instances import DatedStep
 from bot.core import permissions as R
 from bot.core import progress
@@ -303,19 +303,56 @@ class DoneMarker:
     ctx: Ctx
     state: SchoolState
 
-    def mark(self, ref: StepRef, label: str | None, *, unless_done: bool = False) -> Marked:
+    def mark(self, ref: StepRef, label: str | None, *, unless_done: bool = False, confirmed: bool = False) -> Marked:
         """Mark ``ref`` (or its deadline ``label``) done in one transaction, at ``ctx.now`` (UTC).
 
-        ``unless_done``: write nothing when ``covers(done, label)`` already (``Marked.label`` None)."""
+        ``unless_done``: write nothing when ``covers(done, label)`` already (``Marked.label`` None).
+        Before the data the step hangs on is reported ready (a future date), EarlyDone asks for
+        confirmation unless ``confirmed``."""
         with self.ctx.store.transaction(self.state.school.school_id) as tx:
-            return self.mark_in(tx, ref, label, unless_done=unless_done)
+            return self.mark_in(tx, ref, label, unless_done=unless_done, confirmed=confirmed)
 
-    def mark_in(self, tx: SchoolTx, ref: StepRef, label: str | None, *, unless_done: bool = False) -> Marked:
+    def mark_in(self, tx: SchoolTx, ref: StepRef, label: str | None, *, unless_done: bool = False, confirmed: bool = False) -> Marked:
         """``mark`` inside a transaction the caller holds (a submission marks its deadline done)."""
         before = dict(get_step_state(tx, ref).get("done") or {})
         if unless_done and covers(before, label):
             return Marked(None, before)
+        if not confirmed and not covers(before, label):
+            early = data_not_ready(ref.dated, self.state.anchor_dates(ref.year), self.ctx.now)
+            if early:
+                raise EarlyDone(self.state, ref, label, *early)
         return Marked(mark_done(tx, ref, label, self.ctx.user_id, self.ctx.now), before)
+
+
+CONFIRM_DONE_ACTION = "done_confirm"  # "Mark done anyway": value LabelButton (school, step key, label)
+
+
+def data_not_ready(dated: DatedStep, reported: dict[str, date], now: datetime) -> tuple[str, date] | None:
+    """(title, local day) of the data a step opens on or needs, when reported for after today."""
+    step = dated.step
+    names = ([step.anchors.opens] if step.anchors and step.anchors.opens else []) + list(step.needs)
+    today = local_today(now, dated.tz)
+    for name in names:
+        day = reported.get(name)
+        if day and day > today:
+            ad = dated.cycle.anchors.get(name)
+            return (ad.title if ad else name), day
+    return None
+
+
+class EarlyDone(UserError):
+    """Marking done before the data the step hangs on is ready: a question, with how to confirm."""
+
+    def __init__(self, state: SchoolState, ref: StepRef, label: str | None, what: str, day: date) -> None:
+        step = ref.dated.step
+        lab = f" {label}" if label in ("draft", "final") else ""
+        super().__init__(
+            f"{esc(step.title)} waits for {esc(what)}, reported for {day:%a %b} {day.day} {day.year}: it can't have been "
+            f"held yet. Was it held anyway (the data came early)? Then confirm: `/scep done {esc(step.label.lower())}{lab} anyway`, "
+            f"or correct the date: `/scep data ... ready &lt;date&gt;`.")
+        value = f"{state.school.school_id}|{ref.state_key}|{label or 'held'}"
+        self.blocks = [{"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Mark done anyway"}, "action_id": CONFIRM_DONE_ACTION, "value": value}]}]
 
 
 def may_mark_done(ctx: Ctx, state: SchoolState) -> DoneMarker:

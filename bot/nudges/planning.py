@@ -33,6 +33,7 @@ from bot.nudges.school_days import SchoolDays, school_days, school_policy
 OPEN_STALE = timedelta(days=14)  # an opening nudge for a window whose end is not known yet
 NOTES_STALE = timedelta(days=5)  # a notes prompt later than this says the wrong thing
 OVERDUE_STALE = timedelta(days=7)  # the weekly digest covers what is overdue after that
+ASK_DAYS = 14  # the owner is asked for missing event dates this many days before the typical window
 
 
 @dataclass(frozen=True)
@@ -99,12 +100,21 @@ def owner_roles(dated: DatedStep) -> tuple[str, ...]:
     return tuple(dict.fromkeys(roles))
 
 
-def _step_templates(dated: DatedStep, rules: Rules, days: SchoolDays, district: bool = False) -> list[_Template]:
-    """The nudges of one dated step. A district-held step (``Step.held``) has none in a school's
-    calendar: ``district=True`` gives them for the district's (``bot.nudges.district_steps``)."""
+def asked_for(dated: DatedStep, reported: dict) -> tuple[str, ...]:
+    """The anchors (data ready, a meeting) a step hangs on or needs that are not reported yet."""
     step = dated.step
-    if not rules.enabled or (step.anchors and dated.estimated) or step.district_held != district:
-        return []  # off, an event-relative step whose events are not reported yet, or not this calendar's
+    names = [n for n in ((step.anchors.opens, step.anchors.closes) if step.anchors else ()) if n] + list(step.needs)
+    return tuple(n for n in dict.fromkeys(names) if n not in reported)
+
+
+def _step_templates(dated: DatedStep, rules: Rules, days: SchoolDays, reported: dict | None = None,
+                    district: bool = False) -> list[_Template]:
+    """The nudges of one dated step (``reported``: the school's reported anchor dates). A
+    district-held step (``Step.held``) has none in a school's calendar: ``district=True`` gives
+    them for the district's (``bot.nudges.district_steps``)."""
+    step = dated.step
+    if not rules.enabled or step.district_held != district:
+        return []  # off, or not this calendar's
     item = step_key(dated.year, dated.key)
     roles = owner_roles(dated)
     out: list[_Template] = []
@@ -124,6 +134,28 @@ def _step_templates(dated: DatedStep, rules: Rules, days: SchoolDays, district: 
     opens, closes = dated.opens_at, dated.closes_at
     a_open = step.anchors.opens if step.anchors else None
     a_close = step.anchors.closes if step.anchors else None
+    ask = asked_for(dated, reported)
+    typical_opens = dated.typical[0] or opens
+    if ask and typical_opens and ASK_DAYS:
+        # before the typical window: ask the owner for the dates the step hangs on (once: the
+        # basis is the typical opening, the same whatever is reported meanwhile)
+        first = dates.local_today(typical_opens, tz)
+        add("ask-dates", "ask", typical_opens, days.roll(first - timedelta(days=ASK_DAYS), -1), dated.typical_closes_at or closes)
+    if step.anchors and (dated.estimated or (dated.waiting_for and not closes)):
+        # the dates were never (fully) reported: nothing to remind of but the typical window's
+        # end; once it has passed the step is overdue and escalates like any other
+        late = dated.overdue_after
+        if rules.overdue and late and step.kind != "milestone" and not dated.deadlines:
+            day = days.roll(dates.local_today(late, tz) + timedelta(days=1), +1)
+            if day:
+                due = days.instant(day)
+                add("overdue", "overdue", late, day, due + OVERDUE_STALE)
+                if rules.escalate:
+                    add("escalation", "escalation", late, day, due + OVERDUE_STALE, audience="dm", who=tuple(rules.escalate))
+        if dated.estimated:
+            opens = closes = None  # the typical window is not the school's: no opening/closing nudges
+        else:
+            closes = None
     if not dated.deadlines and (opens or closes):
         open_day = dates.local_today(opens, tz) if opens else None
         close_day = dates.local_today(closes, tz) if closes else None
@@ -178,7 +210,7 @@ def _urgency(rule: str) -> int:
     morning-of beats every before-N."""
     if rule.startswith("before-"):
         return 100 - int(rule.split("-")[1])
-    return {"opens": 1, "midpoint": 2, "closing": 3, "morning-of": 1000}.get(rule, 0)
+    return {"ask-dates": 0, "opens": 1, "midpoint": 2, "closing": 3, "morning-of": 1000}.get(rule, 0)
 
 
 def _cycle_templates(cycle: Cycle, year: SchoolYear, state: SchoolState, days: SchoolDays, policy: dict[str, Any], policy_sig: str):
@@ -191,7 +223,7 @@ def _cycle_templates(cycle: Cycle, year: SchoolYear, state: SchoolState, days: S
     result = []
     for dated in instantiate(cycle, year, days.tz, anchors, days.calendar):
         rules, _ = effective_rules(cycle, dated.step.id, policy)
-        result.append((dated, rules, _step_templates(dated, rules, days)))
+        result.append((dated, rules, _step_templates(dated, rules, days, anchors)))
     if len(_MEMO) > 50_000:
         _MEMO.clear()
     _MEMO[key] = (cycle, result)
@@ -271,15 +303,15 @@ def _step_nudges(school, dated, rules, templates, st, state, days, created, sinc
                 anchor_known[name] = instant_or_none(doc.get("at"))
     out: list[Nudge] = []
 
-    def status_of(series: str, due: datetime, label: str | None, rule: str, known: datetime | None) -> str:
+    def status_of(series: str, due: datetime, label: str | None, rule: str, known: datetime | None, basis: datetime) -> str:
         if not rules.enabled:
             return "off"
         if st and step_done(st, label):
             return "done"
         if rule in ("opens", "midpoint") and scheduled:
             return "scheduled"
-        if created and due < created:
-            return "before setup"
+        if created and (due < created or (rule in ("overdue", "escalation") and basis < created)):
+            return "before setup"  # closed before tracking began: never nudged
         if known and due < known:
             return "before it was known"
         sn = snoozes.get(series)
@@ -296,14 +328,14 @@ def _step_nudges(school, dated, rules, templates, st, state, days, created, sinc
         if until is not None and t.due_at > until and beyond:
             continue
         known = max((k for k in (anchor_known.get(a) for a in t.anchors) if k), default=None) if t.anchors else None
-        status = status_of(t.series, t.due_at, t.label, t.rule, known)
+        status = status_of(t.series, t.due_at, t.label, t.rule, known, t.basis)
         if until is not None and t.due_at > until:
             if status != "planned":
                 continue
             beyond = True  # the first planned nudge after the window: enough to know when to look again
         out.append(Nudge(sid, t.item, t.rule, t.series, t.basis, t.due_at, t.expires_at, dated, t.label, t.audience, t.roles, status, {}, t.key_suffix))
 
-    if not rules.enabled or (dated.step.anchors and dated.estimated) or not st:
+    if not rules.enabled or not st:
         return out
     item = step_key(dated.year, dated.key)
     roles = owner_roles(dated)

@@ -12,8 +12,11 @@ from typing import Any, Iterable
 from bot.calendar import dates
 from bot.core import blocks as bk
 from bot.core.schools import School, SchoolState
-from bot.nudges.planning import Nudge, instant_or_none, owner_roles, step_done
+from bot.core.metadata import StepButton
+from bot.nudges.planning import Nudge, asked_for, instant_or_none, owner_roles, step_done
 from bot.nudges.rules import SCHEDULABLE, SNOOZE_DAYS
+
+ANCHOR_ACTION = "anchor_dates_open"  # "Report the dates": value StepButton; the form is bot/scheduling/anchor_form.py
 
 
 def _title(n: Nudge) -> str:
@@ -79,8 +82,14 @@ def headline(n: Nudge, state: SchoolState, now: datetime, rule: str | None = Non
         done = bool(st.get("done"))
         ask = "" if done else " If it was held, mark it done."
         return f":memo: {title} was held {dates.fmt_local(held, tz, with_time=False)}. Capture the notes while they're fresh: reply in this thread.{ask}"
+    if rule == "ask-dates":
+        return ask_line(n, state, title)
     if rule in ("overdue", "escalation"):
         where = f"*{bk.esc(school.name)}* · " if rule == "escalation" else ""
+        if not n.label and d.step.anchors and d.waiting_for:
+            never = " and ".join(bk.esc(d.cycle.anchors[a].title) if a in d.cycle.anchors else a for a in d.waiting_for)
+            return (f":red_circle: {where}{title}: its typical window closed {dates.fmt_local(n.basis, tz, with_time=False)}, "
+                    f"nobody reported {never}, and it isn't marked held.")
         if n.label:
             ago = dates.days_between(now, n.basis, tz)
             return f":red_circle: {where}{title} was due {dates.fmt_local(n.basis, tz)} ({dates.days_phrase(ago)}) and isn't marked done."
@@ -105,6 +114,20 @@ def headline(n: Nudge, state: SchoolState, now: datetime, rule: str | None = Non
             n = Nudge(n.school_id, n.item, inner, n.series, _deadline_or_close(n), n.due_at, n.expires_at, d, n.label, n.audience, n.roles, n.status, n.detail)
         return ":zzz: Snoozed reminder: " + headline(n, state, now, rule=inner)
     return f"{title}"
+
+
+def ask_line(n: Nudge, state: SchoolState, title: str) -> str:
+    """The question before an event-anchored step's typical window: which dates are missing."""
+    d = n.dated
+    tz = state.school.tz
+    missing = asked_for(d, state.anchor_dates(d.year))
+    names = [d.cycle.anchors[a].title if a in d.cycle.anchors else a for a in missing]
+    hints = [f"`{bk.esc(d.cycle.anchors[a].hint)}`" for a in missing if a in d.cycle.anchors and d.cycle.anchors[a].hint]
+    typical = " – ".join(dates.fmt_local(p, tz, with_time=False) for p in d.typical if p) or "its window"
+    waits = "hangs on" if d.step.anchors else "needs"
+    return (f":question: {title} {waits} {bk.esc(' and '.join(names) or 'dates the school reports')}. When will "
+            f"{'they be' if len(names) > 1 else 'it be'}? Typically {typical}. Report the dates with the button"
+            + (f" or {' and '.join(hints)}" if hints else "") + ".")
 
 
 def _deadline_or_close(n: Nudge) -> datetime:
@@ -140,7 +163,9 @@ def render(n: Nudge, state: SchoolState, now: datetime) -> tuple[str, list[dict[
     blocks.extend(_guidance(n))
     blocks.append(bk.context(f"{who} · {bk.esc(n.dated.cycle.title)} {n.dated.year}" if who else f"{bk.esc(n.dated.cycle.title)} {n.dated.year}"))
     buttons = []
-    if not step_done(state.step_state(n.dated.year, n.dated.key), n.label):
+    if n.rule == "ask-dates":
+        buttons.append(bk.button("Report the dates", ANCHOR_ACTION, StepButton(n.school_id, n.step_ref).encode(), style="primary"))
+    elif not step_done(state.step_state(n.dated.year, n.dated.key), n.label):
         buttons.append(bk.button("Mark done", "nudge_done", button_value(n), style="primary"))
         if n.rule not in ("day-before",):
             buttons.append(bk.button(f"Snooze {SNOOZE_DAYS} days", "nudge_snooze", button_value(n)))

@@ -35,6 +35,7 @@ STYLE = {
     "upcoming": ("#c7c7c7", "..."),
     "done": ("#2ca02c", "///"),
     "passed": ("#8c8c8c", "---"),
+    "untracked": ("#eeeeee", "|||"),  # closed before tracking began
 }
 CLOSED = "#c9b8e8"  # holidays and breaks: a pale violet column behind the bars (mid-light grey in greyscale, darker than the grid)
 HIGHLIGHT = "#fff2b3"  # the highlighted step's row

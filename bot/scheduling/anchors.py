@@ -41,14 +41,35 @@ def _anchor_cycle(state: SchoolState, ctx: Ctx, anchor: str, what: str) -> Cycle
     raise UserError(f"This school's cycles don't wait for {what}{hint}: nothing to record.")
 
 
+AFTER_YEAR_DAYS = 62  # year-end data may come in July or August, after the school year it is for
+
+
+def plausible(day: date, year, title: str, again: str) -> None:
+    """A reported date belongs to the school year ``year`` (or its summer after): a date in a past
+    or a later school year gets a question (``again``: the command to type), not silent acceptance."""
+    if year.first_day <= day <= dates.add_days(year.last_day, AFTER_YEAR_DAYS):
+        return
+    guess = _same_day_in(day, year)
+    side = "past" if day < year.first_day else "later"
+    raise UserError(f"{dates.fmt_day(day)} is in {dates.SchoolYear.containing(day)}, a {side} school year, but {bk.esc(title)} is asked for "
+                    f"{year}. Did you mean {dates.fmt_day(guess)}? If so: `{again} {guess:%b} {guess.day} {guess.year}`.")
+
+
+def _same_day_in(day: date, year) -> date:
+    """``day``'s month and day in school ``year`` (Feb 29 -> Feb 28)."""
+    y = year.start if day.month >= 7 else year.start + 1
+    try:
+        return day.replace(year=y)
+    except ValueError:
+        return day.replace(year=y, day=28)
+
+
 def _anchor_year(state: SchoolState, ctx: Ctx, cycle: Cycle, day: date):
     tz = state.school.tz
     year = progress.current_year(cycle, state, ctx.now)
     s = span(cycle, year, tz)
-    if s and day > dates.local_today(s[1], tz):
+    if s and day > dates.local_today(s[1], tz) and dates.SchoolYear.containing(day) > year:
         return year + 1
-    if s and day < dates.add_days(dates.local_today(s[0], tz), -200):
-        raise UserError(f"{dates.fmt_day(day)} is before this school's {year} {cycle.title}: give this year's date.")
     return year
 
 
@@ -87,6 +108,7 @@ def _set_anchor(ctx: Ctx, args: list[str], kinds: dict[str, str], what_word: str
     within = (dates.local_today(s[0], tz), dates.local_today(s[1], tz)) if s else None
     when = nlp_dates.parse(" ".join(rest) or "today", ctx.now, tz, need_time=False, prefer="nearest", within=within)
     year = _anchor_year(state, ctx, cycle, when.day)
+    plausible(when.day, year, title, f"/scep {what_word} {kind}" + (" ready" if what_word == "data" else ""))
     before = state.anchor_dates(year).get(anchor)
     with ctx.store.transaction(state.school.school_id) as tx:
         set_anchor(tx, year, anchor, when.day, ctx.user_id, ctx.now)

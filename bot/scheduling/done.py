@@ -18,31 +18,37 @@ from bot.review.rules import next_submission, reviewers
 LABELS = ("draft", "final", "due")
 
 
-def _label_rest(tail: str) -> str | None:
-    t = tail.strip().lower()
+CONFIRM_WORDS = ("anyway", "confirm", "yes")
+
+
+def _label_rest(tail: str) -> tuple[str | None, bool]:
+    """(deadline label or None, confirmed: ``anyway`` answers "done before its data date?")."""
+    words = tail.strip().lower().split()
+    confirmed = bool(words) and words[-1] in CONFIRM_WORDS
+    t = " ".join(words[:-1] if confirmed else words)
     if not t:
-        return None
+        return None, confirmed
     if t in LABELS:
-        return t
+        return t, confirmed
     raise UserError(f"'{bk.esc(bk.clip(tail.strip(), 80))}': after the step, say `draft` or `final` (for deliverables that have both), or nothing.")
 
 
 @subcommand(
     "done",
-    usage="/scep done <step> [draft|final]",
+    usage="/scep done <step> [draft|final] [anyway]",
     summary="mark a step (or a deliverable's DRAFT or FINAL) done",
-    examples=["/scep done visit 1", "/scep done priority levers draft", "/scep done session 1"],
+    examples=["/scep done visit 1", "/scep done priority levers draft", "/scep done session 1", "/scep done session 1 anyway"],
     writes=True,
 )
 def cmd_done(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     marker = may_mark_done(ctx, state)
-    ref, label = split_ref(school_steps(state, ctx.library, ctx.now), args, _label_rest)
+    ref, (label, confirmed) = split_ref(school_steps(state, ctx.library, ctx.now), args, _label_rest)
     dated = ref.dated
     doc = state.step_state(ref.year, ref.key)
     if label is None and dated.deadlines:
         label = next_label(dated, doc) or dated.deadlines[-1].label
-    done = marker.mark(ref, label)
+    done = marker.mark(ref, label, confirmed=confirmed)
     already, marked = done.earlier(label or "held"), done.label
     name = dated.step.title + (f" ({marked.upper()})" if marked in ("draft", "final") else "")
     tz = state.school.tz
@@ -70,7 +76,7 @@ def cmd_done(ctx: Ctx, args: list[str]) -> Result:
 def cmd_undo(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     R.require(ctx, state.school, "act")
-    ref, label = split_ref(school_steps(state, ctx.library, ctx.now), args, _label_rest)
+    ref, (label, _) = split_ref(school_steps(state, ctx.library, ctx.now), args, _label_rest)
     with ctx.store.transaction(state.school.school_id) as tx:
         removed = undo_done(tx, ref, label, ctx.user_id, ctx.now)
     name = ref.dated.step.title
