@@ -37,6 +37,8 @@ Workspace settings (``Store.get_setting``):
 - ``FEEDS_SETTING``: calendar feed tokens {sha256 hex of the token: {user, team, scope
   (school|all), school_id, channel_id, created_at}} (bot.feeds.tokens); the tokens themselves
   are never stored.
+- ``DIGEST_OPTOUTS_SETTING``: people who turned a digest off for themselves
+  [{team, user, off: ["weekly"|"monthly"|"picture"]}] (bot.digests.prefs).
 - ``"metadata_key"``: 64 hex characters, the key that seals forms' ``private_metadata``
   (created once by handlers/sealed_views.py; a secret: a backup holding it is as sensitive).
 
@@ -57,7 +59,9 @@ PROMPT_KIND = "prompts"  # key: "<channel>:<ts>"
 CHECKLIST_KEY = "checklist"  # field of a step's state: its checklist ticks and posts
 REVIEW_KEY = "review"  # field of a step's state: its review round
 POLICY_KEY = "nudges"  # field of the profile (School.extra): the school's nudge overrides
+DIGESTS_KEY = "digests"  # field of the profile (School.extra): {"off": [digest kinds]} the school turned off
 
 DISTRICT_HOLIDAYS_SETTING = "holidays"  # setting: the district's holidays
 THREADS_SETTING = "notes_threads"  # setting: thread -> school outside the school's channel
 FEEDS_SETTING = "calendar_feeds"  # setting: sha256(token) -> the feed it opens
+DIGEST_OPTOUTS_SETTING = "digest_optouts"  # setting: per person, the digests they turned off

@@ -7,10 +7,10 @@ here, not because its module was imported. The order is the order they are asked
 from __future__ import annotations
 
 from bot.core.outbox import Providers
-from bot.digests import monthly, weekly
+from bot.digests import monthly, prefs, weekly
 from bot.nudges.provider import nudges_due
 from bot.nudges.school_days import attach_district
-from bot.store.schema import DISTRICT_HOLIDAYS_SETTING
+from bot.store.schema import DIGEST_OPTOUTS_SETTING, DISTRICT_HOLIDAYS_SETTING
 
 OUTBOX = Providers(
     school={
@@ -21,5 +21,8 @@ OUTBOX = Providers(
         "liaison-digest": monthly.due_rollups,  # each liaison's monthly roll-up DM
         "digest": weekly.weekly_digests,  # each liaison's Monday DM
     },
-    settings={DISTRICT_HOLIDAYS_SETTING: attach_district},  # the district's holidays, for the school days
+    settings={
+        DISTRICT_HOLIDAYS_SETTING: attach_district,  # the district's holidays, for the school days
+        DIGEST_OPTOUTS_SETTING: prefs.attach,  # the digests people turned off for themselves
+    },
 )
