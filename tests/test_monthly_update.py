@@ -231,3 +231,27 @@ def test_export_month_for_someone_without_schools(people, bot):
     assert "you are neither in any school" in bot.last_response_text()
     bot.command("export month", user=DISTRICT, channel="D0DISTRCT")
     assert "Monthly update" in bot.last_response_text() and "1 school" in bot.last_response_text()
+
+
+# ---------------------------------------------------------------- docs/staff.md works as written
+
+
+def test_every_way_to_turn_something_off_in_staff_md_works_as_written(people, bot):
+    """Each `/scep remind …` and `/scep digests …` that docs/staff.md quotes, typed by the liaison
+    in a school's channel that has the step it names, is accepted (no warning)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "staff.md").read_text(encoding="utf-8")
+    quoted = sorted({c for c in re.findall(r"`(/scep (?:remind|digests)[^`]*)`", text)})
+    assert len(quoted) >= 10, quoted
+    two_schools(bot)
+    for cmd in quoted:
+        said = []
+        for channel in (CHANNEL, OTHER):
+            bot.command(cmd[len("/scep "):], user=LIAISON, channel=channel)
+            said.append(bot.last_response_text())
+            if ":warning:" not in said[-1]:
+                break
+        else:
+            raise AssertionError(f"{cmd}: {said}")
