@@ -170,6 +170,7 @@ COMMANDS: dict[str, list[tuple[str, str, str]]] = {
     "remind": [("", "anyone", "read"), ("visit 2", "anyone", "read"), ("visit 2 opens:off", "setup", "write"), ("time:08:30", "setup", "write"),
                ("district-holiday:2021-11-25", "district_holidays", "write")],
     "roster": [("", "workspace_admin", "upload")],
+    "digests": [("", "anyone", "read"), ("off weekly", "anyone", "read"), ("school off monthly", "setup", "write")],
     "holidays": [("", "anyone", "read"), ("2021-22", "anyone", "read"), ("add 2021-11-24 Staff day", "district_holidays", "write"),
                  ("public:off", "setup", "write")],
     "dates": [("", "anyone", "read"), ("sps optional services due 3pm", "district_holidays", "write")],

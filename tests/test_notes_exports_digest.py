@@ -154,7 +154,7 @@ def test_export_of_a_step_with_no_notes_says_so_and_uploads_nothing(bot):
     bot.command("export summary")
     assert "/scep export summary visit 1" in bot.last_response_text()
     bot.command("export nonsense")
-    assert "`summary &lt;step&gt;`, `year` or `calendar`" in bot.last_response_text()  # escaped for Slack
+    assert "`summary &lt;step&gt;`, `year`, `calendar` or `month`" in bot.last_response_text()  # escaped for Slack
     bot.command("export year 2021")
     assert "2026-27" in bot.last_response_text()
 
@@ -267,10 +267,12 @@ def test_digest_waits_for_the_first_school_day_and_rolls_up_a_liaisons_schools(b
     bot.command(f"roles liaison:<@{LIAISON}>", channel="C0BRIGHT1")
     state = SchoolState.read(store.view(sid))
     lib = bot.services.library
-    assert not [o for o in OUTBOX.due(state, lib, dates.parse_instant("2021-12-01T15:00:00Z")) if o.kind == "monthly-digest"]
-    assert [o for o in OUTBOX.due(state, lib, dates.parse_instant("2021-12-02T14:00:00Z")) if o.kind == "monthly-digest"]
+    (held,) = [o for o in OUTBOX.due(state, lib, dates.parse_instant("2021-12-01T15:00:00Z")) if o.kind == "monthly-digest"
+                and o.meta["month"] == "2021-11"]  # held by the sweep until it is due
+    assert held.due_at == dates.parse_instant("2021-12-02T14:00:00Z")
     states = [SchoolState.read(store.view(s)) for s in (sid, other)]
-    rollups = [o for o in OUTBOX.workspace_due(states, lib, dates.parse_instant("2021-12-02T14:00:00Z"), lambda uid: None) if o.kind == "liaison-digest"]
+    rollups = [o for o in OUTBOX.workspace_due(states, lib, dates.parse_instant("2021-12-02T14:00:00Z"), lambda uid: None)
+               if o.kind == "liaison-digest" and o.due_at <= dates.parse_instant("2021-12-02T14:00:00Z")]
     assert len(rollups) == 1 and rollups[0].dm_users == [LIAISON]
     assert rollups[0].meta["schools"] == sorted([sid, other])
     text, _ = rollups[0].render(dates.parse_instant("2021-12-02T14:00:00Z"))
@@ -287,7 +289,7 @@ def test_digest_names_deliverables_submitted(bot):
     with bot.services.store.transaction(sid) as tx:
         mark_done(tx, ref, "draft", ADMIN, dates.parse_instant("2022-05-05T15:00:00Z"))
     now = dates.parse_instant("2022-06-01T13:00:00Z")  # Wed Jun 1, 9:00 EDT
-    (o,) = [o for o in OUTBOX.due(SchoolState.read(bot.services.store.view(sid)), bot.services.library, now) if o.kind == "monthly-digest"]
+    (o,) = [o for o in OUTBOX.due(SchoolState.read(bot.services.store.view(sid)), bot.services.library, now) if o.kind == "monthly-digest" and o.due_at <= now]
     text, blocks = o.render(now)
     assert "In May: Priority Levers DRAFT submitted on May 5; " in text
     assert "Working Conditions DRAFT was due May 6, not marked done" in text
@@ -296,9 +298,14 @@ def test_digest_names_deliverables_submitted(bot):
 
 
 @pytest.mark.parametrize("when", ["2021-09-01T13:00:00Z", "2021-09-03T13:00:00Z"])
-def test_a_quiet_month_sends_nothing(bot, when):
+def test_a_quiet_month_is_one_line_with_what_comes_next(bot, when):
     bot.at("2021-08-02T13:00:00Z")
     bot.setup("Quiet cycles:nysed-tsi-visits")
     sid = bot.services.store.school_for_channel("T0DEMO001", CHANNEL)
     state = SchoolState.read(bot.services.store.view(sid))
-    assert [o for o in OUTBOX.due(state, bot.services.library, dates.parse_instant(when)) if o.kind == "monthly-digest"] == []
+    (o,) = [o for o in OUTBOX.due(state, bot.services.library, dates.parse_instant(when)) if o.kind == "monthly-digest" and o.due_at <= dates.parse_instant(when)]
+    text, blocks = o.render(dates.parse_instant(when))
+    assert len(blocks) == 1 and "\n" not in text
+    assert text == (":calendar: *Quiet: monthly update* · Quiet in August: nothing was recorded. "
+                    "Nothing on the calendar in September; next: Visit 1 window opens Oct 1 (through Nov 30).")
+

@@ -35,6 +35,8 @@ class Outgoing:
     is recorded as skipped. ``render(now)`` builds (text, blocks) at send time, so the text says
     the true time left. ``channel`` is a channel id; ``dm_users`` are user ids to DM instead.
     ``on_sent(tx, ts)`` may record follow-up state in the same school (for example a prompt's ts).
+    ``files(now)``: files to upload after the message, in the same conversation (a lone message
+    only): [(filename, bytes, title)]; an upload that fails is logged, the message stays sent.
     """
 
     key: str
@@ -48,6 +50,7 @@ class Outgoing:
     on_sent: Callable[[Any, str], None] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     slack_metadata: dict[str, Any] | None = None  # Slack message metadata posted with it (a lone message only)
+    files: Callable[[datetime], list[tuple[str, bytes, str]]] | None = None
 
 
 Provider = Callable[[SchoolState, CycleLibrary, datetime], list[Outgoing]]

@@ -5,8 +5,11 @@ On the first school day of each month (by the school's calendar of record: no we
 holiday or closure), at 09:00 in the school's zone, its channel gets "In November: Visit 1 held on Nov 3 (6 notes on 3
 commitments); Priority Levers Form DRAFT submitted on Nov 5. Coming in December: ...", and each
 liaison a roll-up of their schools by DM (sent with the first of their schools, by id). Built
-from what the bot knows (visits held, deliverables done, notes captured) at send time. A month
-with nothing done and nothing coming sends nothing.
+from what the bot knows (visits held, deliverables done, notes captured) at send time. Every
+month, as the seed's log is: a quiet month is one line with what is coming next ("Quiet in
+August: nothing was recorded. Next: Visit 1 window opens Oct 1."). Not sent for a month that
+ended before the school was set up, nor when the school (``/scep digests school off monthly``)
+or the liaison (``/scep digests off monthly``) turned it off (bot.digests.prefs).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bot.core import blocks as bk
 from bot.core import progress
 from bot.core.outbox import Outgoing
 from bot.core.school_calendar import school_calendar
+from bot.digests import prefs
 from bot.core.schools import School, SchoolState, iso
 from bot.notes.held import held_at, held_day
 from bot.notes.prompts import PROMPT_KINDS
@@ -60,18 +64,29 @@ class MonthReport:
     month: date  # the month reported on (first day)
     done: list[str] = field(default_factory=list)
     coming: list[str] = field(default_factory=list)
+    later: str | None = None  # the first thing after next month, when nothing comes in it
+    counts: dict[str, int] = field(default_factory=dict)  # held, submitted, done, missed, passed
 
     @property
     def empty(self) -> bool:
-        """Nothing was recorded in the month: no digest (what is coming alone is the nudges' job)."""
+        """Nothing was recorded in the month: a quiet month, told in one line."""
         return not self.done
 
-    def sentence(self) -> str:
-        """"In November: ...; .... Coming in December: ...; ...." (user text escaped)."""
+    def future(self) -> str:
+        """"Coming in December: ...; ...." or, with nothing next month, the first thing after it."""
         nxt = next_month(self.month)
-        past = f"In {self.month:%B}: " + ("; ".join(self.done) if self.done else "nothing was recorded") + "."
-        future = f"Coming in {nxt:%B}: " + ("; ".join(self.coming) if self.coming else "nothing on the calendar") + "."
-        return f"{past} {future}"
+        if self.coming:
+            return f"Coming in {nxt:%B}: " + "; ".join(self.coming) + "."
+        if self.later:
+            return f"Nothing on the calendar in {nxt:%B}; next: {self.later}."
+        return f"Nothing on the calendar in {nxt:%B} or after it."
+
+    def sentence(self) -> str:
+        """"In November: ...; .... Coming in December: ...; ...." (user text escaped); a quiet
+        month: "Quiet in August: nothing was recorded. Coming in September: ..."."""
+        if self.empty:
+            return f"Quiet in {self.month:%B}: nothing was recorded. {self.future()}"
+        return f"In {self.month:%B}: " + "; ".join(self.done) + ". " + self.future()
 
 
 def _years_around(day: date) -> list[SchoolYear]:
@@ -111,6 +126,8 @@ def _month_report(state: SchoolState, library: CycleLibrary, now: datetime, mont
     seen: set[tuple[str, str, str | None]] = set()
     done_lines: list[tuple[datetime, str]] = []
     coming_lines: list[tuple[datetime, str]] = []
+    later_lines: list[tuple[datetime, str]] = []
+    counts = rep.counts
     for cycle in progress.school_cycles(state, library):
         for y in _years_around(rep.month):
             for item in progress.cycle_items(cycle, y, state, now):
@@ -129,43 +146,62 @@ def _month_report(state: SchoolState, library: CycleLibrary, now: datetime, mont
                     day = held_day(st, now)
                     if held and day and held <= now and lo <= day < mid:
                         done_lines.append((day, f"{name} held on {_md(day, tz)} ({_notes_phrase(st)})"))
+                        counts["held"] = counts.get("held", 0) + 1
                         continue
                 elif item.label and item.label in done:
                     at = dates.parse_instant(done[item.label]["at"])
                     if lo <= at < mid:
                         verb = {"draft": "DRAFT submitted", "final": "FINAL submitted"}.get(item.label, "done")
                         done_lines.append((at, f"{name} {verb} on {_md(at, tz)}"))
+                        counts["submitted"] = counts.get("submitted", 0) + 1
                         continue
                 elif item.label is None and done:
                     at = min(dates.parse_instant(v["at"]) for v in done.values())
                     if lo <= at < mid:
                         done_lines.append((at, f"{name} done on {_md(at, tz)}"))
+                        counts["done"] = counts.get("done", 0) + 1
                         continue
                 if item.status == "overdue" and item.at and max(lo, since) <= item.at < mid:
                     what = f"{name} {item.label.upper()} was due {_md(item.at, tz)}" if item.label in ("draft", "final") else (
                         f"{name} was due {_md(item.at, tz)}" if item.label else f"{name} window closed {_md(item.at, tz)}")
                     done_lines.append((item.at, what + ", not marked done"))
+                    counts["missed"] = counts.get("missed", 0) + 1
                     continue
                 if item.status == "passed" and item.at and max(lo, since) <= item.at < mid:
                     done_lines.append((item.at, f"{name} ({_md(item.at, tz)})"))
+                    counts["passed"] = counts.get("passed", 0) + 1
                     continue
                 # -- what comes in the next month
                 if item.status in ("done", "passed"):
                     continue
-                sched = item.scheduled_at
-                if sched and mid <= sched < hi:
-                    coming_lines.append((sched, f"{name} scheduled for {dates.fmt_local(sched, tz)}"))
-                elif item.label and item.at and mid <= item.at < hi:
-                    label = {"draft": " DRAFT", "final": " FINAL"}.get(item.label, "")
-                    coming_lines.append((item.at, f"{name}{label} due {_md(item.at, tz)}"))
-                elif item.label is None and d.opens_at and mid <= d.opens_at < hi and item.status != "waiting":
-                    until = f" (through {_md(d.closes_at, tz)})" if d.closes_at else ""
-                    coming_lines.append((d.opens_at, f"{name} window opens {_md(d.opens_at, tz)}{until}"))
-                elif item.label is None and d.closes_at and mid <= d.closes_at < hi and item.status in ("open", "upcoming"):
-                    coming_lines.append((d.closes_at, f"{name} window closes {_md(d.closes_at, tz)}"))
+                line = _coming(item, d, name, tz, mid, hi)
+                if line is not None:
+                    (coming_lines if line[0] < hi else later_lines).append(line)
     rep.done = [t for _, t in sorted(done_lines, key=lambda x: x[0])]
     rep.coming = [t for _, t in sorted(coming_lines, key=lambda x: x[0])]
+    rep.later = min(later_lines, key=lambda x: x[0])[1] if later_lines else None
     return rep
+
+
+def _coming(item, d, name: str, tz: str, mid: datetime, hi: datetime) -> tuple[datetime, str] | None:
+    """(when, line) of what ``item`` brings at or after ``mid`` (the next month's start): what
+    falls in the next month (before ``hi``) first, else the earliest thing after it."""
+    found: list[tuple[datetime, str]] = []
+    sched = item.scheduled_at
+    if sched and mid <= sched:
+        found.append((sched, f"{name} scheduled for {dates.fmt_local(sched, tz)}"))
+    if item.label and item.at and mid <= item.at:
+        label = {"draft": " DRAFT", "final": " FINAL"}.get(item.label, "")
+        found.append((item.at, f"{name}{label} due {_md(item.at, tz)}"))
+    if item.label is None and d.opens_at and mid <= d.opens_at and item.status != "waiting":
+        until = f" (through {_md(d.closes_at, tz)})" if d.closes_at else ""
+        found.append((d.opens_at, f"{name} window opens {_md(d.opens_at, tz)}{until}"))
+    elif item.label is None and d.closes_at and mid <= d.closes_at and item.status in ("open", "upcoming"):
+        found.append((d.closes_at, f"{name} window closes {_md(d.closes_at, tz)}"))
+    if not found:
+        return None
+    soon = [f for f in found if f[0] < hi]
+    return soon[0] if soon else min(found, key=lambda f: f[0])
 
 
 def _notes_phrase(st: dict[str, Any]) -> str:
@@ -185,6 +221,17 @@ def due_instant(school: School, month_first: date) -> datetime:
     return dates.local_instant(day, DIGEST_AT, school.tz)
 
 
+def followed_in(school: School, month: date) -> bool:
+    """Was the school set up before ``month`` (its first day) ended? (Nothing to report before.)"""
+    if not school.created_at:
+        return True
+    try:
+        created = dates.parse_instant(school.created_at)
+    except dates.DateError:
+        return True
+    return created < dates.local_instant(next_month(month_start(month)), dates.MIDNIGHT, school.tz)
+
+
 def _current_month(school: School, now: datetime) -> date:
     return month_start(dates.local_today(now, school.tz))
 
@@ -192,31 +239,46 @@ def _current_month(school: School, now: datetime) -> date:
 def render_school(rep: MonthReport) -> tuple[str, list[dict[str, Any]]]:
     head = f":calendar: *{bk.esc(rep.school.name)}: monthly update*"
     body = rep.sentence()
-    return f"{head}\n{body}", [bk.section(head), bk.section(body), bk.context("From what the bot knows: visits held, deliverables marked done, notes captured. `/scep timeline` for the whole year.")]
+    if rep.empty:  # a quiet month: one line
+        line = f"{head} · {body}"
+        return line, [bk.section(line)]
+    return f"{head}\n{body}", [bk.section(head), bk.section(body), bk.context("From what the bot knows: visits held, deliverables marked done, notes captured. `/scep timeline` for the whole year; `/scep digests school off monthly` stops these updates.")]
+
+
+def _months(school: School, now: datetime) -> list[tuple[date, datetime]]:
+    """(month, its digest's due instant) for this month and the next, unless already stale: the
+    sweep holds a digest until it is due (and sleeps until then, knowing it)."""
+    this_month = _current_month(school, now)
+    out = []
+    for month in (this_month, next_month(this_month)):
+        due = due_instant(school, month)
+        if now <= due + DIGEST_EXPIRES:
+            out.append((month, due))
+    return out
 
 
 def due_digest(state: SchoolState, library: CycleLibrary, now: datetime) -> list[Outgoing]:
-    """This month's digest for the school's channel, once its first school day 09:00 has come."""
+    """The month's digest for the school's channel, due at its first school day 09:00 (this
+    month's and, ahead, next month's); the report is built when it is sent."""
     school = state.school
-    if not school.channel_id:
+    if not school.channel_id or not prefs.school_sends(school, "monthly"):
         return []
-    this_month = _current_month(school, now)
-    due = due_instant(school, this_month)
-    if now < due or now > due + DIGEST_EXPIRES:
-        return []  # not yet, or stale: nothing to send (no report to compute)
-    rep = month_report(state, library, now, previous_month(this_month))
-    if rep.empty:
-        return []
-    return [Outgoing(
-        key=f"{school.school_id}|monthly-digest|{this_month:%Y-%m}|{iso(due)}",
-        school_id=school.school_id,
-        due_at=due,
-        render=lambda at, rep=rep: render_school(rep),
-        channel=school.channel_id,
-        expires_at=due + DIGEST_EXPIRES,
-        kind="monthly-digest",
-        meta={"month": f"{rep.month:%Y-%m}"},
-    )]
+    out = []
+    for month, due in _months(school, now):
+        reported = previous_month(month)
+        if not followed_in(school, reported):
+            continue
+        out.append(Outgoing(
+            key=f"{school.school_id}|monthly-digest|{month:%Y-%m}|{iso(due)}",
+            school_id=school.school_id,
+            due_at=due,
+            render=lambda at, reported=reported: render_school(month_report(state, library, at, reported)),
+            channel=school.channel_id,
+            expires_at=due + DIGEST_EXPIRES,
+            kind="monthly-digest",
+            meta={"month": f"{reported:%Y-%m}"},
+        ))
+    return out
 
 
 def due_rollups(schools: list[SchoolState], library: CycleLibrary, now: datetime, people=None) -> list[Outgoing]:
@@ -224,28 +286,29 @@ def due_rollups(schools: list[SchoolState], library: CycleLibrary, now: datetime
     (by id); claimed in the workspace ledger like every workspace message."""
     by_liaison: dict[str, list[SchoolState]] = {}
     for state in sorted(schools, key=lambda s: s.school.school_id):
+        if not prefs.school_sends(state.school, "monthly"):
+            continue
         for uid in state.school.roles.get("liaison") or []:
             by_liaison.setdefault(uid, []).append(state)
     out = []
     for uid, states in sorted(by_liaison.items()):
-        anchor = states[0].school
-        this_month = _current_month(anchor, now)
-        due = due_instant(anchor, this_month)
-        if now < due or now > due + DIGEST_EXPIRES:
+        if not prefs.wants(states, uid, "monthly"):
             continue
-        reports = [month_report(st, library, now, previous_month(_current_month(st.school, now))) for st in states]
-        if all(r.empty for r in reports):
-            continue
-        out.append(Outgoing(
-            key=f"liaison-digest|{uid}|{this_month:%Y-%m}|{iso(due)}",
-            school_id="",
-            due_at=due,
-            render=lambda at, reports=reports, month=previous_month(this_month): render_rollup(reports, month),
-            dm_users=[uid],
-            expires_at=due + DIGEST_EXPIRES,
-            kind="liaison-digest",
-            meta={"liaison": uid, "schools": [st.school.school_id for st in states]},
-        ))
+        for month, due in _months(states[0].school, now):
+            reported = previous_month(month)
+            mine = [st for st in states if followed_in(st.school, reported)]
+            if not mine:
+                continue
+            out.append(Outgoing(
+                key=f"liaison-digest|{uid}|{month:%Y-%m}|{iso(due)}",
+                school_id="",
+                due_at=due,
+                render=lambda at, mine=mine, reported=reported: render_rollup([month_report(st, library, at, reported) for st in mine], reported),
+                dm_users=[uid],
+                expires_at=due + DIGEST_EXPIRES,
+                kind="liaison-digest",
+                meta={"liaison": uid, "schools": [st.school.school_id for st in mine]},
+            ))
     return out
 
 
@@ -253,4 +316,5 @@ def render_rollup(reports: list[MonthReport], month: date) -> tuple[str, list[di
     head = f":calendar: *Your schools in {month:%B %Y}*"
     rows = [f"• *{bk.esc(r.school.name)}*: {r.sentence()}" for r in sorted(reports, key=lambda r: r.school.name.lower())]
     blocks = [bk.section(head)] + [bk.section("\n".join(rows[i : i + 5])) for i in range(0, len(rows), 5)]
+    blocks.append(bk.context("`/scep digests off monthly` stops this roll-up; `/scep export month` writes the month's update as a Word file."))
     return head + "\n" + "\n".join(rows), bk.fit(blocks)

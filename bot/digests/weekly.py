@@ -6,6 +6,11 @@ For every school where the person is a liaison: what is overdue, what is due (or
 next two weeks, and which open windows have no visit scheduled. A workspace provider of the
 outbox; its keys are ``digest|<team>|<user>|<Monday, local date>`` in the workspace ledger.
 The liaison's zone is Slack's (``users.info`` ``tz``), else their first school's.
+
+The district picture of the same schools (bot.pictures.district: schools × months, those
+needing attention first) is uploaded after the DM. A liaison turns the digest or the picture
+off with ``/scep digests off weekly|picture``; a school leaves its liaisons' digests with
+``/scep digests school off weekly`` (bot.digests.prefs).
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from bot.core import progress
 from bot.core.outbox import Outgoing
 from bot.core.school_calendar import school_calendar
 from bot.core.schools import SchoolState
+from bot.digests import prefs
 from bot.nudges.rules import SCHEDULABLE
+from bot.pictures import district
 
 DIGEST_TIME = time(8, 0)
 AHEAD = timedelta(days=14)
@@ -39,10 +46,14 @@ def _created(state: SchoolState) -> datetime | None:
 def weekly_digests(schools: list[SchoolState], library: CycleLibrary, now: datetime, people: Callable[[str], dict[str, Any] | None]) -> list[Outgoing]:
     by_liaison: dict[tuple[str, str], list[SchoolState]] = defaultdict(list)
     for state in schools:
+        if not prefs.school_sends(state.school, "weekly"):
+            continue
         for uid in state.school.roles.get("liaison") or []:
             by_liaison[(state.school.team_id, uid)].append(state)
     out: list[Outgoing] = []
     for (team, uid), states in sorted(by_liaison.items()):
+        if not prefs.wants(states, uid, "weekly"):
+            continue
         person = people(uid) or {}
         if person.get("deleted"):
             continue
@@ -65,8 +76,14 @@ def weekly_digests(schools: list[SchoolState], library: CycleLibrary, now: datet
                 expires_at=due + STALE,
                 kind="digest",
                 meta={"series": f"digest|{team}|{uid}"},
+                files=_picture(mine, library, week) if prefs.wants(states, uid, "picture") else None,
             ))
     return out
+
+
+def _picture(states: list[SchoolState], library: CycleLibrary, week):
+    """The district picture of ``states``, drawn when the digest is sent."""
+    return lambda now: [(f"schools-{week.isoformat()}.png", district.render(states, library, now).png(), "Your schools by month")]
 
 
 def _renderer(states: list[SchoolState], library: CycleLibrary, tz: str):
@@ -110,4 +127,5 @@ def digest_message(states: list[SchoolState], library: CycleLibrary, now: dateti
     if quiet:
         blocks.append(bk.context("Nothing overdue or due within two weeks: " + ", ".join(quiet)))
         lines.append("Nothing due: " + ", ".join(quiet))
+    blocks.append(bk.context("`/scep digests off weekly` stops this digest, `/scep digests off picture` the picture with it."))
     return "\n".join(lines)[:3000], bk.fit(blocks, "…more schools not shown: `/scep schools` lists them all")

@@ -1,5 +1,6 @@
 """``/scep export``: upload a visit summary (Word, with the year's picture, and Markdown), the year
-as CSV or as a Word summary with its picture, or the calendar (.ics) to the channel."""
+as CSV or as a Word summary with its picture, the calendar (.ics), or the month's update across a
+district's schools (bot.exports.month) to the channel."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.core.schools import SchoolState
 from bot.core.steps import resolve
 from bot.errors import UserError
 from bot.exports.calendar_ics import calendar_ics
+from bot.exports.month import export_month
 from bot.exports.summary import summary, summary_docx, summary_markdown
 from bot.exports.year_csv import year_csv
 from bot.exports.year_docx import year_docx
@@ -26,15 +28,17 @@ from bot.store.port import SchoolView
 
 @subcommand(
     "export",
-    usage="/scep export summary <step> [docx|md] | export year [2021-22] [csv|docx] | export calendar [2021-22]",
-    summary="upload a visit summary (Word with the picture of the year, and Markdown), the year as CSV or as a Word summary with its picture, or the calendar (.ics) to this channel",
-    examples=["/scep export summary visit 1", "/scep export year", "/scep export year docx", "/scep export calendar"],
+    usage="/scep export summary <step> [docx|md] | export year [2021-22] [csv|docx] | export calendar [2021-22] | export month [YYYY-MM]",
+    summary="upload a visit summary (Word with the picture of the year, and Markdown), the year as CSV or as a Word summary with its picture, the calendar (.ics), or the month's update of your schools (Slack and Word) to this channel",
+    examples=["/scep export summary visit 1", "/scep export year", "/scep export year docx", "/scep export calendar", "/scep export month 2021-11"],
     writes=True,
 )
 def cmd_export(ctx: Ctx, args: list[str]) -> Result:
+    if args and args[0].lower() == "month":
+        return export_month(ctx, args[1:])
     state = ctx.state()
     if not args:
-        raise UserError("Say what to export: `/scep export summary visit 1`, `/scep export year` or `/scep export calendar`")
+        raise UserError("Say what to export: `/scep export summary visit 1`, `/scep export year`, `/scep export calendar` or `/scep export month`")
     R.require(ctx, state.school, "act")
     what, rest = args[0].lower(), args[1:]
     view = ctx.store.view(state.school.school_id)
@@ -81,7 +85,7 @@ def build_export(ctx: Ctx, state: SchoolState, view: SchoolView, what: str, rest
                            "Every step, its dates, status, who did it and its notes. `/scep export year docx`: a Word summary with the picture.")]
         data = calendar_ics(state, ctx.library, ctx.now, year)
         return [Upload(channel, f"{stem}.ics", data, bk.esc(f"{school.name}: SCEP calendar"), "Import into Google Calendar or Outlook; importing a newer file updates the events.")]
-    raise UserError(f"I can export `summary &lt;step&gt;`, `year` or `calendar`, not '{bk.esc(bk.clip(what, 80))}'.")
+    raise UserError(f"I can export `summary &lt;step&gt;`, `year`, `calendar` or `month`, not '{bk.esc(bk.clip(what, 80))}'.")
 
 
 def _year_arg(rest: list[str]) -> SchoolYear | None:

@@ -46,6 +46,8 @@ Workspace settings (``Store.get_setting``):
 - ``PRIVACY_LOG_SETTING``: [{at, who, what, school_id?, person?}]: deletions and exports that
   reach beyond one school (a school deleted, a person forgotten) and refused attempts: who and
   when, never the data (kept under the same retention);
+- ``DIGEST_OPTOUTS_SETTING``: people who turned a digest off for themselves
+  [{team, user, off: ["weekly"|"monthly"|"picture"]}] (bot.digests.prefs).
 - ``"metadata_key"``: 64 hex characters, the key that seals forms' ``private_metadata``
   (created once by handlers/sealed_views.py; a secret: a backup holding it is as sensitive).
 
@@ -66,6 +68,7 @@ PROMPT_KIND = "prompts"  # key: "<channel>:<ts>"
 CHECKLIST_KEY = "checklist"  # field of a step's state: its checklist ticks and posts
 REVIEW_KEY = "review"  # field of a step's state: its review round
 POLICY_KEY = "nudges"  # field of the profile (School.extra): the school's nudge overrides
+DIGESTS_KEY = "digests"  # field of the profile (School.extra): {"off": [digest kinds]} the school turned off
 
 DISTRICT_HOLIDAYS_SETTING = "holidays"  # setting: the district's holidays
 DISTRICT_DATES_SETTING = "district_dates"  # setting: the district's own dates for default ones (bot.calendar.district_dates)
@@ -73,3 +76,4 @@ THREADS_SETTING = "notes_threads"  # setting: thread -> school outside the schoo
 FEEDS_SETTING = "calendar_feeds"  # setting: sha256(token) -> the feed it opens
 RETENTION_SETTING = "retention"  # setting: {team id: {years, by, at}}
 PRIVACY_LOG_SETTING = "privacy_log"  # setting: [{at, who, what, ...}]
+DIGEST_OPTOUTS_SETTING = "digest_optouts"  # setting: per person, the digests they turned off

@@ -9,10 +9,15 @@ what each means for the ledger, and when to try again.
 - ``channel_not_found``/``not_in_channel``/``is_archived``: ``failed`` (not retried), and the
   channel problem is reported (``notices``). A DM to a user who left: nobody to tell there.
 - Any other 4xx error: ``failed``.
+
+Files a lone message carries (``Outgoing.files``: the district picture with the weekly digest)
+are uploaded after it, in the conversation Slack answered with (a DM's ``D…`` id); a failed
+upload is logged and does not undo the message.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -25,6 +30,8 @@ CHANNEL_PROBLEMS = ("channel_not_found", "not_in_channel", "is_archived")
 GONE_USERS = ("user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot", "messages_tab_disabled")
 SERVER_ERRORS = ("internal_error", "fatal_error", "service_unavailable", "request_timeout")  # Slack's own trouble: retried
 RETRY_MAX = timedelta(minutes=30)
+
+log = logging.getLogger("scep-bot.sweep")
 
 
 def backoff(attempts: int, now: datetime) -> datetime:
@@ -79,7 +86,24 @@ def post(client, pacer: Pacer, msg: Message, now: datetime, channel_problem: Cal
             j.ts[msg.target] = res.get("ts", "")
             if msg.target not in j.sent_to:
                 j.sent_to.append(msg.target)
+        if len(members) == 1 and members[0].out.files is not None:
+            upload_files(client, members[0], res.get("channel") or msg.target, now)
     return None
+
+
+def upload_files(client, job: Job, channel: str, now: datetime) -> None:
+    """Upload the files of ``job`` (rendered at ``now``) to ``channel``; failures are logged."""
+    try:
+        files = job.out.files(now)
+    except Exception:  # noqa: BLE001 - a picture that cannot be drawn must not stop the sweep
+        log.exception("drawing the files of %s failed", job.out.key)
+        return
+    for filename, content, title in files:
+        try:
+            client.files_upload_v2(channel=channel, filename=filename, content=content, title=title or filename)
+        except Exception as exc:  # noqa: BLE001
+            err, _, _ = slack_error(exc)
+            log.warning("upload of %s with %s failed: %s", filename, job.out.key, err or repr(exc)[:200])
 
 
 def slack_error(exc: Exception) -> tuple[str | None, int | None, int | None]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from bot.core.outbox import Providers
 from bot.core.school_calendar import attach_district_dates
-from bot.digests import monthly, weekly
+from bot.digests import monthly, prefs, weekly
 from bot.nudges.district_steps import district_nudges
 from bot.nudges.provider import nudges_due
 from bot.nudges.school_days import attach_district
 from bot.setup.editions import edition_notices
-from bot.store.schema import DISTRICT_DATES_SETTING, DISTRICT_HOLIDAYS_SETTING
+from bot.store.schema import DIGEST_OPTOUTS_SETTING, DISTRICT_DATES_SETTING, DISTRICT_HOLIDAYS_SETTING
 
 OUTBOX = Providers(
     school={
@@ -26,6 +26,9 @@ OUTBOX = Providers(
         "digest": weekly.weekly_digests,  # each liaison's Monday DM
         "district-steps": district_nudges,  # steps held once per district, to the district role
     },
-    settings={DISTRICT_HOLIDAYS_SETTING: attach_district,  # the district's holidays, for the school days
-              DISTRICT_DATES_SETTING: attach_district_dates},  # the district's own dates where the documents give none
+    settings={
+        DISTRICT_HOLIDAYS_SETTING: attach_district,  # the district's holidays, for the school days
+        DISTRICT_DATES_SETTING: attach_district_dates,  # the district's own dates where the documents give none
+        DIGEST_OPTOUTS_SETTING: prefs.attach,  # the digests people turned off for themselves
+    },
 )
