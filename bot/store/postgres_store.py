@@ -292,6 +292,25 @@ class PostgresStore:
                         return copy.deepcopy(value)
                 # another process created the setting meanwhile: apply ``change`` to its value
 
+    # -- the whole data (bot/store/transfer.py: scep-bot migrate --from, export --all)
+    def stored_school_ids(self) -> list[str]:
+        """Every school with a row (bound or not, and the pseudo-school ``workspace``)."""
+        with self._connection() as conn:
+            return [r[0] for r in conn.execute("SELECT school_id FROM schools ORDER BY school_id")]
+
+    def documents(self, school_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every document of the school (kind -> key -> document), read now, deleted ones left out."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        with self._connection() as conn:
+            for kind, key, doc in conn.execute("SELECT kind, key, doc FROM documents WHERE school_id = %s AND doc IS NOT NULL", (school_id,)):
+                out.setdefault(kind, {})[key] = doc
+        return out
+
+    def settings(self) -> dict[str, Any]:
+        """Every workspace setting."""
+        with self._connection() as conn:
+            return {key: value for key, value in conn.execute("SELECT key, value FROM settings")}
+
     # -- pacing
     def reserve_slot(self, target: str, interval: float, now: float) -> float:
         """The next moment to post to ``target``, one row per target moved forward atomically

@@ -33,7 +33,7 @@ from bot.store.files import (
     unlock_directory,
 )
 from bot.store.port import ChannelTaken, SchoolNotFound, StoreError, StoreFull
-from bot.store.tinydb_docs import SchoolData, TinySchoolTx, TinySchoolView
+from bot.store.tinydb_docs import META, SchoolData, TinySchoolTx, TinySchoolView
 
 log = logging.getLogger("scep-bot")
 
@@ -232,6 +232,22 @@ class TinyStore:
                 schools[entry["school_id"]] = before
             raise
         self._channels = self._build_channel_map()
+
+    # -- the whole data (bot/store/transfer.py: scep-bot migrate --from, export --all)
+    def stored_school_ids(self) -> list[str]:
+        """Every school with data: in the index, or with a file only (not bound yet, and the
+        pseudo-school ``workspace``)."""
+        files = {p.stem for p in (self.root / SCHOOLS_DIR).glob("*.json") if not p.name.startswith(".")}
+        return sorted(files | set(self._index["schools"]))
+
+    def documents(self, school_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every document of the school (kind -> key -> a copy), without the adapter's own."""
+        view = self.view(school_id)
+        return {kind: view.all(kind) for kind in self._committed_school(school_id).tables if kind != META[0] and view.count(kind)}
+
+    def settings(self) -> dict[str, Any]:
+        """Every workspace setting (copies)."""
+        return copy.deepcopy(self._index["settings"])
 
     def reserve_slot(self, target: str, interval: float, now: float) -> float:
         """The pace of posts per target, kept in this process (the only one on the directory) on
