@@ -43,6 +43,7 @@ import psycopg
 from psycopg.errors import UniqueViolation
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from bot.store.postgres_due import PostgresDueIndex
 from bot.store.port import ChannelTaken, SchoolNotFound, StoreError, StoreUnavailable
 from bot.store.postgres_migrations import check_version, connect
 from bot.store.snapshots import EMPTY, SchoolCache, SchoolDocs, SnapshotTx, SnapshotView
@@ -90,7 +91,7 @@ def _dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, allow_nan=False)
 
 
-class PostgresStore:
+class PostgresStore(PostgresDueIndex):
     """The store on the PostgreSQL database at ``url`` (a libpq URL).
 
     Opening checks that the server answers and that the schema is at the version this code needs
@@ -248,15 +249,16 @@ class PostgresStore:
 
     @staticmethod
     def _write(conn: psycopg.Connection, tx: SnapshotTx, revision: int) -> None:
-        """Store what ``tx`` wrote at ``revision`` (inside its database transaction). Every
+        """Store what ``tx`` wrote at ``revision`` (inside its database transaction), the school's
+        next due instant unknown again (postgres_due.py). Every
         document is serialized before the first statement, so a value JSON cannot hold writes
         nothing."""
         rows = [(tx.school_id, kind, key, revision, None if doc is None else _dumps(doc)) for (kind, key), doc in tx.written.items()]
         b = tx.binding
         if b is None:
-            conn.execute("UPDATE schools SET revision = %s WHERE school_id = %s", (revision, tx.school_id))
+            conn.execute("UPDATE schools SET revision = %s, next_due = '-infinity' WHERE school_id = %s", (revision, tx.school_id))
         else:
-            conn.execute("UPDATE schools SET revision = %s, name = %s, team_id = %s, channel_id = %s WHERE school_id = %s",
+            conn.execute("UPDATE schools SET revision = %s, next_due = '-infinity', name = %s, team_id = %s, channel_id = %s WHERE school_id = %s",
                          (revision, b["name"], b["team_id"], b["channel_id"], tx.school_id))
         if rows:
             with conn.cursor() as cur:

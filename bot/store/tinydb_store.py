@@ -17,7 +17,8 @@ import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from datetime import datetime
+from typing import Any, Callable, Iterable, Iterator
 
 from bot.store.files import (
     INDEX_FILE,
@@ -65,6 +66,7 @@ class TinyStore:
         self._index.setdefault("settings", {})
         self._channels = self._build_channel_map()
         self._pace: dict[str, float] = {}  # target -> next moment a post may go (the callers' clock)
+        self._due: dict[str, tuple[int, datetime]] = {}  # school -> (revision, next due instant): the due index, in memory
         self._pace_lock = threading.Lock()
 
     def _acquire_process_lock(self):
@@ -208,6 +210,7 @@ class TinyStore:
                     self._write(path, school.file_text())
                     self._write_binding(tx.binding)
             self._committed[school_id] = school
+            self._due.pop(school_id, None)  # its next due instant is unknown again
             if tx.purging:  # the version replaced is .1 now (its only link): zeroed with the older ones
                 drop_copies(path)
             tx.revision = school.revision
@@ -232,6 +235,37 @@ class TinyStore:
                 schools[entry["school_id"]] = before
             raise
         self._channels = self._build_channel_map()
+
+    # -- the due index (port.py), in memory: the process is the only one on the directory
+    def due_schools(self, now: datetime, team: str | None = None) -> dict[str, tuple[str, int]]:
+        out = {}
+        for sid, entry in self._index["schools"].items():
+            t = entry.get("team_id") or ""
+            if team is not None and t != team:
+                continue
+            due = self._due.get(sid)
+            if due is None or due[1] <= now:
+                out[sid] = (t, due[0] if due is not None else self.revision(sid))
+        return out
+
+    def record_due(self, entries: Iterable[tuple[str, int, datetime]]) -> None:
+        for sid, rev, at in entries:
+            with self._lock(sid):
+                if self.revision(sid) == rev:
+                    self._due[sid] = (rev, at)
+
+    def forget_due(self) -> None:
+        self._due.clear()
+
+    def teams(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for entry in self._index["schools"].values():
+            t = entry.get("team_id") or ""
+            out[t] = out.get(t, 0) + 1
+        return out
+
+    def team_school_ids(self, team: str) -> list[str]:
+        return sorted(sid for sid, e in self._index["schools"].items() if (e.get("team_id") or "") == team)
 
     # -- the whole data (bot/store/transfer.py: scep-bot migrate --from, export --all)
     def stored_school_ids(self) -> list[str]:
