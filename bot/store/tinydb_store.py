@@ -67,6 +67,8 @@ class TinyStore:
         self._channels = self._build_channel_map()
         self._pace: dict[str, float] = {}  # target -> next moment a post may go (the callers' clock)
         self._due: dict[str, tuple[int, datetime]] = {}  # school -> (revision, next due instant): the due index, in memory
+        self._due_changes = 0  # grows with every change of the due index (due_schools' memo)
+        self._due_memo: tuple | None = None
         self._pace_lock = threading.Lock()
 
     def _acquire_process_lock(self):
@@ -211,6 +213,7 @@ class TinyStore:
                     self._write_binding(tx.binding)
             self._committed[school_id] = school
             self._due.pop(school_id, None)  # its next due instant is unknown again
+            self._due_changes += 1
             if tx.purging:  # the version replaced is .1 now (its only link): zeroed with the older ones
                 drop_copies(path)
             tx.revision = school.revision
@@ -238,24 +241,27 @@ class TinyStore:
 
     # -- the due index (port.py), in memory: the process is the only one on the directory
     def due_schools(self, now: datetime, team: str | None = None) -> dict[str, tuple[str, int]]:
-        out = {}
-        for sid, entry in self._index["schools"].items():
-            t = entry.get("team_id") or ""
-            if team is not None and t != team:
-                continue
-            due = self._due.get(sid)
-            if due is None or due[1] <= now:
-                out[sid] = (t, due[0] if due is not None else self.revision(sid))
-        return out
+        """One pass over the index per ``now`` (the workspaces' sweepers ask once each)."""
+        memo = self._due_memo
+        if memo is None or memo[0] != now or memo[1] != len(self._due) or memo[2] != self._due_changes:
+            out: dict[str, tuple[str, int]] = {}
+            for sid, entry in self._index["schools"].items():
+                due = self._due.get(sid)
+                if due is None or due[1] <= now:
+                    out[sid] = (entry.get("team_id") or "", due[0] if due is not None else self.revision(sid))
+            memo = self._due_memo = (now, len(self._due), self._due_changes, out)
+        return {sid: v for sid, v in memo[3].items() if team is None or v[0] == team}
 
     def record_due(self, entries: Iterable[tuple[str, int, datetime]]) -> None:
         for sid, rev, at in entries:
             with self._lock(sid):
                 if self.revision(sid) == rev:
                     self._due[sid] = (rev, at)
+                    self._due_changes += 1
 
     def forget_due(self) -> None:
         self._due.clear()
+        self._due_changes += 1
 
     def teams(self) -> dict[str, int]:
         out: dict[str, int] = {}
