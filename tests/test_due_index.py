@@ -131,3 +131,16 @@ def test_a_sweep_in_the_past_or_other_settings_start_the_index_afresh(bot):
     assert driver.sweep(utc("2021-10-01T13:01:00Z")).schools == 0
     store.set_setting(DISTRICT_HOLIDAYS_SETTING, ["2021-10-11"])  # what the providers read changed: every school afresh
     assert driver.sweep(utc("2021-10-01T13:02:00Z")).schools == 1
+
+
+def test_views_reads_many_schools_as_view_reads_each(store):
+    _school(store, "s1", "C1")
+    _school(store, "s2", "C2")
+    with store.transaction("s2") as tx:  # a deletion: gone from both reads
+        tx.delete("steps", "a")
+        tx.put("steps", "b", {"n": 2})
+    store.view("s1")  # one cached, one not
+    many = store.views(["s1", "s2", "s9"])
+    for sid in ("s1", "s2", "s9"):
+        assert many[sid].all("steps") == store.view(sid).all("steps")
+    assert many["s2"].all("steps") == {"b": {"n": 2}} and many["s9"].all("steps") == {}

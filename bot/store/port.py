@@ -146,6 +146,10 @@ class Store(Protocol):
         """A snapshot of the school (empty when it has no data yet)."""
         ...
 
+    def views(self, school_ids: list[str]) -> dict[str, SchoolView]:
+        """``view`` of each school, in one read where the backend can (a database: one query)."""
+        ...
+
     def transaction(self, school_id: str) -> AbstractContextManager[SchoolTx]:
         """Read-modify-write of one school, atomic, serialized with the school's other writers."""
         ...

@@ -191,6 +191,10 @@ class TinyStore:
     def view(self, school_id: str) -> TinySchoolView:
         return TinySchoolView(self._committed_school(school_id))
 
+    def views(self, school_ids: list[str]) -> dict[str, TinySchoolView]:
+        """``view`` of many schools (the port's batch read; here one by one, from memory)."""
+        return {sid: self.view(sid) for sid in school_ids}
+
     def revision(self, school_id: str) -> int:
         """The stored revision: one more with every committed transaction of the school."""
         return self._committed_school(school_id).revision

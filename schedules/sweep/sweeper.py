@@ -50,6 +50,7 @@ from schedules.sweep.report import Delivery, SweepReport
 log = logging.getLogger("scep-bot.sweep")
 
 FAR = datetime.max.replace(tzinfo=dates.UTC)
+BATCH = 500  # schools read in one go (one query on a database)
 WORKSPACE_RECHECK = timedelta(hours=12)  # a liaison's new time zone is noticed within this
 
 
@@ -117,12 +118,15 @@ class Sweeper:
             due = store.due_schools(now, self.team)
         computed: list[tuple[str, int, datetime]] = []
         profiles_changed = False
-        for sid, (_team, rev) in sorted(due.items()):
+        batch: dict[str, Any] = {}
+        for n, (sid, (_team, rev)) in enumerate(ordered := sorted(due.items())):
             if self.stopping.is_set():
                 break
+            if sid not in batch:  # read in batches (one query each on a database)
+                batch = store.views([s for s, _ in ordered[n:n + BATCH]])
             report.schools += 1
             report.computed += 1
-            view = store.view(sid)
+            view = batch[sid]
             state = SchoolState.read(view)
             if state is None:
                 computed.append((sid, rev, FAR))
@@ -166,10 +170,12 @@ class Sweeper:
         """Every school's state (of this sweeper's workspace), read now, for the workspace providers."""
         store = self.services.store
         states = []
-        for sid in self._all_ids():
-            state = SchoolState.read(store.view(sid))
-            if state is not None:
-                states.append(self.providers.prepare(state, settings))
+        ids = self._all_ids()
+        for n in range(0, len(ids), BATCH):
+            for view in store.views(ids[n:n + BATCH]).values():
+                state = SchoolState.read(view)
+                if state is not None:
+                    states.append(self.providers.prepare(state, settings))
         return states
 
     # -- workspace-level messages
