@@ -55,6 +55,29 @@ WORKSPACE_RECHECK = timedelta(hours=12)  # a liaison's new time zone is noticed 
 
 
 @dataclass
+class PassStart:
+    """What a pass reads first, once for every workspace's sweeper: the settings the providers
+    read, the due index's signature (reset if stale: ``reset``) and the schools due now."""
+
+    settings: dict[str, Any]
+    signature: str
+    reset: bool
+    due: dict[str, tuple[str, int]]
+
+
+def start_pass(services, providers: Providers, now: datetime, dry_run: bool, team: str | None = None) -> PassStart:
+    """Read the settings, check the due index (due.py) and list the schools due at ``now``
+    (of ``team``, or of every workspace): a few queries, whatever the number of schools."""
+    store = services.store
+    settings = {name: store.get_setting(name, []) or [] for name in providers.settings}
+    signature = signature_of(services.library, settings, providers)
+    if dry_run:
+        return PassStart(settings, signature, False, {})
+    reset = check_index(store, signature, now)
+    return PassStart(settings, signature, reset, store.due_schools(now, team))
+
+
+@dataclass
 class _Entry:
     """What the sweeper knows of the workspace since it last asked its providers."""
 
@@ -91,12 +114,13 @@ class Sweeper:
         return self.services.store.transaction(sid)
 
     # -- the pass
-    def run(self, client, now: datetime, dry_run: bool = False) -> SweepReport:
-        """One pass as of ``now`` (a UTC instant); ``dry_run`` claims, records and posts nothing."""
+    def run(self, client, now: datetime, dry_run: bool = False, shared: "PassStart | None" = None) -> SweepReport:
+        """One pass as of ``now`` (a UTC instant); ``dry_run`` claims, records and posts nothing.
+        ``shared``: what the sweep over many workspaces read once for all of them (``start_pass``)."""
         with self.running:
-            return self._run(client, now, dry_run)
+            return self._run(client, now, dry_run, shared)
 
-    def _run(self, client, now: datetime, dry_run: bool) -> SweepReport:
+    def _run(self, client, now: datetime, dry_run: bool, shared: "PassStart | None" = None) -> SweepReport:
         started = time.perf_counter()
         store = self.services.store
         library = self.services.library
@@ -106,16 +130,16 @@ class Sweeper:
             # Slack refuses the token (logged once, CRITICAL): claim nothing, post nothing, wait
             # for the next probe; what is due stays due
             return report
-        settings = {name: store.get_setting(name, []) or [] for name in self.providers.settings}
-        signature = signature_of(library, settings, self.providers)
+        start = shared or start_pass(self.services, self.providers, now, dry_run, self.team)
+        settings, signature = start.settings, start.signature
         sleep_cap = self.providers.max_sleep()
         jobs: list[Job] = []
+        if start.reset:
+            self.profiles.clear()
         if dry_run:  # every school computed afresh, nothing recorded
             due = {sid: ("", 0) for sid in self._all_ids()}
         else:
-            if check_index(store, signature, now):
-                self.profiles.clear()
-            due = store.due_schools(now, self.team)
+            due = {sid: v for sid, v in start.due.items() if self.team is None or v[0] == self.team}
         computed: list[tuple[str, int, datetime]] = []
         profiles_changed = False
         batch: dict[str, Any] = {}

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any, Callable
 
 from schedules.sweep.report import SweepReport
-from schedules.sweep.sweeper import Sweeper
+from schedules.sweep.providers import OUTBOX
+from schedules.sweep.sweeper import Sweeper, start_pass
 
 log = logging.getLogger("scep-bot.sweep")
 
@@ -37,6 +38,7 @@ def sweep_workspaces(services, client_for_team: Callable[[str], Any], now: datet
     groups: dict[str, int] = services.workspace_sweeps.groups  # this sweep's schools per workspace
     groups.clear()
     groups.update({team: n for team, n in services.store.teams().items() if team})  # one query, whatever the schools
+    shared = start_pass(services, OUTBOX, now, dry_run)  # settings, the due index, every workspace's due schools: once
     for team, ids in sorted(groups.items()):
         client = client_for_team(team)
         if client is None:
@@ -51,7 +53,7 @@ def sweep_workspaces(services, client_for_team: Callable[[str], Any], now: datet
         if sw is None:
             sw = sweepers[team] = Sweeper(services, team=team)
         try:
-            part = sw.run(client, now, dry_run)
+            part = sw.run(client, now, dry_run, shared if sw.providers is OUTBOX else None)
         except Exception:  # noqa: BLE001 - one workspace's trouble must not stop the others
             log.exception("the sweep of workspace %s failed", team)
             continue
