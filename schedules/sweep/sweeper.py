@@ -5,8 +5,9 @@ Fast when nothing is due: the store keeps per school the next instant anything c
 due index, port.py), unknown again after every change of the school; a sweep reads only the
 schools due or unknown (PostgreSQL: one indexed query), computes them with the providers and
 records their next instant (due.py says when the index is reset). The workspace providers
-(digests to liaisons) read every school's state, only when their own next instant comes, a
-school's profile changed, or every ``WORKSPACE_RECHECK``. Instants are UTC.
+(digests to liaisons) read every school's state (in batches), only when a school of the
+workspace was read this pass (it changed or something of it fell due: as before, any change of a
+school re-asks them), their own next instant comes, or every ``WORKSPACE_RECHECK``. Instants are UTC.
 
 Every replica on one database runs its own sweeper: the ledger's claims decide who sends what
 (ledger.py), the store paces each channel for all of them (``Store.reserve_slot``). One pass at
@@ -16,7 +17,6 @@ more messages and releases what it had claimed (``retry`` now, for any replica t
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -28,7 +28,7 @@ from typing import Any
 from bot.calendar import dates
 from bot.core.outbox import Providers
 from bot.core.schools import SchoolState, iso
-from bot.store.schema import LEDGER, PROFILE
+from bot.store.schema import LEDGER
 from schedules.sweep.batching import messages
 from schedules.sweep.delivery import post
 from schedules.sweep.directory import Directory
@@ -101,7 +101,6 @@ class Sweeper:
         self.ledger = Ledger(services, self._tx, self._wake)
         self.notices = Notices(self._tx, self.pacer)
         self.workspace: _Entry | None = None
-        self.profiles: dict[str, int] = {}  # a mark of each school's profile last seen: a change re-asks the workspace providers
         self.running = threading.Lock()  # one pass at a time (the clock's, the admin endpoint's)
         self.stopping = threading.Event()
 
@@ -134,14 +133,11 @@ class Sweeper:
         settings, signature = start.settings, start.signature
         sleep_cap = self.providers.max_sleep()
         jobs: list[Job] = []
-        if start.reset:
-            self.profiles.clear()
         if dry_run:  # every school computed afresh, nothing recorded
             due = {sid: ("", 0) for sid in self._all_ids()}
         else:
             due = {sid: v for sid, v in start.due.items() if self.team is None or v[0] == self.team}
         computed: list[tuple[str, int, datetime]] = []
-        profiles_changed = False
         batch: dict[str, Any] = {}
         for n, (sid, (_team, rev)) in enumerate(ordered := sorted(due.items())):
             if self.stopping.is_set():
@@ -155,10 +151,6 @@ class Sweeper:
             if state is None:
                 computed.append((sid, rev, FAR))
                 continue
-            if not dry_run:
-                mark = hash(json.dumps(view.get(*PROFILE), sort_keys=True, default=str))
-                profiles_changed |= self.profiles.get(sid) != mark
-                self.profiles[sid] = mark
             self.providers.prepare(state, settings)
             try:
                 outs = self.providers.due(state, library, now)
@@ -176,7 +168,7 @@ class Sweeper:
             store.record_due(computed)
         # the workspace: digests to liaisons, from every school's state (read only when due)
         ws = self.workspace
-        if self.providers.workspace and (dry_run or profiles_changed or ws is None or ws.signature != signature
+        if self.providers.workspace and (dry_run or report.computed or ws is None or ws.signature != signature
                                          or not (ws.computed_at <= now < ws.next_at)):
             jobs.extend(self._workspace(client, self._states(settings), now, dry_run, report, signature))
         self._deliver(client, jobs, now, dry_run, report, started)
