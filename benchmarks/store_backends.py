@@ -40,7 +40,8 @@ from slack_bolt.request import BoltRequest  # noqa: E402
 
 from benchmarks.notes_capture import NOW, STEP, TEXT, YEAR, channel_of, thread_of  # noqa: E402
 from bot.core.schools import School, SchoolState, iso  # noqa: E402
-from bot.notes import notes  # noqa: E402
+from bot.notes.capture import apply_message, capture  # noqa: E402
+from bot.notes.prompts import record_prompt  # noqa: E402
 from bot.root.app import build_app
 from bot.root.emulator import TEAM_ID, FakeSlack  # noqa: E402
 from bot.root.services import build_services  # noqa: E402
@@ -72,10 +73,10 @@ def fill(store: Store, schools: int, per_school: int) -> float:
                             commitments=["Every student reads daily", "Family partnership", "Data-driven instruction"],
                             created_at=iso(NOW), created_by="U0ADMIN01", roles={"liaison": ["U0LIAIS01"]})
             tx.put(*PROFILE, school.to_doc())
-            notes.record_prompt(tx, ch, thread_of(i), STEP, YEAR, "SCEP Support Visit 1", school.commitments, "bot", NOW, "auto")
+            record_prompt(tx, ch, thread_of(i), STEP, YEAR, "SCEP Support Visit 1", school.commitments, "bot", NOW, "auto")
             for j in range(per_school):
                 msg = {"channel": ch, "ts": f"{1635950100 + j}.{i:06d}", "thread_ts": thread_of(i), "user": f"U{j % 7:08d}", "text": TEXT}
-                notes._apply_message(tx, school.name, msg, step=STEP, year=YEAR, prompt_key=f"{ch}:{thread_of(i)}",
+                apply_message(tx, school.name, msg, step=STEP, year=YEAR, prompt_key=f"{ch}:{thread_of(i)}",
                                      commitments=school.commitments, now=NOW, permalink="https://demo.slack.com/archives/x",
                                      author_name="Tia Teacher", source="thread", event_id=None)
             tx.bind(name=f"School {i}", team_id=TEAM_ID, channel_id=ch)
@@ -91,7 +92,7 @@ def bench_capture(store: Store, schools: int, replies: int) -> tuple[list[float]
         i = rng.randrange(schools)
         msg = {"channel": channel_of(i), "ts": f"{1636000000 + k}.{run:06d}", "thread_ts": thread_of(i), "user": "U0TEACH01", "text": TEXT}
         t = time.perf_counter()
-        out = notes.capture(store, TEAM_ID, msg, NOW, base_url="https://demo.slack.com/")
+        out = capture(store, TEAM_ID, msg, NOW, base_url="https://demo.slack.com/")
         dt = (time.perf_counter() - t) * 1000
         assert out.action == "saved", out
         (warm if i in touched else cold).append(dt)

@@ -10,6 +10,7 @@ import sys
 from bot.core.logtext import show_user_text
 from bot.root.console import console_command
 from bot.root.health import SlackUnreachable
+from bot.root.moving import export_all_command, migrate_from_command
 from bot.root.operator import (
     cycles_command,
     doctor_command,
@@ -21,6 +22,7 @@ from bot.root.operator import (
 from bot.root.schools_cli import add_schools_parser, schools_command
 from bot.root.serving import serve_calendars_command, serve_command, socket_command
 from bot.root.settings import (
+    DATABASE_URL_FORM,
     ConfigError,
     Settings,
     flag_setting,
@@ -46,7 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--port", type=int, default=None, help="port to listen on (default: $PORT, else 3001)")
     sc.add_argument("--now", help=argparse.SUPPRESS)
     sub.add_parser("doctor", help="check every data file and restore damaged ones from their last good copy (bot stopped)")
-    sub.add_parser("migrate", help="bring the PostgreSQL database of SCEP_DATABASE_URL to this version's schema")
+    mg = sub.add_parser("migrate", help="bring the PostgreSQL database of SCEP_DATABASE_URL to this version's schema; "
+                        "with --from, copy a TinyDB data directory into it")
+    mg.add_argument("--from", dest="from_dir", help="a TinyDB data directory to copy into the database (bot stopped)")
+    mg.add_argument("--to", help=f"the database to copy into (default: $SCEP_DATABASE_URL), like {DATABASE_URL_FORM}")
     c = sub.add_parser("console", help="a local demo workspace in this terminal")
     c.add_argument("--now", help="pretend it is this instant (ISO-8601, e.g. 2021-11-02T09:00-04:00)")
     cy = sub.add_parser("cycles", help="list cycles, or check a district's cycle file")
@@ -55,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("files", nargs="+")
     cy_sub.add_parser("list", help="the cycles available")
     ex = sub.add_parser("export", help="a visit summary (DOCX/Markdown), the year (CSV) or the calendar (.ics) of a school")
+    ex.add_argument("--all", action="store_true", help="every school's data, as a data directory `migrate --from` reads back")
+    ex.add_argument("--to", dest="all_to", help="with --all: the directory to write")
+    ex.add_argument("--team", help="with --all: only this workspace's schools (its team id)")
     ex_sub = ex.add_subparsers(dest="export_cmd")
     for name, helptext in (("summary", "a step's notes as the SCEP Support Visit summary"), ("year", "every step of the year as CSV, or Word with its picture"),
                            ("calendar", "windows, deadlines and scheduled visits as iCalendar")):
@@ -122,10 +130,16 @@ def _run(args) -> int:
     if args.cmd == "doctor":
         return doctor_command()
     if args.cmd == "migrate":
+        if args.from_dir or args.to:
+            if not args.from_dir:
+                raise ConfigError("--to goes with --from: scep-bot migrate --from DATA_DIR --to " + DATABASE_URL_FORM)
+            return migrate_from_command(args.from_dir, args.to)
         return migrate_command()
     if args.cmd == "cycles":
         return cycles_command(args)
     if args.cmd == "export":
+        if args.all:
+            return export_all_command(args.all_to, args.team)
         return export_command(args)
     if args.cmd == "sweep":
         return sweep_command(args)

@@ -24,9 +24,10 @@ def _profiles(store) -> dict[str, tuple[int, str, str, dict[str, list[str]]]]:
     Returns a snapshot (listeners run on a thread pool; the cache is changed under a lock)."""
     with _LOCK:
         cache = _CACHE.setdefault(store, {})
-        ids = store.school_ids()
+        revisions = store.revisions()  # one read (one query on a database), not one per school
+        ids = list(revisions)
         for sid in ids:
-            rev = store.revision(sid)
+            rev = revisions[sid]
             hit = cache.get(sid)
             if hit is not None and hit[0] == rev:
                 continue

@@ -17,6 +17,10 @@ contract suite in tests/test_store_contract.py (and tests/test_deletion.py):
 - ``store.reserve_slot(target, interval, now)``: the pace of posts to one Slack channel, shared by
   every process on the store (one reservation per ``interval`` seconds per target);
 - ``store.health()``: None while the store can serve, else why not (one line).
+- the due index: per bound school the next instant anything of it can fall due, "unknown" again
+  after every committed change of the school (in the same transaction); ``due_schools(now)``
+  lists the schools due or unknown (PostgreSQL: one indexed query), ``record_due`` stores what
+  the sweep computed, only where the school is still at the revision it was computed from.
 
 Documents handed out are copies or read-only: a caller never changes stored data by mutating one.
 """
@@ -142,6 +146,10 @@ class Store(Protocol):
         """A snapshot of the school (empty when it has no data yet)."""
         ...
 
+    def views(self, school_ids: list[str]) -> dict[str, SchoolView]:
+        """``view`` of each school, in one read where the backend can (a database: one query)."""
+        ...
+
     def transaction(self, school_id: str) -> AbstractContextManager[SchoolTx]:
         """Read-modify-write of one school, atomic, serialized with the school's other writers."""
         ...
@@ -181,6 +189,27 @@ class Store(Protocol):
         ``interval`` seconds after the moment reserved before it, by any process on this store.
         ``now``: the caller's monotonic clock in seconds (a backend shared by several processes
         uses its own clock instead). Returns the seconds to wait from now (0: post at once)."""
+        ...
+
+    def due_schools(self, now: Any, team: str | None = None) -> dict[str, tuple[str, int]]:
+        """school id -> (team id, revision) of every bound school (of workspace ``team``, if given)
+        whose next due instant is ``now`` (a UTC datetime) or earlier, or unknown."""
+        ...
+
+    def record_due(self, entries: Any) -> None:
+        """Store ``(school id, revision, next due instant)`` for each school still at that revision."""
+        ...
+
+    def forget_due(self) -> None:
+        """Every school's next due instant unknown again (what it was computed from changed)."""
+        ...
+
+    def teams(self) -> dict[str, int]:
+        """team id -> the number of bound schools of that workspace."""
+        ...
+
+    def team_school_ids(self, team: str) -> list[str]:
+        """Every bound school of workspace ``team``."""
         ...
 
     def health(self) -> str | None:

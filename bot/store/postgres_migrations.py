@@ -21,6 +21,10 @@ Tables (version 1):
 Version 2: ``pacing``: per Slack target (channel or user id) the next instant a post may go out,
 shared by every replica (``PostgresStore.reserve_slot``: one ``INSERT ... ON CONFLICT DO
 UPDATE`` on the database's own clock, so replicas' clocks need not agree).
+
+Version 3: ``schools.next_due``: the school's next due instant (``'-infinity'``: unknown, the
+default, written again by every change of the school), indexed per workspace and overall
+(postgres_due.py): the sweep reads only the schools due now.
 """
 
 from __future__ import annotations
@@ -67,6 +71,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             target  text PRIMARY KEY,
             next_at timestamptz NOT NULL
         );
+        """,
+    ),
+    (
+        3,
+        "schools.next_due: the next instant anything of the school can fall due, indexed (the sweep reads only what is due)",
+        """
+        ALTER TABLE schools ADD COLUMN next_due timestamptz NOT NULL DEFAULT '-infinity';
+        CREATE INDEX schools_next_due ON schools (team_id, next_due) WHERE channel_id IS NOT NULL;
+        CREATE INDEX schools_next_due_all ON schools (next_due) WHERE channel_id IS NOT NULL;
         """,
     ),
 ]

@@ -43,6 +43,7 @@ import psycopg
 from psycopg.errors import UniqueViolation
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from bot.store.postgres_due import PostgresDueIndex
 from bot.store.port import ChannelTaken, SchoolNotFound, StoreError, StoreUnavailable
 from bot.store.postgres_migrations import check_version, connect
 from bot.store.snapshots import EMPTY, SchoolCache, SchoolDocs, SnapshotTx, SnapshotView
@@ -55,6 +56,10 @@ HEALTH_TIMEOUT_S = 2.0  # /healthz waits no longer than this for a connection
 _VIEW = (
     "SELECT s.revision, d.kind, d.key, d.doc FROM schools s "
     "LEFT JOIN documents d ON d.school_id = s.school_id AND d.rev > %s WHERE s.school_id = %s"
+)
+_VIEWS = (
+    "SELECT s.school_id, s.revision, d.kind, d.key, d.doc FROM unnest(%s::text[], %s::bigint[]) AS q(id, since) "
+    "JOIN schools s ON s.school_id = q.id LEFT JOIN documents d ON d.school_id = s.school_id AND d.rev > q.since"
 )
 _SINCE = "SELECT kind, key, doc FROM documents WHERE school_id = %s AND rev > %s"
 _LOCK = "SELECT revision, name, team_id, channel_id FROM schools WHERE school_id = %s FOR UPDATE"
@@ -90,7 +95,7 @@ def _dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, allow_nan=False)
 
 
-class PostgresStore:
+class PostgresStore(PostgresDueIndex):
     """The store on the PostgreSQL database at ``url`` (a libpq URL).
 
     Opening checks that the server answers and that the schema is at the version this code needs
@@ -182,6 +187,34 @@ class PostgresStore:
         self.cache.put(school_id, school)
         return SnapshotView(school)
 
+    def views(self, school_ids: list[str]) -> dict[str, SnapshotView]:
+        """``view`` of many schools in one statement (the sweep's first pass: one round trip
+        per batch, not per school)."""
+        for sid in school_ids:
+            self._check_id(sid)
+        cached = {sid: self.cache.get(sid) for sid in school_ids}
+        since = [c.revision if c is not None else -1 for c in cached.values()]
+        rows: dict[str, list] = {}
+        with self._connection() as conn:
+            for sid, revision, kind, key, doc in conn.execute(_VIEWS, (list(cached), since)):
+                rows.setdefault(sid, []).append((revision, kind, key, doc))
+        out: dict[str, SnapshotView] = {}
+        for sid, have in cached.items():
+            got = rows.get(sid)
+            if not got:
+                out[sid] = SnapshotView(EMPTY)
+                continue
+            revision = got[0][0]
+            if have is not None and have.revision == revision:
+                out[sid] = SnapshotView(have)
+            elif have is not None and revision < have.revision:  # the database was replaced: view() reads it whole
+                out[sid] = self.view(sid)
+            else:
+                school = (have or EMPTY).updated(revision, ((k, key, doc) for _, k, key, doc in got if k is not None))
+                self.cache.put(sid, school)
+                out[sid] = SnapshotView(school)
+        return out
+
     def _catch_up(self, conn: psycopg.Connection, school_id: str, revision: int, cached: SchoolDocs | None) -> SchoolDocs:
         """The school at ``revision`` (what ``conn`` sees now), from ``cached`` and the rows
         written since, or read whole; cached."""
@@ -266,15 +299,16 @@ class PostgresStore:
 
     @staticmethod
     def _write(conn: psycopg.Connection, tx: SnapshotTx, revision: int) -> None:
-        """Store what ``tx`` wrote at ``revision`` (inside its database transaction). Every
+        """Store what ``tx`` wrote at ``revision`` (inside its database transaction), the school's
+        next due instant unknown again (postgres_due.py). Every
         document is serialized before the first statement, so a value JSON cannot hold writes
         nothing."""
         rows = [(tx.school_id, kind, key, revision, None if doc is None else _dumps(doc)) for (kind, key), doc in tx.written.items()]
         b = tx.binding
         if b is None:
-            conn.execute("UPDATE schools SET revision = %s WHERE school_id = %s", (revision, tx.school_id))
+            conn.execute("UPDATE schools SET revision = %s, next_due = '-infinity' WHERE school_id = %s", (revision, tx.school_id))
         else:
-            conn.execute("UPDATE schools SET revision = %s, name = %s, team_id = %s, channel_id = %s WHERE school_id = %s",
+            conn.execute("UPDATE schools SET revision = %s, next_due = '-infinity', name = %s, team_id = %s, channel_id = %s WHERE school_id = %s",
                          (revision, b["name"], b["team_id"], b["channel_id"], tx.school_id))
         if rows:
             with conn.cursor() as cur:
@@ -309,6 +343,25 @@ class PostgresStore:
                     if done.rowcount == 1:
                         return copy.deepcopy(value)
                 # another process created the setting meanwhile: apply ``change`` to its value
+
+    # -- the whole data (bot/store/transfer.py: scep-bot migrate --from, export --all)
+    def stored_school_ids(self) -> list[str]:
+        """Every school with a row (bound or not, and the pseudo-school ``workspace``)."""
+        with self._connection() as conn:
+            return [r[0] for r in conn.execute("SELECT school_id FROM schools ORDER BY school_id")]
+
+    def documents(self, school_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every document of the school (kind -> key -> document), read now, deleted ones left out."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        with self._connection() as conn:
+            for kind, key, doc in conn.execute("SELECT kind, key, doc FROM documents WHERE school_id = %s AND doc IS NOT NULL", (school_id,)):
+                out.setdefault(kind, {})[key] = doc
+        return out
+
+    def settings(self) -> dict[str, Any]:
+        """Every workspace setting."""
+        with self._connection() as conn:
+            return {key: value for key, value in conn.execute("SELECT key, value FROM settings")}
 
     # -- pacing
     def reserve_slot(self, target: str, interval: float, now: float) -> float:

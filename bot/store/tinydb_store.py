@@ -17,7 +17,8 @@ import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from datetime import datetime
+from typing import Any, Callable, Iterable, Iterator
 
 from bot.store.files import (
     INDEX_FILE,
@@ -35,7 +36,7 @@ from bot.store.files import (
 )
 from bot.store.port import ChannelTaken, SchoolNotFound, StoreError, StoreFull
 from bot.store.tinydb_migrations import DATA_VERSION, VERSION_KEY, too_new, upgrade, version_of
-from bot.store.tinydb_docs import SchoolData, TinySchoolTx, TinySchoolView
+from bot.store.tinydb_docs import META, SchoolData, TinySchoolTx, TinySchoolView
 
 log = logging.getLogger("scep-bot")
 
@@ -67,6 +68,9 @@ class TinyStore:
         self._index.setdefault("settings", {})
         self._channels = self._build_channel_map()
         self._pace: dict[str, float] = {}  # target -> next moment a post may go (the callers' clock)
+        self._due: dict[str, tuple[int, datetime]] = {}  # school -> (revision, next due instant): the due index, in memory
+        self._due_changes = 0  # grows with every change of the due index (due_schools' memo)
+        self._due_memo: tuple | None = None
         self._pace_lock = threading.Lock()
 
     def _open_index(self) -> dict[str, Any]:
@@ -196,6 +200,10 @@ class TinyStore:
     def view(self, school_id: str) -> TinySchoolView:
         return TinySchoolView(self._committed_school(school_id))
 
+    def views(self, school_ids: list[str]) -> dict[str, TinySchoolView]:
+        """``view`` of many schools (the port's batch read; here one by one, from memory)."""
+        return {sid: self.view(sid) for sid in school_ids}
+
     def revision(self, school_id: str) -> int:
         """The stored revision: one more with every committed transaction of the school."""
         return self._committed_school(school_id).revision
@@ -217,6 +225,8 @@ class TinyStore:
                     self._write(path, school.file_text())
                     self._write_binding(tx.binding)
             self._committed[school_id] = school
+            self._due.pop(school_id, None)  # its next due instant is unknown again
+            self._due_changes += 1
             if tx.purging:  # the version replaced is .1 now (its only link): zeroed with the older ones
                 drop_copies(path)
             tx.revision = school.revision
@@ -266,6 +276,56 @@ class TinyStore:
                 schools[entry["school_id"]] = before
             raise
         self._channels = self._build_channel_map()
+
+    # -- the due index (port.py), in memory: the process is the only one on the directory
+    def due_schools(self, now: datetime, team: str | None = None) -> dict[str, tuple[str, int]]:
+        """One pass over the index per ``now`` (the workspaces' sweepers ask once each)."""
+        memo = self._due_memo
+        if memo is None or memo[0] != now or memo[1] != len(self._due) or memo[2] != self._due_changes:
+            out: dict[str, tuple[str, int]] = {}
+            for sid, entry in self._index["schools"].items():
+                due = self._due.get(sid)
+                if due is None or due[1] <= now:
+                    out[sid] = (entry.get("team_id") or "", due[0] if due is not None else self.revision(sid))
+            memo = self._due_memo = (now, len(self._due), self._due_changes, out)
+        return {sid: v for sid, v in memo[3].items() if team is None or v[0] == team}
+
+    def record_due(self, entries: Iterable[tuple[str, int, datetime]]) -> None:
+        for sid, rev, at in entries:
+            with self._lock(sid):
+                if self.revision(sid) == rev:
+                    self._due[sid] = (rev, at)
+                    self._due_changes += 1
+
+    def forget_due(self) -> None:
+        self._due.clear()
+        self._due_changes += 1
+
+    def teams(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for entry in self._index["schools"].values():
+            t = entry.get("team_id") or ""
+            out[t] = out.get(t, 0) + 1
+        return out
+
+    def team_school_ids(self, team: str) -> list[str]:
+        return sorted(sid for sid, e in self._index["schools"].items() if (e.get("team_id") or "") == team)
+
+    # -- the whole data (bot/store/transfer.py: scep-bot migrate --from, export --all)
+    def stored_school_ids(self) -> list[str]:
+        """Every school with data: in the index, or with a file only (not bound yet, and the
+        pseudo-school ``workspace``)."""
+        files = {p.stem for p in (self.root / SCHOOLS_DIR).glob("*.json") if not p.name.startswith(".")}
+        return sorted(files | set(self._index["schools"]))
+
+    def documents(self, school_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every document of the school (kind -> key -> a copy), without the adapter's own."""
+        view = self.view(school_id)
+        return {kind: view.all(kind) for kind in self._committed_school(school_id).tables if kind != META[0] and view.count(kind)}
+
+    def settings(self) -> dict[str, Any]:
+        """Every workspace setting (copies)."""
+        return copy.deepcopy(self._index["settings"])
 
     def reserve_slot(self, target: str, interval: float, now: float) -> float:
         """The pace of posts per target, kept in this process (the only one on the directory) on

@@ -1,9 +1,13 @@
 """The sweeper: one pass over every school, asking the providers what is due, claiming it in the
 ledger, and handing it to delivery; and its memory between passes.
 
-Fast when nothing is due: per school the sweeper keeps the store revision it last read (its own
-ledger writes discounted) and the next instant anything can fall due; a school nobody has
-changed is skipped until that instant. Instants are UTC.
+Fast when nothing is due: the store keeps per school the next instant anything can fall due (the
+due index, port.py), unknown again after every change of the school; a sweep reads only the
+schools due or unknown (PostgreSQL: one indexed query), computes them with the providers and
+records their next instant (due.py says when the index is reset). The workspace providers
+(digests to liaisons) read every school's state (in batches), only when a school of the
+workspace was read this pass (it changed or something of it fell due: as before, any change of a
+school re-asks them), their own next instant comes, or every ``WORKSPACE_RECHECK``. Instants are UTC.
 
 Every replica on one database runs its own sweeper: the ledger's claims decide who sends what
 (ledger.py), the store paces each channel for all of them (``Store.reserve_slot``). One pass at
@@ -13,15 +17,13 @@ more messages and releases what it had claimed (``retry`` now, for any replica t
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from bot.calendar import dates
 from bot.core.outbox import Providers
@@ -30,6 +32,7 @@ from bot.store.schema import LEDGER
 from schedules.sweep.batching import messages
 from schedules.sweep.delivery import post
 from schedules.sweep.directory import Directory
+from schedules.sweep.due import check_index, signature_of
 from schedules.sweep.ledger import (
     CLAIM_SAFE,
     WORKSPACE,
@@ -47,18 +50,40 @@ from schedules.sweep.report import Delivery, SweepReport
 log = logging.getLogger("scep-bot.sweep")
 
 FAR = datetime.max.replace(tzinfo=dates.UTC)
+BATCH = 500  # schools read in one go (one query on a database)
 WORKSPACE_RECHECK = timedelta(hours=12)  # a liaison's new time zone is noticed within this
 
 
 @dataclass
-class _Entry:
-    """What the sweeper knows of a school (or the workspace) since it last asked its providers."""
+class PassStart:
+    """What a pass reads first, once for every workspace's sweeper: the settings the providers
+    read, the due index's signature (reset if stale: ``reset``) and the schools due now."""
 
-    revision: int
-    signature: tuple
+    settings: dict[str, Any]
+    signature: str
+    reset: bool
+    due: dict[str, tuple[str, int]]
+
+
+def start_pass(services, providers: Providers, now: datetime, dry_run: bool, team: str | None = None) -> PassStart:
+    """Read the settings, check the due index (due.py) and list the schools due at ``now``
+    (of ``team``, or of every workspace): a few queries, whatever the number of schools."""
+    store = services.store
+    settings = {name: store.get_setting(name, []) or [] for name in providers.settings}
+    signature = signature_of(services.library, settings, providers)
+    if dry_run:
+        return PassStart(settings, signature, False, {})
+    reset = check_index(store, signature, now)
+    return PassStart(settings, signature, reset, store.due_schools(now, team))
+
+
+@dataclass
+class _Entry:
+    """What the sweeper knows of the workspace since it last asked its providers."""
+
+    signature: str
     computed_at: datetime
     next_at: datetime
-    state: SchoolState | None
 
 
 class Sweeper:
@@ -67,18 +92,15 @@ class Sweeper:
     the schools to sweep (default every school; many workspaces: one workspace's, ``workspaces``)."""
 
     def __init__(self, services, pacer: Pacer | None = None, directory: Directory | None = None, providers: Providers = OUTBOX,
-                 school_ids: Callable[[], list[str]] | None = None) -> None:
+                 team: str | None = None) -> None:
         self.services = services
-        self.school_ids = school_ids  # None: every school of the store
+        self.team = team  # None: every school of the store
         self.pacer = pacer or Pacer(reserve=services.store.reserve_slot)
         self.directory = directory or Directory()
         self.providers = providers
         self.ledger = Ledger(services, self._tx, self._wake)
         self.notices = Notices(self._tx, self.pacer)
-        self.cache: dict[str, _Entry] = {}
         self.workspace: _Entry | None = None
-        self.lock = threading.Lock()
-        self.own: dict[str, int] = defaultdict(int)  # store revisions this sweeper caused, per school
         self.running = threading.Lock()  # one pass at a time (the clock's, the admin endpoint's)
         self.stopping = threading.Event()
 
@@ -86,23 +108,18 @@ class Sweeper:
         """Stop taking work: the pass under way releases what it has not posted yet."""
         self.stopping.set()
 
-    @contextmanager
     def _tx(self, sid: str):
-        """A store transaction that counts itself: the sweep's own ledger writes do not make a
-        school look changed (only other writers' changes do)."""
-        with self.services.store.transaction(sid) as tx:
-            yield tx
-        if tx.changed:
-            with self.lock:
-                self.own[sid] += 1
+        """A store transaction of the school (the ledger's claims and records)."""
+        return self.services.store.transaction(sid)
 
     # -- the pass
-    def run(self, client, now: datetime, dry_run: bool = False) -> SweepReport:
-        """One pass as of ``now`` (a UTC instant); ``dry_run`` claims, records and posts nothing."""
+    def run(self, client, now: datetime, dry_run: bool = False, shared: "PassStart | None" = None) -> SweepReport:
+        """One pass as of ``now`` (a UTC instant); ``dry_run`` claims, records and posts nothing.
+        ``shared``: what the sweep over many workspaces read once for all of them (``start_pass``)."""
         with self.running:
-            return self._run(client, now, dry_run)
+            return self._run(client, now, dry_run, shared)
 
-    def _run(self, client, now: datetime, dry_run: bool) -> SweepReport:
+    def _run(self, client, now: datetime, dry_run: bool, shared: "PassStart | None" = None) -> SweepReport:
         started = time.perf_counter()
         store = self.services.store
         library = self.services.library
@@ -112,57 +129,48 @@ class Sweeper:
             # Slack refuses the token (logged once, CRITICAL): claim nothing, post nothing, wait
             # for the next probe; what is due stays due
             return report
-        settings = {name: store.get_setting(name, []) or [] for name in self.providers.settings}
-        signature = (id(library), tuple((name, json.dumps(value, sort_keys=True, default=str)) for name, value in settings.items()), tuple(self.providers.school), tuple(self.providers.workspace))
+        start = shared or start_pass(self.services, self.providers, now, dry_run, self.team)
+        settings, signature = start.settings, start.signature
         sleep_cap = self.providers.max_sleep()
         jobs: list[Job] = []
-        states: list[SchoolState] = []
-        rev_sum = 0
-        revisions = store.revisions()
-        for sid in (self.school_ids() if self.school_ids is not None else list(revisions)):
+        if dry_run:  # every school computed afresh, nothing recorded
+            due = {sid: ("", 0) for sid in self._all_ids()}
+        else:
+            due = {sid: v for sid, v in start.due.items() if self.team is None or v[0] == self.team}
+        computed: list[tuple[str, int, datetime]] = []
+        batch: dict[str, Any] = {}
+        for n, (sid, (_team, rev)) in enumerate(ordered := sorted(due.items())):
             if self.stopping.is_set():
                 break
-            if sid not in revisions:
-                continue
-            rev = revisions[sid]
+            if sid not in batch:  # read in batches (one query each on a database)
+                batch = store.views([s for s, _ in ordered[n:n + BATCH]])
             report.schools += 1
-            rev_sum += rev
-            entry = self.cache.get(sid)
-            if not dry_run and entry and entry.revision + self.own[sid] == rev and entry.signature == signature and entry.computed_at <= now < entry.next_at:
-                if entry.state is not None:
-                    states.append(entry.state)
-                continue
             report.computed += 1
-            if not dry_run:
-                with self.lock:
-                    self.own[sid] = 0
-            view = store.view(sid)
+            view = batch[sid]
             state = SchoolState.read(view)
             if state is None:
-                if not dry_run:
-                    self.cache[sid] = _Entry(rev, signature, now, FAR, None)
+                computed.append((sid, rev, FAR))
                 continue
             self.providers.prepare(state, settings)
-            states.append(state)
             try:
                 outs = self.providers.due(state, library, now)
             except Exception:  # noqa: BLE001 - one school's bad data must not stop the others
                 log.exception("computing what is due for school %s failed", sid)
                 continue
             due_now, next_at = split_due(outs, lambda key, view=view: view.get(LEDGER, key), now, FAR if sleep_cap is None else now + sleep_cap)
-            if not dry_run:
-                self.cache[sid] = _Entry(rev, signature, now, next_at, state)
+            computed.append((sid, rev, next_at))  # a claim below changes the school: it stays unknown till the next sweep
             if due_now:
                 try:
                     jobs.extend(self.ledger.claim(sid, state, due_now, now, dry_run, report))
                 except Exception:  # noqa: BLE001 - nothing was claimed; the next sweep tries again
                     log.exception("claiming what is due for school %s failed", sid)
-                    self.cache.pop(sid, None)
-        # the workspace: digests to liaisons
-        ws_sig = (rev_sum, report.schools, signature)
+        if not dry_run:
+            store.record_due(computed)
+        # the workspace: digests to liaisons, from every school's state (read only when due)
         ws = self.workspace
-        if dry_run or ws is None or ws.signature != ws_sig or not (ws.computed_at <= now < ws.next_at):
-            jobs.extend(self._workspace(client, states, now, dry_run, report, ws_sig))
+        if self.providers.workspace and (dry_run or report.computed or ws is None or ws.signature != signature
+                                         or not (ws.computed_at <= now < ws.next_at)):
+            jobs.extend(self._workspace(client, self._states(settings), now, dry_run, report, signature))
         self._deliver(client, jobs, now, dry_run, report, started)
         report.seconds = time.perf_counter() - started
         for d in report.deliveries:
@@ -170,8 +178,24 @@ class Sweeper:
                 log.info("sweep %s: %s %s -> %s %s", iso(now), d.status, d.key, d.target, d.reason)
         return report
 
+    def _all_ids(self) -> list[str]:
+        store = self.services.store
+        return store.team_school_ids(self.team) if self.team is not None else store.school_ids()
+
+    def _states(self, settings) -> list[SchoolState]:
+        """Every school's state (of this sweeper's workspace), read now, for the workspace providers."""
+        store = self.services.store
+        states = []
+        ids = self._all_ids()
+        for n in range(0, len(ids), BATCH):
+            for view in store.views(ids[n:n + BATCH]).values():
+                state = SchoolState.read(view)
+                if state is not None:
+                    states.append(self.providers.prepare(state, settings))
+        return states
+
     # -- workspace-level messages
-    def _workspace(self, client, states, now, dry_run, report, ws_sig) -> list[Job]:
+    def _workspace(self, client, states, now, dry_run, report, signature) -> list[Job]:
         """Ask the workspace providers (digests to liaisons) and claim what is due."""
         store, library = self.services.store, self.services.library
         try:
@@ -185,7 +209,7 @@ class Sweeper:
         if jobs:
             next_at = min(next_at, now + timedelta(minutes=1))
         if not dry_run:
-            self.workspace = _Entry(0, ws_sig, now, next_at, None)
+            self.workspace = _Entry(signature, now, next_at)
         return jobs
 
     # -- posting
@@ -268,8 +292,9 @@ class Sweeper:
                 self.notices.clear_problem(job, now)
 
     def _wake(self, sid: str, at: datetime) -> None:
-        """Make sure the school (or the workspace) is looked at again by ``at`` (a retry)."""
-        entry = self.workspace if sid == WORKSPACE else self.cache.get(sid)
+        """Make sure the workspace is looked at again by ``at`` (a retry). A school needs no
+        reminder: the ledger's write made its next due instant unknown (the due index)."""
+        entry = self.workspace if sid == WORKSPACE else None
         if entry is not None and at < entry.next_at:
             entry.next_at = at
 

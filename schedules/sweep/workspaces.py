@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from bot.schools.membership import by_workspace
 from schedules.sweep.report import SweepReport
-from schedules.sweep.sweeper import Sweeper
+from schedules.sweep.providers import OUTBOX
+from schedules.sweep.sweeper import Sweeper, start_pass
 
 log = logging.getLogger("scep-bot.sweep")
 
@@ -25,7 +25,7 @@ class WorkspaceSweeps:
 
     sweepers: dict[str, Sweeper] = field(default_factory=dict)  # team id -> its Sweeper
     idle: set[str] = field(default_factory=set)  # teams without an installation (schools kept, skipped)
-    groups: dict[str, list[str]] = field(default_factory=dict)  # this sweep's school ids per team
+    groups: dict[str, int] = field(default_factory=dict)  # this sweep's number of schools per team
 
 
 def sweep_workspaces(services, client_for_team: Callable[[str], Any], now: datetime, dry_run: bool = False) -> SweepReport:
@@ -35,24 +35,25 @@ def sweep_workspaces(services, client_for_team: Callable[[str], Any], now: datet
     sweepers: dict[str, Sweeper] = services.workspace_sweeps.sweepers
     report = SweepReport(at=now, dry_run=dry_run)
     idle = services.workspace_sweeps.idle
-    groups: dict[str, list[str]] = services.workspace_sweeps.groups  # this sweep's schools per workspace
+    groups: dict[str, int] = services.workspace_sweeps.groups  # this sweep's schools per workspace
     groups.clear()
-    groups.update(by_workspace(services.store))
+    groups.update({team: n for team, n in services.store.teams().items() if team})  # one query, whatever the schools
+    shared = start_pass(services, OUTBOX, now, dry_run)  # settings, the due index, every workspace's due schools: once
     for team, ids in sorted(groups.items()):
         client = client_for_team(team)
         if client is None:
             if team not in idle:
-                log.info("workspace %s has no installation: its %d schools are idle until the app is installed again", team, len(ids))
+                log.info("workspace %s has no installation: its %d schools are idle until the app is installed again", team, ids)
                 idle.add(team)
             continue
         if team in idle:
-            log.info("workspace %s is installed again: its %d schools are swept again", team, len(ids))
+            log.info("workspace %s is installed again: its %d schools are swept again", team, ids)
             idle.discard(team)
         sw = sweepers.get(team)
         if sw is None:
-            sw = sweepers[team] = Sweeper(services, school_ids=lambda team=team: groups.get(team, []))
+            sw = sweepers[team] = Sweeper(services, team=team)
         try:
-            part = sw.run(client, now, dry_run)
+            part = sw.run(client, now, dry_run, shared if sw.providers is OUTBOX else None)
         except Exception:  # noqa: BLE001 - one workspace's trouble must not stop the others
             log.exception("the sweep of workspace %s failed", team)
             continue
