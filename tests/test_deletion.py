@@ -198,3 +198,26 @@ def test_deleted_text_is_in_no_row_nor_dump_of_the_database(pg_bot, how):
     fn = PATHS[how]
     fn(bot, sid, thread) if how.endswith("in Slack") else fn(bot, sid)
     assert_gone(bot, sid)
+
+
+def test_the_copy_kept_before_a_data_upgrade_loses_the_deleted_text_too(tmp_path, fake):
+    """A data directory from before data versions (index.json without one) is copied to
+    upgrade-backups/ when the bot opens it; deleting a note afterwards shreds it there too."""
+    from bot.store.tinydb_migrations import BACKUPS_DIR, VERSION_KEY
+
+    data = tmp_path / "data"
+    bot = Bot(data, fake, dates.parse_instant("2021-11-02T13:00:00Z"))
+    try:
+        sid, _ = prepare(bot)
+    finally:
+        bot.close()
+    index = json.loads((data / "index.json").read_text())
+    index.pop(VERSION_KEY)
+    (data / "index.json").write_text(json.dumps(index))
+    bot = Bot(data, fake, dates.parse_instant("2021-11-03T19:00:00Z"))
+    try:
+        assert [h for h in bytes_found(data) if h.startswith(BACKUPS_DIR)], "the upgrade must have kept a copy holding the note"
+        forget_path(bot, sid)
+        assert bytes_found(data) == []
+    finally:
+        bot.close()

@@ -106,10 +106,17 @@ def shred(path: Path) -> bool:
     return True
 
 
+UPGRADE_COPIES = "upgrade-backups"  # the copies kept before a data upgrade (bot.store.tinydb_migrations)
+
+
 def drop_copies(path: Path) -> int:
-    """Shred every rotating copy of ``path`` (after a deletion: doctor must not bring the
-    deleted text back); how many there were. Syncs the folder."""
+    """Shred every rotating copy of ``path`` and its copies kept before data upgrades (after a
+    deletion: neither doctor nor a restore may bring the deleted text back); how many there
+    were. Syncs the folder."""
     n = sum(shred(backup_path(path, i)) for i in range(1, BACKUPS + 1))
+    root = path.parent.parent if path.parent.name == "schools" else path.parent
+    for kept in (root / UPGRADE_COPIES).glob(f"*/{path.relative_to(root)}"):
+        n += shred(kept)
     for leftover in path.parent.glob(f".{path.name}.*.tmp"):  # a crashed write's temp file
         shred(leftover)
     dfd = os.open(path.parent, os.O_RDONLY)

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from bot.store.files import INDEX_FILE, SCHOOLS_DIR, atomic_write, data_files
+from bot.store.files import INDEX_FILE, SCHOOLS_DIR, UPGRADE_COPIES, atomic_write, data_files
 from bot.store.port import StoreError
 
 log = logging.getLogger("scep-bot")
 
 VERSION_KEY = "data_version"
-BACKUPS_DIR = "upgrade-backups"
+BACKUPS_DIR = UPGRADE_COPIES  # "upgrade-backups": a deletion shreds its files there too (files.drop_copies)
 
 
 @dataclass(frozen=True)
