@@ -34,8 +34,15 @@ class SlackAuth:
     to find out whether the token works again. ``/healthz`` reports the state.
     """
 
-    def __init__(self, probe_after: float = 300.0) -> None:
+    SINGLE = ("Fix SLACK_BOT_TOKEN (reinstall the app to the workspace, copy the new Bot User OAuth Token) and restart; "
+              "until then one call every %ds checks whether it works again")
+    INSTALLED = ("The workspace's installation no longer works: a workspace admin installs the app again (/slack/install); "
+                 "until then one call every %ds checks whether it works again")
+
+    def __init__(self, probe_after: float = 300.0, fix: str = SINGLE) -> None:
+        """``fix``: what the operator is told to do (one workspace's token, or an OAuth installation)."""
         self.probe_after = probe_after
+        self.fix = fix
         self.error: str | None = None
         self.method: str | None = None
         self.since: datetime | None = None
@@ -72,10 +79,8 @@ class SlackAuth:
             self._probing = False
         if first:
             log.critical(
-                "SLACK REFUSED THE BOT TOKEN (%s, on %s): scep-bot stops calling Slack. Commands and clicks are still "
-                "recorded, but nothing can be posted. Fix SLACK_BOT_TOKEN (reinstall the app to the workspace, copy the "
-                "new Bot User OAuth Token) and restart; until then one call every %ds checks whether it works again, "
-                "and /healthz reports it.", error, method, int(self.probe_after))
+                "SLACK REFUSED THE BOT TOKEN (%s, on %s): scep-bot stops calling Slack with it. Commands and clicks are still "
+                "recorded, but nothing can be posted. " + self.fix + ", and /healthz reports it.", error, method, int(self.probe_after))
 
     def accepted(self) -> None:
         if self.error is None:

@@ -36,7 +36,7 @@ def build_app(services: Services, *, token: str | None, signing_secret: str | No
 
     install(settings.client_secret, settings.state_secret, settings.signing_secret, settings.bot_token, settings.app_token)
     many = token is None and settings.oauth
-    auth = SlackAuth() if many else services.slack_auth  # many: a guard per workspace (TeamClients)
+    auth = SlackAuth(fix=SlackAuth.INSTALLED) if many else services.slack_auth  # many: a guard per workspace (TeamClients)
     seal = lambda view: seal_view(services, view)  # noqa: E731 - every view the bot opens carries its sealed metadata
     client = web_client(token, settings.api_url, auth, settings.slack_timeout, seal=seal)
     extra = {}

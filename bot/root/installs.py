@@ -131,7 +131,7 @@ class TeamClients:
         with self._lock:
             client = self._clients.get(token)
             if client is None:
-                client = self._clients[token] = web_client(token, self.api_url, SlackAuth(), self.timeout, seal=self.seal)
+                client = self._clients[token] = web_client(token, self.api_url, SlackAuth(fix=SlackAuth.INSTALLED), self.timeout, seal=self.seal)
             return client
 
     def installed_teams(self) -> int:

@@ -74,6 +74,8 @@ def on_sigterm(services):
     def handler(signum, frame):  # noqa: ARG001 - signal's signature
         log.info("SIGTERM: stopping (finishing the requests and the sweep under way)")
         sweeper.stop()
+        if services.workspace_sweeps is not None:
+            services.workspace_sweeps.stop()  # many workspaces: every workspace's sweep
         stop.set()
 
     signal.signal(signal.SIGTERM, handler)
@@ -87,6 +89,8 @@ def _wait_for_sweeps(services, timeout: float = 30.0) -> None:
     running = sweeper_for(services).running
     if running.acquire(timeout=timeout):
         running.release()
+    if services.workspace_sweeps is not None:
+        services.workspace_sweeps.wait(timeout)
 
 
 def _finish_listeners(app) -> None:

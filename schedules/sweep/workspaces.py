@@ -7,6 +7,7 @@ between goes out as after any downtime: stale messages skipped, the latest of a 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,20 @@ class WorkspaceSweeps:
     sweepers: dict[str, Sweeper] = field(default_factory=dict)  # team id -> its Sweeper
     idle: set[str] = field(default_factory=set)  # teams without an installation (schools kept, skipped)
     groups: dict[str, int] = field(default_factory=dict)  # this sweep's number of schools per team
+    stopping: threading.Event = field(default_factory=threading.Event)  # SIGTERM: no workspace is started any more
+
+    def stop(self) -> None:
+        """Stop every workspace's sweep (the one under way releases its claims; no new one starts)."""
+        self.stopping.set()
+        for sw in list(self.sweepers.values()):
+            sw.stop()
+
+    def wait(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds in all) for the workspace sweeps under way."""
+        deadline = time.monotonic() + timeout
+        for sw in list(self.sweepers.values()):
+            if sw.running.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                sw.running.release()
 
 
 def sweep_workspaces(services, client_for_team: Callable[[str], Any], now: datetime, dry_run: bool = False) -> SweepReport:
@@ -40,6 +55,8 @@ def sweep_workspaces(services, client_for_team: Callable[[str], Any], now: datet
     groups.update({team: n for team, n in services.store.teams().items() if team})  # one query, whatever the schools
     shared = start_pass(services, OUTBOX, now, dry_run)  # settings, the due index, every workspace's due schools: once
     for team, ids in sorted(groups.items()):
+        if services.workspace_sweeps.stopping.is_set():
+            break  # SIGTERM: what is left stays due for the other replicas or the next start
         client = client_for_team(team)
         if client is None:
             if team not in idle:
