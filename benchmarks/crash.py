@@ -184,7 +184,7 @@ class Crash:
         self.fig.restart_seconds.append(self.server.start(self.now_text()))
         self.up.set()
         for s in self.schools:
-            self._cmd(s, f"setup Crash School {s.n} model:TSI", expect="linked")
+            self._cmd(s, f"setup Crash School {s.n} model:TSI cycles:nysed-tsi-visits,nysed-planning-sessions", expect="linked")
             before = len(self.conf.posts)
             self._cmd(s, "notes start visit 1", expect="Posted the notes prompt")
             post = self.conf.wait(lambda: next((p for p in self.conf.posts[before:] if p.get("channel") == s.channel and "Notes for" in str(p.get("text"))), None), 5)
