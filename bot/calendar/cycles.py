@@ -294,6 +294,8 @@ class Step(BaseModel):
     # anchors (data the school reports) the step needs without moving its window: shown in
     # its checklist, and scheduling before them is warned about (visit 5 needs year-end data)
     needs: list[str] = []
+    # why a date after the window is allowed (visit 3 waits for key data): recorded, not overdue while it stands
+    late_allowed: str = ""
     # what the step sends to the district for approval (deliverables can always be submitted):
     # makes it a step for `/scep submit` (visit 5: the final SCEP)
     approval: str = ""
@@ -313,6 +315,8 @@ class Step(BaseModel):
             raise ValueError("use either 'due' or 'draft'/'final', not both")
         if self.owner == "board" and self.held != "district":
             raise ValueError("an outside body's step (owner: board) is held once per district: add 'held: district'")
+        if self.late_allowed.strip() and not (self.window and self.kind in ("visit", "session", "meeting", "review") and not self.deadlines):
+            raise ValueError("'late_allowed' is for a visit, session, meeting or review with a window (a date scheduled after it)")
         return self
 
     @property
@@ -421,10 +425,7 @@ class Cycle(BaseModel):
             seen.add(step.id)
             for name in step.needs:
                 if name not in self.anchors:
-                    raise ValueError(
-                        f"steps[{i}] '{step.id}': needs names '{name}', which is not in the "
-                        f"cycle's anchors ({', '.join(self.anchors) or 'none'})"
-                    )
+                    raise ValueError(f"steps[{i}] '{step.id}': needs names '{name}', which is not in the cycle's anchors ({', '.join(self.anchors) or 'none'})")
             for which in ("opens", "closes"):
                 name = getattr(step.anchors, which, None) if step.anchors else None
                 if name and name not in self.anchors:

@@ -69,6 +69,14 @@ class DatedStep:
             return t
         return self.closes_at
 
+    def late_until(self, scheduled: datetime | None) -> datetime | None:
+        """UTC end of the local day of ``scheduled`` when it is a date the step allows after its
+        window (``Step.late_allowed``: not overdue, no overdue notice, until then), else None."""
+        close = self.overdue_after
+        if not (self.step.late_allowed.strip() and scheduled and close and scheduled > close):
+            return None
+        return dates.local_instant(dates.local_today(scheduled, self.tz), None, self.tz)
+
     @property
     def key(self) -> str:
         return f"{self.cycle.id}/{self.step.id}"

@@ -108,6 +108,9 @@ def when_phrase(item, now: datetime, tz: str) -> str:
             return base
         return f"{base} ({dates.days_phrase(days)})"
     opens, closes = d.opens_at, d.closes_at
+    if status == "open" and closes and now > closes and item.scheduled_at:  # a late date the step allows
+        return (f"scheduled after the window: {esc(d.step.late_allowed)} (window closed {dates.fmt_local(closes, tz, with_time=False)}; "
+                f"scheduled {dates.fmt_local(item.scheduled_at, tz)})")
     if status == "open":
         if closes is None:
             return "window open now"

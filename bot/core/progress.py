@@ -127,6 +127,12 @@ def _step_items(dated: DatedStep, state: dict, now: datetime) -> list[Item]:
         status, at = ("passed" if step.kind == "milestone" or step.district_held else "overdue"), closes
     else:
         status, at = "open", closes
+    if status == "overdue" and state.get("scheduled_at"):
+        # a date the step allows after its window (visit 3 waits for key data): open until that day ends
+        scheduled = dates.parse_instant(state["scheduled_at"])
+        late = dated.late_until(scheduled)
+        if late and now <= late:
+            status, at = "open", scheduled
     return [Item(dated, None, status, at, state)]
 
 

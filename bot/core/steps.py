@@ -376,8 +376,9 @@ def undo_done(tx: SchoolTx, ref: StepRef, label: str | None, who: str, now: date
     return removed
 
 
-def set_schedule(tx: SchoolTx, ref: StepRef, at: datetime | None, who: str, now: datetime) -> bool:
-    """Schedule (``at``: UTC instant) or cancel (None) a visit, session or meeting.
+def set_schedule(tx: SchoolTx, ref: StepRef, at: datetime | None, who: str, now: datetime, late: str = "") -> bool:
+    """Schedule (``at``: UTC instant) or cancel (None) a visit, session or meeting; ``late``: the
+    reason the cycle file allows a date after the window (kept with the date as ``late_reason``).
 
     Returns False (and writes nothing) when it was already so: a form sent twice is one change.
     """
@@ -393,9 +394,13 @@ def set_schedule(tx: SchoolTx, ref: StepRef, at: datetime | None, who: str, now:
         doc["scheduled_at"] = iso(at)
         doc["scheduled_on"] = iso(now)  # nudges due before this were not known yet
         doc.pop("cancelled_at", None)
+    doc.pop("late_reason", None)
+    if at is not None and late:
+        doc["late_reason"] = late
     doc["schedule_rev"] = int(doc.get("schedule_rev") or 0) + 1  # the feeds' SEQUENCE: grows with every change
     tx.put(STEP_KIND, ref.state_key, doc)
-    audit(tx, who, now, "scheduled" if at else "unscheduled", step=ref.key, year=ref.year.name, before=before, after=doc.get("scheduled_at"))
+    audit(tx, who, now, "scheduled" if at else "unscheduled", step=ref.key, year=ref.year.name, before=before, after=doc.get("scheduled_at"),
+          **({"late": late} if at is not None and late else {}))
     return True
 
 

@@ -302,6 +302,7 @@ def _step_nudges(school, dated, rules, templates, st, state, days, created, sinc
                 doc = state.anchors.get(f"{dated.year.name}:{name}") or {}
                 anchor_known[name] = instant_or_none(doc.get("at"))
     out: list[Nudge] = []
+    late = dated.late_until(scheduled) if scheduled and not dated.deadlines else None
 
     def status_of(series: str, due: datetime, label: str | None, rule: str, known: datetime | None, basis: datetime) -> str:
         if not rules.enabled:
@@ -310,6 +311,8 @@ def _step_nudges(school, dated, rules, templates, st, state, days, created, sinc
             return "done"
         if rule in ("opens", "midpoint") and scheduled:
             return "scheduled"
+        if rule in ("closing", "overdue", "escalation") and late and label is None:
+            return "scheduled after the window"  # a late date the step allows (Step.late_allowed)
         if created and (due < created or (rule in ("overdue", "escalation") and basis < created)):
             return "before setup"  # closed before tracking began: never nudged
         if known and due < known:
@@ -356,6 +359,17 @@ def _step_nudges(school, dated, rules, templates, st, state, days, created, sinc
                 if status == "planned" and created and due < created:
                     status = "before setup"
                 extra.append(Nudge(sid, item, "day-before", "day-before", scheduled, due, scheduled, dated, None, "channel", roles, status))
+    # a late date the step allows: overdue (and escalated) the school day after it, if not held
+    if late and rules.overdue and dated.step.kind != "milestone":
+        day = days.roll(dates.local_today(scheduled, tz) + timedelta(days=1), +1)
+        if day is not None:
+            due = days.instant(day)
+            status = "done" if done else ("before setup" if created and due < created else "planned")
+            after = {"late": dated.step.late_allowed.strip()}
+            extra.append(Nudge(sid, item, "overdue", "overdue", scheduled, due, due + OVERDUE_STALE, dated, None, "channel", roles, status, after))
+            if rules.escalate:
+                extra.append(Nudge(sid, item, "escalation", "escalation", scheduled, due, due + OVERDUE_STALE, dated, None, "dm",
+                                   tuple(rules.escalate), status, after))
     # the day after a held visit: a prompt for notes
     if rules.notes_prompt and not dated.deadlines and (scheduled or done_at):
         held = min(p for p in (scheduled, done_at) if p)

@@ -90,6 +90,9 @@ def headline(n: Nudge, state: SchoolState, now: datetime, rule: str | None = Non
             never = " and ".join(bk.esc(d.cycle.anchors[a].title) if a in d.cycle.anchors else a for a in d.waiting_for)
             return (f":red_circle: {where}{title}: its typical window closed {dates.fmt_local(n.basis, tz, with_time=False)}, "
                     f"nobody reported {never}, and it isn't marked held.")
+        if not n.label and n.detail.get("late"):  # after a late date the step allows
+            return (f":red_circle: {where}{title} was scheduled for {dates.fmt_local(n.basis, tz)}, after its window "
+                    f"({bk.esc(n.detail['late'])}), and it isn't marked held.")
         if n.label:
             ago = dates.days_between(now, n.basis, tz)
             return f":red_circle: {where}{title} was due {dates.fmt_local(n.basis, tz)} ({dates.days_phrase(ago)}) and isn't marked done."

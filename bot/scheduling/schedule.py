@@ -77,7 +77,9 @@ def schedule_warnings(state: SchoolState, dated: DatedStep, when: When, doc: dic
     tz = state.school.tz
     out = []
     at = when.instant
-    if (dated.opens_at and at < dated.opens_at) or (dated.closes_at and at > dated.closes_at):
+    if dated.late_until(at):
+        pass  # allowed by the cycle file for a reason: said in the reply (``late_line``), not a warning
+    elif (dated.opens_at and at < dated.opens_at) or (dated.closes_at and at > dated.closes_at):
         where = "before" if dated.opens_at and at < dated.opens_at else "after"
         out.append(f"That is {where} {dated.step.label}'s window ({window_text(dated, tz)}).")
     if dated.waiting_for:
@@ -96,6 +98,13 @@ def schedule_warnings(state: SchoolState, dated: DatedStep, when: When, doc: dic
     if doc.get("done"):
         out.append(f"{dated.step.label} is already marked done (`/scep undo {dated.step.label.lower()}` to reopen it).")
     return out
+
+
+def late_line(dated: DatedStep, tz: str) -> str:
+    """The reply's line for a date after the window that the step allows (``Step.late_allowed``)."""
+    closed = dates.fmt_local(dated.overdue_after, tz, with_time=False) if dated.overdue_after else "its window"
+    return (f"\n:hourglass_flowing_sand: After its window (closed {closed}): recorded as {bk.esc(dated.step.late_allowed.strip())}, "
+            f"as the guidance allows; no overdue notice while this date stands.")
 
 
 def do_schedule(ctx: Ctx, state: SchoolState, ref: StepRef, when: When | None, *, dry: bool = False) -> Scheduled:
@@ -134,7 +143,8 @@ def do_schedule(ctx: Ctx, state: SchoolState, ref: StepRef, when: When | None, *
     if dry:
         return Scheduled("", False)
     with ctx.store.transaction(school.school_id) as tx:
-        changed = set_schedule(tx, ref, when.instant, ctx.user_id, ctx.now)
+        late = dated.step.late_allowed.strip() if dated.late_until(when.instant) else ""
+        changed = set_schedule(tx, ref, when.instant, ctx.user_id, ctx.now, late=late)
     if not changed:
         return Scheduled(f"{bk.esc(dated.step.title)} is already scheduled for {when.echo}.", False)
     verb = "rescheduled" if before else "scheduled"
@@ -142,5 +152,7 @@ def do_schedule(ctx: Ctx, state: SchoolState, ref: StepRef, when: When | None, *
     if before:
         text += f" (was {dates.fmt_local(dates.parse_instant(before), tz)})"
     text += "."
+    if late:
+        text += late_line(dated, tz)
     text += "".join(f"\n:warning: {w}" for w in warnings)
     return Scheduled(text, True, [StepChanged(school.school_id, ref.state_key)])

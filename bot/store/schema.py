@@ -12,7 +12,7 @@ Per school:
   ``holidays`` [date or "date..date"], ``created_at``, ``created_by``; and extra fields:
   ``POLICY_KEY`` {nudge overrides}, ``delivery_problem`` (text) with ``delivery_problem_since``.
 - ``STEP_KIND``, key ``"<year>:<cycle>/<step>"``: a step's state: ``done`` {label: {at, by}}
-  (label: held|draft|final|due), ``scheduled_at`` / ``scheduled_on``, ``cancelled_at`` (the date last cancelled), ``schedule_rev``
+  (label: held|draft|final|due), ``scheduled_at`` / ``scheduled_on``, ``cancelled_at`` (the date last cancelled), ``late_reason`` (a date after the window the cycle allows), ``schedule_rev``
   (how many times the date was set or cancelled: the calendar feeds' SEQUENCE), ``snooze``
   {series: {until, at, by, rule, label}}, ``prompt`` {channel, ts, at}, ``notes`` {count,
   by_commitment {n: count}}, ``CHECKLIST_KEY`` {ticks {item: {at, by}}, messages [{channel,
