@@ -82,6 +82,14 @@ class DatedStep:
         return f"{self.cycle.id}/{self.step.id}"
 
     @property
+    def events(self) -> tuple[str, ...]:
+        """The reported dates (anchor ids) the step hangs on (its window's opening and closing
+        events) or needs (e.g. visit 5's year-end data), in that order, once each."""
+        step = self.step
+        names = [n for n in ((step.anchors.opens, step.anchors.closes) if step.anchors else ()) if n] + list(step.needs)
+        return tuple(dict.fromkeys(names))
+
+    @property
     def first_at(self) -> datetime | None:
         points = [p for p in (self.opens_at, *(d.at for d in self.deadlines)) if p]
         return min(points) if points else None

@@ -22,7 +22,7 @@ from bot.calendar.instances import DatedStep
 from bot.core import blocks as bk
 from bot.core import progress
 from bot.core.outbox import Outgoing
-from bot.core.schools import SchoolState, iso, step_key
+from bot.core.schools import SchoolState, step_key
 from bot.nudges.planning import _step_templates, _years, step_done
 from bot.nudges.rules import effective_rules
 from bot.nudges.school_days import school_days, school_policy

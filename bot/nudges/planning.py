@@ -102,9 +102,7 @@ def owner_roles(dated: DatedStep) -> tuple[str, ...]:
 
 def asked_for(dated: DatedStep, reported: dict) -> tuple[str, ...]:
     """The anchors (data ready, a meeting) a step hangs on or needs that are not reported yet."""
-    step = dated.step
-    names = [n for n in ((step.anchors.opens, step.anchors.closes) if step.anchors else ()) if n] + list(step.needs)
-    return tuple(n for n in dict.fromkeys(names) if n not in reported)
+    return tuple(n for n in dated.events if n not in reported)
 
 
 def _step_templates(dated: DatedStep, rules: Rules, days: SchoolDays, reported: dict | None = None,

@@ -11,24 +11,16 @@ from typing import Any
 from bot.calendar import dates
 from bot.checklists.model import SCHOOL_GONE
 from bot.core import blocks as bk
-from bot.core import permissions as R
 from bot.core.context import Ctx
 from bot.core.metadata import StepButton, StepForm
 from bot.core.result import Post, Result, StepChanged, failed
 from bot.core.school_calendar import read_school
-from bot.core.steps import ref_for_key, set_anchor, tracked_school
+from bot.core.steps import set_anchor
 from bot.errors import UserError
 from bot.scheduling.anchors import anchor_effects, plausible
-from bot.scheduling.schedule import window_text
+from bot.scheduling.schedule import acted_step, window_text
 
 ANCHOR_CALLBACK = "scep_anchor_dates"
-
-
-def events_of(dated) -> list[str]:
-    """The anchors a step hangs on (its window's opening and closing events) or needs."""
-    step = dated.step
-    names = [n for n in ((step.anchors.opens, step.anchors.closes) if step.anchors else ()) if n] + list(step.needs)
-    return list(dict.fromkeys(names))
 
 
 def anchor_form(ctx: Ctx, value: str, origin_channel: str) -> Result:
@@ -37,10 +29,8 @@ def anchor_form(ctx: Ctx, value: str, origin_channel: str) -> Result:
     if button is None:
         return failed("I can't read that button: type `/scep data milestones ready &lt;date&gt;` instead.")
     try:
-        state = tracked_school(ctx, button.school_id, SCHOOL_GONE)
-        R.require(ctx, state.school, "act")
-        ref = ref_for_key(state, ctx.library, button.key)
-        names = events_of(ref.dated)
+        state, ref = acted_step(ctx, button.school_id, button.key, SCHOOL_GONE)
+        names = list(ref.dated.events)
         if not names:
             raise UserError(f"{ref.dated.step.title} waits for no reported dates.")
     except UserError as exc:
@@ -76,13 +66,11 @@ def anchor_submitted(ctx: Ctx, meta: str, values: dict[str, Any], *, dry: bool =
     if form is None:
         return {"x": "This form is out of date: close it and try again."}, Result()
     try:
-        state = tracked_school(ctx, form.school_id, SCHOOL_GONE)
-        R.require(ctx, state.school, "act")
-        ref = ref_for_key(state, ctx.library, form.key)
+        state, ref = acted_step(ctx, form.school_id, form.key, SCHOOL_GONE)
     except UserError as exc:
         return {"x": bk.clip(str(exc), 150)}, Result()
     dated = ref.dated
-    names = events_of(dated)
+    names = list(dated.events)
     picked: dict[str, date] = {}
     errors: dict[str, str] = {}
     for name in names:

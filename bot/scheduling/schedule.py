@@ -18,7 +18,7 @@ from bot.core import permissions as R
 from bot.core.context import Ctx
 from bot.core.result import StepChanged
 from bot.core.schools import SchoolState
-from bot.core.steps import StepRef, is_current, ref_for_key, schedulable, set_schedule
+from bot.core.steps import StepRef, is_current, ref_for_key, schedulable, set_schedule, tracked_school
 from bot.errors import UserError
 
 
@@ -156,3 +156,11 @@ def do_schedule(ctx: Ctx, state: SchoolState, ref: StepRef, when: When | None, *
         text += late_line(dated, tz)
     text += "".join(f"\n:warning: {w}" for w in warnings)
     return Scheduled(text, True, [StepChanged(school.school_id, ref.state_key)])
+
+
+def acted_step(ctx: Ctx, school_id: str, key: str, gone: str) -> tuple[SchoolState, StepRef]:
+    """The school and step a button or form names (read afresh), for who may act on the school's
+    steps: UserError (StaleStep with ``gone`` for a school no longer tracked) otherwise."""
+    state = tracked_school(ctx, school_id, gone)
+    R.require(ctx, state.school, "act")
+    return state, ref_for_key(state, ctx.library, key)

@@ -13,13 +13,12 @@ from typing import Any
 from bot.calendar import dates, nlp_dates
 from bot.checklists.model import SCHOOL_GONE
 from bot.core import blocks as bk
-from bot.core import permissions as R
 from bot.core.context import Ctx
 from bot.core.metadata import StepButton, StepForm
 from bot.core.result import Post, Result, failed
 from bot.core.steps import ref_for_key, schedulable, tracked_school
 from bot.errors import UserError
-from bot.scheduling.schedule import do_schedule, no_schedule_reason, window_text
+from bot.scheduling.schedule import acted_step, do_schedule, no_schedule_reason, window_text
 
 SCHEDULE_CALLBACK = "scep_schedule"
 PICK_ACTION = "sched_open"  # "Pick a date": value StepButton
@@ -46,9 +45,7 @@ def schedule_form(ctx: Ctx, value: str, origin_channel: str) -> Result:
     if button is None:
         return failed("I can't read that button: type `/scep schedule &lt;step&gt;` instead.")
     try:
-        state = tracked_school(ctx, button.school_id, SCHOOL_GONE)
-        R.require(ctx, state.school, "act")
-        ref = ref_for_key(state, ctx.library, button.key)
+        state, ref = acted_step(ctx, button.school_id, button.key, SCHOOL_GONE)
         if not schedulable(ref.dated):
             raise UserError(no_schedule_reason(ref.dated, state.school.tz))
     except UserError as exc:
