@@ -69,3 +69,4 @@ def test_the_console_keeps_times_and_line_numbers_that_look_like_emoji():
     assert mrkdwn_to_text("time:08:30 at 12:30:45", {}) == "time:08:30 at 12:30:45"
     assert mrkdwn_to_text("my.yaml:41: field", {}) == "my.yaml:41: field"
     assert mrkdwn_to_text(":warning: check (:white_check_mark:)", {}) == "(!) check ([x])"
+    assert mrkdwn_to_text("2 days left · :ballot_box_with_check: checklist 0/8", {}) == "2 days left · checklist 0/8"  # no icon, no gap

@@ -45,7 +45,8 @@ def mrkdwn_to_text(text: str, names: dict[str, str]) -> str:
     text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     # an emoji code is a word with a letter between colons, not glued to what comes before:
     # `time:08:30` and `file.yaml:41:` stay as they are
-    text = re.sub(r"(?<![\w:]):([a-z0-9_+-]*[a-z][a-z0-9_+-]*):", lambda m: ICONS.get(m.group(1), ""), text)
+    # (an icon with no text form takes the space after it along: "· :ballot_box_with_check: 4/9" -> "· 4/9")
+    text = re.sub(r"(?<![\w:]):([a-z0-9_+-]*[a-z][a-z0-9_+-]*):( ?)", lambda m: ICONS[m.group(1)] + m.group(2) if ICONS.get(m.group(1)) else "", text)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)  # *bold*
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
