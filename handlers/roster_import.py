@@ -11,7 +11,7 @@ from handlers.workspace_directory import SlackDirectory
 
 
 def _run(request: ImportRoster, services, client, ctx, respond) -> None:
-    text = _download(client, request.file_id, services.settings.slack_timeout)
+    text = _download(client, request.file_id)
     if text.startswith(":warning:"):
         answer = text
     else:
@@ -21,7 +21,7 @@ def _run(request: ImportRoster, services, client, ctx, respond) -> None:
         respond(text=answer, response_type="ephemeral")
 
 
-def _download(client, file_id: str, timeout: float) -> str:  # noqa: ARG001 - the reader has its own
+def _download(client, file_id: str) -> str:
     """The file's text, or a ``:warning:`` line saying why it cannot be read (the bot token goes
     to Slack's own hosts only: ``slack_file_reader``)."""
     try:

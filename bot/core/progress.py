@@ -194,11 +194,6 @@ def school_cycles(state: SchoolState, library: CycleLibrary) -> list[Cycle]:
     return out + [c for c in named if c.id not in have]
 
 
-def cycles_in(state: SchoolState, library: CycleLibrary, year: SchoolYear) -> list[Cycle]:
-    """The cycles the school follows in ``year``."""
-    return [c for c in school_cycles(state, library) if follows(state, c, year)]
-
-
 def next_items(state: SchoolState, library: CycleLibrary, now: datetime, limit: int = 3) -> list[Item]:
     """The next ``limit`` things: overdue first (oldest first), then open windows (closing
     soonest first), then waiting and upcoming items (soonest first). Draws on each cycle's
@@ -230,7 +225,3 @@ def timeline(
         if follows(state, cycle, y):
             out.append((cycle, y, cycle_items(cycle, y, state, now)))
     return out
-
-
-def overdue_count(state: SchoolState, library: CycleLibrary, now: datetime) -> int:
-    return sum(1 for i in next_items(state, library, now, limit=10_000) if i.status == "overdue")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.calendar import dates
 from bot.calendar.cycle_files import CycleLibrary
 from bot.calendar.dates import SchoolYear
-from bot.calendar.instances import DatedStep, instantiate
-from bot.core.school_calendar import dated_cycle, school_calendar
+from bot.calendar.instances import DatedStep
+from bot.core import progress
 from bot.core.schools import School, SchoolState, iso, step_key
 from bot.core.steps import audit
 from bot.nudges.planning import step_done
@@ -22,23 +21,11 @@ from bot.nudges.school_days import next_school_morning
 from bot.store.schema import STEP_KIND
 
 
-def parse_button(value: str) -> tuple[str, SchoolYear, str, str, str | None, str]:
-    """``<school>|<year>:<cycle>/<step>[:label]|<rule>`` -> (school, year, cycle, step, label, rule)."""
-    try:
-        sid, item, rule = value.split("|")
-        year_text, rest = item.split(":", 1)
-        path, _, label = rest.partition(":")
-        cycle_id, step_id = path.split("/")
-        return sid, SchoolYear.parse(year_text), cycle_id, step_id, (label or None), rule
-    except (ValueError, dates.DateError):
-        raise ValueError(f"not a nudge button value: {value!r}") from None
-
-
 def find_dated(state: SchoolState, library: CycleLibrary, year: SchoolYear, cycle_id: str, step_id: str) -> DatedStep | None:
     cycle = library.get(cycle_id)
     if cycle is None or cycle.step(step_id) is None:
         return None
-    return next((d for d in instantiate(dated_cycle(cycle, state.school), year, state.school.tz, state.anchor_dates(year), school_calendar(state.school)) if d.step.id == step_id), None)
+    return next((d for d in progress._dated_steps(cycle, year, state) if d.step.id == step_id), None)
 
 
 def snooze(tx, dated: DatedStep, label: str | None, rule: str, school: School, who: str, now: datetime) -> datetime:

@@ -16,7 +16,6 @@ from bot.privacy import retention
 from bot.privacy.person import export_person, forget_person, names_of, valid_user
 from bot.privacy.records import log_privacy
 from bot.privacy.school import delete_school, export_school, to_file
-from bot.store import schema
 
 USAGE = ("`/scep privacy export school`, `/scep privacy export @person`, `/scep privacy forget @person`, "
          "`/scep privacy archive school`, `/scep privacy delete school`")
