@@ -81,7 +81,7 @@ def test_migrations_run_in_order_each_stamped_and_a_crash_resumes(tmp_path):
         calls.append("boom")
         raise OSError("killed")
 
-    registry = (*MIGRATIONS, Migration(2, "name -> title", rename_field("name", "title")),
+    registry = (MIGRATIONS[0], Migration(2, "name -> title", rename_field("name", "title")),
                 Migration(3, "crashes", boom), Migration(4, "title -> label", rename_field("title", "label")))
     index = json.loads((root / "index.json").read_text())
     with pytest.raises(OSError):

@@ -112,7 +112,7 @@ def test_export_all_of_one_workspace(tmp_path, fake, capsys, monkeypatch):
     monkeypatch.delenv("SCEP_DATABASE_URL", raising=False)
     team = TinyStore(data).index_entry(sid)["team_id"]
     assert main(["export", "--all", "--to", str(tmp_path / "one"), "--team", team]) == 0
-    assert "1 schools (1 bound to a channel)" in capsys.readouterr().out
+    assert "1 schools (1 bound to a channel, 0 unlinked)" in capsys.readouterr().out
     assert main(["export", "--all", "--to", str(tmp_path / "none"), "--team", "T0OTHER"]) == 1
     assert "no school of workspace T0OTHER" in capsys.readouterr().err
 

@@ -27,7 +27,7 @@ log = logging.getLogger("scep-bot")
 FEATURE_MODULES = ["bot.setup.commands", "bot.timeline.commands", "bot.schools.commands", "bot.setup.cycles", "bot.help.commands", "bot.setup.roles",
                    "bot.history.commands", "bot.notes.commitments_command", "bot.notes.notes_command", "bot.notes.forget", "bot.exports.commands", "bot.feeds.command",
                    "bot.checklists.command", "bot.scheduling.schedule_command", "bot.scheduling.done", "bot.scheduling.anchors", "bot.review.command",
-                   "bot.scheduling.step", "bot.nudges.remind", "bot.nudges.holidays", "bot.setup.dates_command", "bot.privacy.commands",
+                   "bot.scheduling.step", "bot.nudges.remind", "bot.nudges.holidays", "bot.setup.dates_command", "bot.privacy.commands", "bot.privacy.relink",
                    "bot.onboarding.command", "bot.digests.command"]
 
 MAX_COMMAND_TEXT = 4000

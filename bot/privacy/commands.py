@@ -13,12 +13,13 @@ from bot.core.context import Ctx
 from bot.core.result import Result, Upload
 from bot.errors import UserError
 from bot.privacy import retention
+from bot.privacy.links import unlink_school
 from bot.privacy.person import export_person, forget_person, names_of, valid_user
 from bot.privacy.records import log_privacy
 from bot.privacy.school import delete_school, export_school, to_file
 
 USAGE = ("`/scep privacy export school`, `/scep privacy export @person`, `/scep privacy forget @person`, "
-         "`/scep privacy archive school`, `/scep privacy delete school`")
+         "`/scep privacy unlink school`, `/scep privacy archive school`, `/scep privacy delete school`")
 
 
 def _admin_only(ctx: Ctx, what: str) -> None:
@@ -58,15 +59,15 @@ def _person(args: list[str]) -> str:
     return uid
 
 
-@subcommand("privacy", usage="/scep privacy export|forget|archive|delete …",
-            summary="workspace admins: export or delete a school or a person", examples=["/scep privacy export school", "/scep privacy forget @lee"],
+@subcommand("privacy", usage="/scep privacy export|forget|unlink|archive|delete …",
+            summary="workspace admins: export or delete a school or a person; unlink a school (its data kept)", examples=["/scep privacy export school", "/scep privacy forget @lee"],
             writes=True)
 def cmd_privacy(ctx: Ctx, args: list[str]) -> Result:
     verb, rest = (args[0].lower(), args[1:]) if args else ("", [])
-    if verb not in ("export", "forget", "archive", "delete"):
+    if verb not in ("export", "forget", "unlink", "archive", "delete"):
         raise UserError(f"Say what to do: {USAGE}.")
     school_target = bool(rest) and rest[0].lower() == "school"
-    _admin_only(ctx, f"{verb} {'a school' if school_target or verb in ('archive', 'delete') else 'a person'}'s data")
+    _admin_only(ctx, f"{verb} {'a school' if school_target or verb in ('unlink', 'archive', 'delete') else 'a person'}'s data")
     if verb == "export":
         if school_target:
             state = ctx.state()
@@ -91,6 +92,8 @@ def cmd_privacy(ctx: Ctx, args: list[str]) -> Result:
     state = ctx.state()
     school = state.school
     typed = " ".join(rest[1:]).strip()
+    if verb == "unlink":
+        return _unlink(ctx, school, typed)
     if typed.lower() != school.name.lower():
         what = "sends you its export, then deletes" if verb == "archive" else "deletes"
         return Result(text=f"This {what} *{bk.esc(school.name)}* for good: its setup, roles, steps, checklists, notes and audit log, "
@@ -103,3 +106,16 @@ def cmd_privacy(ctx: Ctx, args: list[str]) -> Result:
     delete_school(ctx.store, school.school_id, ctx.user_id, ctx.now, archived=verb == "archive")
     return Result(text=f":wastebasket: <@{ctx.user_id}> deleted *{bk.esc(school.name)}* for good; this channel is free "
                        f"(`/scep setup <name>` links a new school).", public=True, uploads=uploads)
+
+
+def _unlink(ctx: Ctx, school, typed: str) -> Result:
+    """Free the channel, keep the school's data (bot/privacy/links.py); the name typed confirms."""
+    if typed.lower() != school.name.lower():
+        return Result(text=f"This unlinks *{bk.esc(school.name)}* from this channel: its setup, steps, checklists, notes and audit log are "
+                           f"kept (under the retention, `/scep retention`) but nothing more is posted for it, replies to its notes prompts "
+                           f"are no longer collected and its calendar links stop until it is linked again. This channel is freed. "
+                           f"To go on, type `/scep privacy unlink school {bk.esc(school.name)}`.")
+    unlink_school(ctx.store, school.school_id, ctx.user_id, ctx.now)
+    return Result(text=f":link: <@{ctx.user_id}> unlinked *{bk.esc(school.name)}* from this channel; its data is kept and this channel is free "
+                       f"(`/scep setup <name>` links a new school). A workspace admin links it back with "
+                       f"`/scep relink {bk.esc(school.name)}` in any channel with no school.", public=True)

@@ -78,7 +78,7 @@ def forget_person(store: Store, uid: str, who: str, now: datetime, names: tuple[
             for kind, key, doc in hits:
                 tx.delete(kind, key)
                 tx.put(kind, scrub(key, uid, names), scrub(doc, uid, names))
-            if sid in store.school_ids():
+            if sid in store.school_ids(unlinked=True):
                 audit(tx, who if who != uid else FORMER, now, "person forgotten", documents=len(hits))
             tx.purge()
         counts["schools"] += 1
@@ -100,7 +100,7 @@ def export_person(store: Store, uid: str, now: datetime, names: tuple[str, ...] 
     for sid in school_ids(store, team_id):
         hits = [{"kind": k, "key": key, "document": doc} for k, key, doc in documents(store, sid) if uid in key or mentions(doc, uid, names)]
         if hits:
-            entry = store.index_entry(sid) or {"school_id": sid}
+            entry = store.index_entry(sid, unlinked=True) or {"school_id": sid}
             out["schools"][sid] = {"school": entry, "documents": hits}
     for name in setting_names():
         value = store.get_setting(name)

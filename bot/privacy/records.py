@@ -28,9 +28,10 @@ def setting_names() -> list[str]:
 
 
 def school_ids(store: Store, team_id: str | None = None, *, with_workspace: bool = True) -> list[str]:
-    """The schools of workspace ``team_id`` (every school when None: one workspace), and the
-    workspace ledger (its keys name the people the digests went to)."""
-    ids = [sid for sid in store.school_ids() if team_id is None or (store.index_entry(sid) or {}).get("team_id") in (team_id, "", None)]
+    """The schools of workspace ``team_id`` (every school when None: one workspace), unlinked ones
+    included, and the workspace ledger (its keys name the people the digests went to)."""
+    ids = [sid for sid in store.school_ids(unlinked=True)
+           if team_id is None or (store.index_entry(sid, unlinked=True) or {}).get("team_id") in (team_id, "", None)]
     return [*ids, *([WORKSPACE] if with_workspace else [])]
 
 

@@ -106,12 +106,12 @@ def apply_to_school(store: Store, school_id: str, now: datetime, n: int) -> dict
 
 
 def apply(store: Store, now: datetime) -> dict[str, int]:
-    """The retention sweep over every school (each with its workspace's retention) and the
-    privacy log (kept as long as the longest retention of any workspace); totals by kind."""
+    """The retention sweep over every school, unlinked ones included (each with its workspace's
+    retention), and the privacy log (kept as long as the longest retention of any workspace); totals by kind."""
     totals: dict[str, int] = {}
     longest = DEFAULT_YEARS
-    for sid in store.school_ids():
-        n = years(store, (store.index_entry(sid) or {}).get("team_id"))
+    for sid in store.school_ids(unlinked=True):
+        n = years(store, (store.index_entry(sid, unlinked=True) or {}).get("team_id"))
         longest = max(longest, n)
         for kind, c in apply_to_school(store, sid, now, n).items():
             totals[kind] = totals.get(kind, 0) + c

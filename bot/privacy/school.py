@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bot.privacy.links import drop_pointers
 from bot.privacy.records import documents, log_privacy
 from bot.store import schema
 from bot.store.port import Store
@@ -15,7 +16,7 @@ from bot.store.port import Store
 
 def export_school(store: Store, school_id: str, now: datetime) -> dict[str, Any]:
     """Everything kept about one school: its index entry and every document, by kind and key."""
-    out: dict[str, Any] = {"school": store.index_entry(school_id) or {"school_id": school_id}, "exported_at": now.isoformat(),
+    out: dict[str, Any] = {"school": store.index_entry(school_id, unlinked=True) or {"school_id": school_id}, "exported_at": now.isoformat(),
                            "documents": {}}
     for kind, key, doc in documents(store, school_id):
         out["documents"].setdefault(kind, {})[key] = doc
@@ -26,17 +27,10 @@ def to_file(data: dict[str, Any]) -> bytes:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode()
 
 
-def _points_to(entry: Any, school_id: str) -> bool:
-    return entry == school_id or (isinstance(entry, dict) and entry.get("school_id") == school_id)
-
-
 def delete_school(store: Store, school_id: str, who: str, now: datetime, *, archived: bool) -> bool:
     """Delete the school for good (every copy); recorded in the privacy log."""
     gone = store.drop_school(school_id)
-    for name in (schema.FEEDS_SETTING, schema.THREADS_SETTING):  # its feed links and threads point nowhere now
-        value = store.get_setting(name)
-        if isinstance(value, dict) and any(_points_to(v, school_id) for v in value.values()):
-            store.update_setting(name, lambda v: {k: e for k, e in (v or {}).items() if not _points_to(e, school_id)}, {})
+    drop_pointers(store, school_id, (schema.FEEDS_SETTING, schema.THREADS_SETTING))  # its feed links and threads point nowhere now
     store.purge_settings()
     log_privacy(store, who, now, "school archived and deleted" if archived else "school deleted", school_id=school_id)
     return gone

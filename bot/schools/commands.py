@@ -64,7 +64,8 @@ def cmd_schools(ctx: Ctx, args: list[str]) -> Result:
             continue
         nxt = progress.next_items(state, ctx.library, ctx.now, 1)
         rows.append(Row(state, e["channel_id"], nxt[0] if nxt else None))
-    return schools_reply(rows, total=len(entries), page=page, pages=pages, hidden=hidden, now=ctx.now)
+    unlinked = len(ctx.store.unlinked(ctx.team_id)) if is_workspace_admin(ctx) else 0
+    return schools_reply(rows, total=len(entries), page=page, pages=pages, hidden=hidden, now=ctx.now, unlinked=unlinked)
 
 
 def schools_picture(ctx: Ctx, args: list[str]) -> Result:
@@ -90,14 +91,20 @@ def schools_picture(ctx: Ctx, args: list[str]) -> Result:
                                   "Each cell: the most pressing status of the school's steps that month. Schools needing attention first.")])
 
 
-def schools_reply(rows: list[Row], *, total: int, page: int, pages: int, hidden: int, now: datetime) -> Result:
+def schools_reply(rows: list[Row], *, total: int, page: int, pages: int, hidden: int, now: datetime, unlinked: int = 0) -> Result:
     """Page ``page`` of ``pages`` of a list of ``total`` schools; ``hidden`` more exist that the
-    person may not see. ``now`` is a UTC instant; dates are shown in each school's zone."""
+    person may not see; ``unlinked`` schools are kept with no channel (told to admins). ``now`` is
+    a UTC instant; dates are shown in each school's zone."""
     others = (f"{hidden} other school{'s are' if hidden != 1 else ' is'} not shown: you see the schools where you hold a role "
               "(workspace admins see all).") if hidden else ""
+    if unlinked:
+        others = (others + " " if others else "") + (f"{unlinked} unlinked school{'s are' if unlinked != 1 else ' is'} kept with no channel: "
+                                                     "`/scep relink` lists them.")
     if not total:
         if hidden:
             return Result(text=f"You don't hold a role in any school yet. {others}")
+        if unlinked:
+            return Result(text=f"No school is linked to a channel. {others}")
         return Result(text="No schools yet. In a school's channel: `/scep setup &lt;school name&gt;`")
     texts, lines = [], []
     for row in rows:

@@ -62,6 +62,9 @@ def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Res
             raise UserError(unlinkable(ctx.channel_id or ""))
         if "name" not in clean:
             raise UserError("Give the school a name: `/scep setup Lincoln Elementary model:TSI`")
+        if any(e["name"].lower() == clean["name"].lower() for e in store.unlinked(ctx.team_id)):
+            raise UserError(f"*{bk.esc(clean['name'])}* was unlinked from its channel and its data is kept: a workspace admin links it "
+                            f"back here with `/scep relink {bk.esc(clean['name'])}`. To start a new school instead, give it another name.")
         sid = store.new_school_id()
     admin = is_workspace_admin(ctx)
     with store.transaction(sid) as tx:

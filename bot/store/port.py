@@ -98,10 +98,12 @@ class SchoolTx(SchoolView, Protocol):
         """Remove the document; False when there was none."""
         ...
 
-    def bind(self, *, name: str, team_id: str, channel_id: str) -> None:
+    def bind(self, *, name: str, team_id: str, channel_id: str | None) -> None:
         """Record the school in the index, bound to one channel of one workspace, committed with
         the transaction's documents. ``ChannelTaken`` (raised when the block ends, before
-        anything is written) when another school holds that channel."""
+        anything is written) when another school holds that channel. ``channel_id`` None: the
+        school stays in the index, *unlinked* (its data kept, reached by retention, exports and
+        deletion; nothing posted for it; its channel free); binding a channel again relinks it."""
         ...
 
     def purge(self) -> None:
@@ -117,8 +119,8 @@ class SchoolTx(SchoolView, Protocol):
 class Store(Protocol):
     """What the rest of the bot may ask of a store (see the module docstring)."""
 
-    def school_ids(self) -> list[str]:
-        """Every school in the index."""
+    def school_ids(self, *, unlinked: bool = False) -> list[str]:
+        """Every school bound to a channel; ``unlinked``: the unlinked schools too."""
         ...
 
     def revisions(self) -> dict[str, int]:
@@ -130,15 +132,20 @@ class Store(Protocol):
         """The school bound to the channel of the workspace, or None."""
         ...
 
-    def index_entry(self, school_id: str) -> dict[str, Any] | None:
-        """``{"school_id", "name", "team_id", "channel_id"}`` of a school in the index, or None."""
+    def index_entry(self, school_id: str, *, unlinked: bool = False) -> dict[str, Any] | None:
+        """``{"school_id", "name", "team_id", "channel_id"}`` of a school bound to a channel, or
+        None; ``unlinked``: of an unlinked school too (its ``channel_id`` None)."""
+        ...
+
+    def unlinked(self, team_id: str) -> list[dict[str, Any]]:
+        """The index entries of workspace ``team_id``'s unlinked schools, by name."""
         ...
 
     def new_school_id(self) -> str:
         """A fresh school id (letters and digits)."""
         ...
 
-    def bind(self, school_id: str, *, name: str, team_id: str, channel_id: str) -> None:
+    def bind(self, school_id: str, *, name: str, team_id: str, channel_id: str | None) -> None:
         """``SchoolTx.bind`` in a transaction of its own."""
         ...
 

@@ -25,6 +25,10 @@ UPDATE`` on the database's own clock, so replicas' clocks need not agree).
 Version 3: ``schools.next_due``: the school's next due instant (``'-infinity'``: unknown, the
 default, written again by every change of the school), indexed per workspace and overall
 (postgres_due.py): the sweep reads only the schools due now.
+
+Version 4: a school may be in the index without a channel (*unlinked*: ``name`` and ``team_id``
+set, ``channel_id`` NULL): its data kept, its channel free, nothing due (the due indexes cover
+bound schools only).
 """
 
 from __future__ import annotations
@@ -80,6 +84,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE schools ADD COLUMN next_due timestamptz NOT NULL DEFAULT '-infinity';
         CREATE INDEX schools_next_due ON schools (team_id, next_due) WHERE channel_id IS NOT NULL;
         CREATE INDEX schools_next_due_all ON schools (next_due) WHERE channel_id IS NOT NULL;
+        """,
+    ),
+    (
+        4,
+        "unlinked schools: in the index (name, workspace) with no channel",
+        """
+        ALTER TABLE schools DROP CONSTRAINT schools_entry_whole;
+        ALTER TABLE schools ADD CONSTRAINT schools_entry_whole
+            CHECK ((name IS NULL) = (team_id IS NULL) AND (channel_id IS NULL OR name IS NOT NULL));
         """,
     ),
 ]

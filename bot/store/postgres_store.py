@@ -136,9 +136,10 @@ class PostgresStore(PostgresDueIndex):
             return lock
 
     # -- the index
-    def school_ids(self) -> list[str]:
+    def school_ids(self, *, unlinked: bool = False) -> list[str]:
+        column = "name" if unlinked else "channel_id"  # in the index / bound to a channel
         with self._connection() as conn:
-            return [r[0] for r in conn.execute("SELECT school_id FROM schools WHERE channel_id IS NOT NULL ORDER BY school_id")]
+            return [r[0] for r in conn.execute(f"SELECT school_id FROM schools WHERE {column} IS NOT NULL ORDER BY school_id")]
 
     def revisions(self) -> dict[str, int]:
         with self._connection() as conn:
@@ -149,16 +150,23 @@ class PostgresStore(PostgresDueIndex):
             row = conn.execute("SELECT school_id FROM schools WHERE team_id = %s AND channel_id = %s", (team_id or "", channel_id)).fetchone()
         return row[0] if row else None
 
-    def index_entry(self, school_id: str) -> dict[str, Any] | None:
+    def index_entry(self, school_id: str, *, unlinked: bool = False) -> dict[str, Any] | None:
+        column = "name" if unlinked else "channel_id"
         with self._connection() as conn:
-            row = conn.execute("SELECT name, team_id, channel_id FROM schools WHERE school_id = %s AND channel_id IS NOT NULL",
+            row = conn.execute(f"SELECT name, team_id, channel_id FROM schools WHERE school_id = %s AND {column} IS NOT NULL",
                                (school_id,)).fetchone()
         return {"school_id": school_id, "name": row[0], "team_id": row[1], "channel_id": row[2]} if row else None
+
+    def unlinked(self, team_id: str) -> list[dict[str, Any]]:
+        with self._connection() as conn:
+            rows = conn.execute("SELECT school_id, name FROM schools WHERE team_id = %s AND name IS NOT NULL AND channel_id IS NULL "
+                                "ORDER BY lower(name)", (team_id or "",)).fetchall()
+        return [{"school_id": sid, "name": name, "team_id": team_id or "", "channel_id": None} for sid, name in rows]
 
     def new_school_id(self) -> str:
         return "s" + uuid.uuid4().hex[:12]
 
-    def bind(self, school_id: str, *, name: str, team_id: str, channel_id: str) -> None:
+    def bind(self, school_id: str, *, name: str, team_id: str, channel_id: str | None) -> None:
         with self.transaction(school_id) as tx:
             tx.bind(name=name, team_id=team_id, channel_id=channel_id)
 
@@ -250,7 +258,7 @@ class PostgresStore(PostgresDueIndex):
                     read_revision = int(row[0])
                     cached = self.cache.get(school_id)
                     base = cached if cached is not None and cached.revision == read_revision else self._catch_up(conn, school_id, read_revision, cached)
-                    entry = {"school_id": school_id, "name": row[1], "team_id": row[2], "channel_id": row[3]} if row[3] is not None else None
+                    entry = {"school_id": school_id, "name": row[1], "team_id": row[2], "channel_id": row[3]} if row[1] is not None else None
                     tx = SnapshotTx(base, school_id, entry)
                     self._local.conn = conn
                     open_here.add(school_id)

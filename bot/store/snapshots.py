@@ -135,7 +135,7 @@ class SnapshotTx(_Reads):
         self.changed = True
         return True
 
-    def bind(self, *, name: str, team_id: str, channel_id: str) -> None:
+    def bind(self, *, name: str, team_id: str, channel_id: str | None) -> None:
         entry = {"school_id": self.school_id, "name": name, "team_id": team_id or "", "channel_id": channel_id}
         if entry != (self.binding or self._entry):
             self.binding = entry

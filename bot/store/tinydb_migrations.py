@@ -41,8 +41,16 @@ def _stamp(root: Path, index: dict[str, Any]) -> dict[str, Any]:
     return index
 
 
+def _unlinked(root: Path, index: dict[str, Any]) -> dict[str, Any]:
+    """Version 2: an index entry may have no channel (an unlinked school). The files are as they
+    were; the version keeps an older scep-bot, which would take such a school for a bound one,
+    from opening the directory."""
+    return index
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the data schema version is recorded in index.json", _stamp),
+    Migration(2, "a school may stay in the index without a channel (unlinked)", _unlinked),
 )
 DATA_VERSION = MIGRATIONS[-1].to
 

@@ -118,15 +118,19 @@ class TinyStore:
     def _write_index(self) -> None:
         self._write(self.root / INDEX_FILE, json.dumps(self._index, sort_keys=True))
 
-    def school_ids(self) -> list[str]:
-        return list(self._index["schools"])
+    def school_ids(self, *, unlinked: bool = False) -> list[str]:
+        return [sid for sid, e in self._index["schools"].items() if unlinked or e.get("channel_id")]
 
     def revisions(self) -> dict[str, int]:
         return {sid: self.revision(sid) for sid in self.school_ids()}
 
-    def index_entry(self, school_id: str) -> dict[str, Any] | None:
+    def index_entry(self, school_id: str, *, unlinked: bool = False) -> dict[str, Any] | None:
         doc = self._index["schools"].get(school_id)
-        return dict(doc) if doc else None
+        return {**doc, "channel_id": doc.get("channel_id") or None} if doc and (unlinked or doc.get("channel_id")) else None
+
+    def unlinked(self, team_id: str) -> list[dict[str, Any]]:
+        out = [{**e, "channel_id": None} for e in self._index["schools"].values() if not e.get("channel_id") and (e.get("team_id") or "") == (team_id or "")]
+        return sorted(out, key=lambda e: (e.get("name") or "").lower())
 
     def school_for_channel(self, team_id: str, channel_id: str) -> str | None:
         return self._channels.get((team_id or "", channel_id))
@@ -134,7 +138,7 @@ class TinyStore:
     def new_school_id(self) -> str:
         return "s" + uuid.uuid4().hex[:12]
 
-    def bind(self, school_id: str, *, name: str, team_id: str, channel_id: str) -> None:
+    def bind(self, school_id: str, *, name: str, team_id: str, channel_id: str | None) -> None:
         with self.transaction(school_id) as tx:
             tx.bind(name=name, team_id=team_id, channel_id=channel_id)
 
@@ -257,6 +261,8 @@ class TinyStore:
             drop_copies(self.root / INDEX_FILE)
 
     def _check_binding(self, entry: dict[str, str]) -> None:
+        if not entry["channel_id"]:
+            return  # unlinked: no channel to collide on
         other = self._channels.get((entry["team_id"], entry["channel_id"]))
         if other and other != entry["school_id"]:
             raise ChannelTaken(f"channel {entry['channel_id']} is already linked to another school")
@@ -284,6 +290,8 @@ class TinyStore:
         if memo is None or memo[0] != now or memo[1] != len(self._due) or memo[2] != self._due_changes:
             out: dict[str, tuple[str, int]] = {}
             for sid, entry in self._index["schools"].items():
+                if not entry.get("channel_id"):
+                    continue  # unlinked: nothing falls due
                 due = self._due.get(sid)
                 if due is None or due[1] <= now:
                     out[sid] = (entry.get("team_id") or "", due[0] if due is not None else self.revision(sid))
@@ -304,12 +312,13 @@ class TinyStore:
     def teams(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for entry in self._index["schools"].values():
-            t = entry.get("team_id") or ""
-            out[t] = out.get(t, 0) + 1
+            if entry.get("channel_id"):
+                t = entry.get("team_id") or ""
+                out[t] = out.get(t, 0) + 1
         return out
 
     def team_school_ids(self, team: str) -> list[str]:
-        return sorted(sid for sid, e in self._index["schools"].items() if (e.get("team_id") or "") == team)
+        return sorted(sid for sid, e in self._index["schools"].items() if e.get("channel_id") and (e.get("team_id") or "") == team)
 
     # -- the whole data (bot/store/transfer.py: scep-bot migrate --from, export --all)
     def stored_school_ids(self) -> list[str]:

@@ -4,7 +4,7 @@
 PostgreSQL; ``scep-bot export --all --to DIR`` copies a store (either backend) into a TinyDB data
 directory, which ``migrate --from`` reads back. What is copied: every school with data (bound to
 a channel or not, and the pseudo-school ``workspace``: the digests' ledger), every document of it
-(profile, steps, notes, prompts, ledger, audit, ...), its channel binding, and every workspace
+(profile, steps, notes, prompts, ledger, audit, ...), its channel binding (or its being unlinked), and every workspace
 setting (including ``metadata_key``: an export is as sensitive as the database).
 
 Idempotent: a document or setting already equal in the destination is not written again, so a
@@ -42,6 +42,7 @@ class TransferReport:
 
     schools: int = 0
     bound: int = 0
+    unlinked: int = 0
     kinds: Counter = field(default_factory=Counter)  # kind -> documents equal in the destination
     written: int = 0  # documents written by this run (the rest were there already)
     settings: int = 0
@@ -55,7 +56,7 @@ class TransferReport:
     def lines(self, source: str, destination: str) -> list[str]:
         """The report, for the operator."""
         kinds = ", ".join(f"{kind} {n:,}" for kind, n in sorted(self.kinds.items(), key=lambda kv: (-kv[1], kv[0])))
-        out = [f"{source} -> {destination}: {self.schools:,} schools ({self.bound:,} bound to a channel), "
+        out = [f"{source} -> {destination}: {self.schools:,} schools ({self.bound:,} bound to a channel, {self.unlinked:,} unlinked), "
                f"{self.documents:,} documents ({kinds or 'none'}), {self.settings:,} settings",
                f"written now: {self.written:,} documents, {self.settings_written:,} settings; already there: "
                f"{self.documents - min(self.written, self.documents):,} documents, {self.settings - self.settings_written:,} settings"]
@@ -71,7 +72,7 @@ def transfer(source: WholeStore, destination: WholeStore, team: str | None = Non
     pseudo-school), then check it. Never raises for one school's trouble: it is reported."""
     report = TransferReport()
     for sid in source.stored_school_ids():
-        entry = _entry(source.index_entry(sid))
+        entry = _entry(source.index_entry(sid, unlinked=True))
         if team is not None and (entry is None or entry.get("team_id") != team):
             continue
         docs = source.documents(sid)
@@ -102,7 +103,7 @@ def _copy_school(destination: WholeStore, sid: str, entry: dict[str, Any] | None
                 if tx.get(kind, key) != doc:
                     tx.put(kind, key, doc)
                     written += 1
-        if entry is not None and _entry(destination.index_entry(sid)) != entry:
+        if entry is not None and _entry(destination.index_entry(sid, unlinked=True)) != entry:
             tx.bind(name=entry["name"], team_id=entry["team_id"], channel_id=entry["channel_id"])
     return written
 
@@ -117,16 +118,18 @@ def _check_school(destination: WholeStore, sid: str, entry: dict[str, Any] | Non
         report.kinds[kind] += equal
         if equal != len(table):
             report.problems.append(f"school {sid}: {len(table) - equal} of {len(table)} '{kind}' documents differ in the destination")
-    if entry is not None and _entry(destination.index_entry(sid)) != entry:
+    if entry is not None and _entry(destination.index_entry(sid, unlinked=True)) != entry:
         report.problems.append(f"school {sid}: its channel binding differs in the destination")
         return
     report.schools += 1
-    report.bound += entry is not None
+    report.bound += entry is not None and entry["channel_id"] is not None
+    report.unlinked += entry is not None and entry["channel_id"] is None
 
 
 def _entry(entry: dict[str, Any] | None) -> dict[str, str] | None:
-    """An index entry's fields as the port defines them (an old index may lack ``team_id``)."""
+    """An index entry's fields as the port defines them (an old index may lack ``team_id``;
+    ``channel_id`` None: an unlinked school)."""
     if not entry:
         return None
     return {"school_id": entry["school_id"], "name": entry.get("name") or "", "team_id": entry.get("team_id") or "",
-            "channel_id": entry.get("channel_id") or ""}
+            "channel_id": entry.get("channel_id") or None}
