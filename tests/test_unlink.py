@@ -13,11 +13,17 @@ from bot.store.postgres_migrations import migrate
 from bot.store.postgres_store import PostgresStore
 from bot.store.tinydb_store import TinyStore
 from bot.store.transfer import transfer
-from tests.harness import ADMIN, CHANNEL, Bot
-from tests.notes_helpers import LIAISON, TEACHER, reply, start_prompt, ts_at
+from tests.harness import CHANNEL, Bot
+from tests.notes_helpers import LIAISON, reply, start_prompt, sweep, ts_at
 from tests.nudge_driver import Driver
 from tests.test_feeds import token_in
-from tests.test_privacy_rights import any_bot, everywhere, make_bot, notes_year, school_with_notes  # noqa: F401 - any_bot: a fixture
+from tests.test_privacy_rights import (  # noqa: F401 - any_bot: a fixture
+    any_bot,
+    everywhere,
+    make_bot,
+    notes_year,
+    school_with_notes,
+)
 
 TEAM = "T0DEMO001"
 OTHER, FREE = "C0OTHER01", "C0FREE001"
@@ -35,7 +41,7 @@ def unlink(bot: Bot) -> str:
     return sid
 
 
-def test_an_unlinked_school_keeps_its_data_frees_its_channel_and_is_linked_back(any_bot):
+def test_an_unlinked_school_keeps_its_data_frees_its_channel_and_is_linked_back(any_bot):  # noqa: F811
     bot = any_bot
     store = bot.services.store
     sid = school_with_notes(bot)
@@ -95,7 +101,7 @@ def test_an_unlinked_school_keeps_its_data_frees_its_channel_and_is_linked_back(
     assert "school unlinked" in log and "school relinked" in log
 
 
-def test_retention_export_and_forgetting_reach_an_unlinked_school(any_bot):
+def test_retention_export_and_forgetting_reach_an_unlinked_school(any_bot):  # noqa: F811
     bot = any_bot
     store = bot.services.store
     sid = school_with_notes(bot)
@@ -106,8 +112,6 @@ def test_retention_export_and_forgetting_reach_an_unlinked_school(any_bot):
     bot.command(f"privacy export <@{LIAISON}>")
     data = json.loads(bot.fake.uploaded()[-1]["data"])
     assert sid in data["schools"] and data["schools"][sid]["school"]["channel_id"] is None
-    from tests.notes_helpers import sweep
-
     sweep(bot, dates.parse_instant("2024-01-10T15:00:00Z"))  # the retention sweep: 2021-22 goes, unlinked or not
     assert everywhere(bot, ("Quentinold",)) == [] and everywhere(bot, ("Zorabeth",))
     bot.command(f"privacy forget <@{LIAISON}> confirm")
