@@ -185,3 +185,34 @@ def test_a_file_that_is_not_there_or_not_text_is_one_line(district, capsys):
     code, _, err = run(capsys, "import", str(district / "x.csv"))
     assert code == 2 and "is not UTF-8 text: save the spreadsheet as CSV UTF-8" in err
     assert json.dumps(schools(district)) == "{}"
+
+
+def test_a_row_naming_an_unlinked_school_links_it_back_to_the_rows_channel(district, capsys):
+    (district / "roster.csv").write_text(roster(3))
+    run(capsys, "import", str(district / "roster.csv"), "--now", NOW)
+    store = TinyStore(district / "data")
+    try:
+        (entry,) = [e for e in map(store.index_entry, store.school_ids()) if e["channel_id"] == "C0000001"]
+        sid, team = entry["school_id"], entry["team_id"]
+        with store.transaction(sid) as tx:
+            tx.put("notes", "C0000001:1.0", {"text": "kept through the unlink"})
+            tx.bind(name="School 001", team_id=team, channel_id=None)  # what /scep privacy unlink school does
+    finally:
+        store.close()
+    moved = roster(3).replace("School 001,#school-001,", "School 001,#school-150,")  # the district's new channel for it
+    (district / "roster.csv").write_text(moved)
+    code, out, err = run(capsys, "import", str(district / "roster.csv"), "--dry-run")
+    assert code == 0, err
+    assert "line 3: relink School 001 (C0000150): its kept data linked back to this channel" in out
+    assert out.splitlines()[-1] == "3 schools: 0 to create, 1 to link back, 0 to change, 2 unchanged (dry run: nothing written)"
+    code, out, err = run(capsys, "import", str(district / "roster.csv"), "--now", "2021-08-03T13:00:00Z")
+    assert out.splitlines()[-1] == "3 schools: 0 created, 1 linked back, 0 changed, 2 unchanged"
+    store = TinyStore(district / "data")
+    try:
+        assert store.school_for_channel(team, "C0000150") == sid and store.unlinked(team) == []
+        assert store.view(sid).get("notes", "C0000001:1.0") == {"text": "kept through the unlink"}
+        assert store.view(sid).get(*PROFILE)["channel_id"] == "C0000150"
+        assert store.view(sid).find(AUDIT_KIND, what="relinked")
+    finally:
+        store.close()
+    assert run(capsys, "import", str(district / "roster.csv"))[1].endswith("3 unchanged\n")

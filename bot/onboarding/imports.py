@@ -1,7 +1,8 @@
 """Setting up many schools at once from a roster (roster.py): what would change, then doing it.
 
-A row is matched to the school already linked to its channel in the workspace, else it creates
-one. ``plan`` says what each row would change and writes nothing (``--dry-run``); ``apply`` makes
+A row is matched to the school already linked to its channel in the workspace, else to the
+workspace's one unlinked school of its name (linked back to the row's channel, its data kept),
+else it creates one. ``plan`` says what each row would change and writes nothing (``--dry-run``); ``apply`` makes
 the same changes, each school in its own transaction with an audit entry, and only when the
 whole file is sound (a roster with errors is refused before anything is written). The same
 file again changes nothing. ``now`` is a UTC instant.
@@ -43,26 +44,40 @@ def plan(store: Store, team_id: str, roster: Roster) -> list[Change]:
     """What importing ``roster`` into workspace ``team_id`` would change (nothing is written)."""
     _refuse_errors(roster)
     changes = []
+    unlinked = store.unlinked(team_id)
     for row in roster.rows:
-        sid = store.school_for_channel(team_id, row.channel)
+        sid, relink = _target(store, team_id, row, unlinked)
         doc = store.view(sid).get(*PROFILE) if sid else None
-        changes.append(_change(row, doc, _merged(row, doc, team_id, "", "", "")))
+        changes.append(_change(row, doc, _merged(row, doc, team_id, "", "", ""), relink))
     return changes
+
+
+def _target(store: Store, team_id: str, row: Row, unlinked: list[dict[str, Any]]) -> tuple[str | None, bool]:
+    """The school a row is about: the one bound to its channel, else the one unlinked school of
+    the workspace with its name (linked back to the row's channel; True), else None (a new one)."""
+    sid = store.school_for_channel(team_id, row.channel)
+    if sid:
+        return sid, False
+    same = [e["school_id"] for e in unlinked if (e.get("name") or "").lower() == row.school.lower()]
+    return (same[0], True) if len(same) == 1 else (None, False)
 
 
 def apply(store: Store, team_id: str, roster: Roster, who: str, now: datetime) -> list[Change]:
     """Import ``roster`` into workspace ``team_id`` as ``who`` (a user id, or "operator")."""
     _refuse_errors(roster)
     changes = []
+    unlinked = store.unlinked(team_id)
     for row in roster.rows:
-        sid = store.school_for_channel(team_id, row.channel) or store.new_school_id()
+        sid, relink = _target(store, team_id, row, unlinked)
+        sid = sid or store.new_school_id()
         with store.transaction(sid) as tx:
             doc = tx.get(*PROFILE)
             school = _merged(row, doc, team_id, sid, iso(now), who)
-            change = _change(row, doc, school)
+            school.channel_id = row.channel
+            change = _change(row, doc, school, relink)
             if change.action != "unchanged":
                 tx.put(*PROFILE, school.to_doc())
-                audit(tx, who, now, "imported" if doc is None else "import changed", line=row.line, fields=change.what)
+                audit(tx, who, now, "imported" if doc is None else "relinked" if relink else "import changed", line=row.line, fields=change.what)
                 tx.bind(name=school.name, team_id=team_id, channel_id=row.channel)
         changes.append(change)
     return changes
@@ -70,10 +85,11 @@ def apply(store: Store, team_id: str, roster: Roster, who: str, now: datetime) -
 
 def summary(changes: list[Change], dry_run: bool) -> str:
     """One line: how many schools each action touched."""
-    count = {a: sum(c.action == a for c in changes) for a in ("create", "update", "unchanged")}
-    verbs = ("to create", "to change", "unchanged") if dry_run else ("created", "changed", "unchanged")
+    actions = ("create", "relink", "update", "unchanged")
+    count = {a: sum(c.action == a for c in changes) for a in actions}
+    verbs = ("to create", "to link back", "to change", "unchanged") if dry_run else ("created", "linked back", "changed", "unchanged")
     text = f"{len(changes)} school{'s' if len(changes) != 1 else ''}: " + ", ".join(
-        f"{count[a]} {v}" for a, v in zip(("create", "update", "unchanged"), verbs))
+        f"{count[a]} {v}" for a, v in zip(actions, verbs) if count[a] or a != "relink")
     return text + (" (dry run: nothing written)" if dry_run else "")
 
 
@@ -111,7 +127,8 @@ def _merged(row: Row, doc: dict[str, Any] | None, team_id: str, sid: str, create
     return school
 
 
-def _change(row: Row, doc: dict[str, Any] | None, school: School) -> Change:
+def _change(row: Row, doc: dict[str, Any] | None, school: School, relink: bool = False) -> Change:
+    """What the row changes (``relink``: an unlinked school linked back to the row's channel)."""
     if doc is None:
         what = [f"model {school.model}", f"cycles {', '.join(school.cycles)}", f"zone {school.tz}"]
         what += [f"{r} {', '.join(p)}" for r, p in school.roles.items() if p]
@@ -127,4 +144,6 @@ def _change(row: Row, doc: dict[str, Any] | None, school: School) -> Change:
         old, new = before.roles.get(role) or [], school.roles.get(role) or []
         if old != new:
             what.append(f"{role} {', '.join(old) or 'nobody'} → {', '.join(new) or 'nobody'}")
+    if relink:
+        return Change(row.line, school.name, row.channel, "relink", ["its kept data linked back to this channel", *what])
     return Change(row.line, school.name, row.channel, "update" if what else "unchanged", what)
