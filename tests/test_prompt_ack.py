@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.calendar import dates
+from bot.root.app import build_app
 from bot.root.emulator import TEAM_ID
 from handlers.prompt_ack import AckWaitingExecutor, signal_ack
 from tests.harness import Bot, signed_headers
@@ -48,6 +49,33 @@ def test_the_answer_comes_at_the_ack_while_the_listener_is_still_running(served)
     assert not finished.is_set()  # answered while the listener was still blocked after its ack
     release.set()
     assert finished.wait(10)
+
+
+def test_over_socket_mode_too(tmp_path, fake):
+    """Socket Mode's handler dispatches each envelope's payload (no signature) the same way."""
+    from bot.root.services import build_services
+    from bot.root.settings import Settings
+    from handlers.dispatch import safe_dispatch
+
+    services = build_services(Settings(bot_token="xoxb-test", api_url=fake.url, data_dir=tmp_path / "data"))
+    app = build_app(services, token="xoxb-test", signing_secret=None, background=False)  # as socket_command builds it
+    release, finished = threading.Event(), threading.Event()
+
+    @app.command("/slowafter")
+    def slow_after(ack):
+        ack("on it")
+        release.wait(10)
+        finished.set()
+
+    try:
+        payload = {"team_id": TEAM_ID, "channel_id": "C0SCHOOL1", "user_id": "U0ADMIN01", "command": "/slowafter", "text": ""}
+        answer = safe_dispatch(app, payload, {}, mode="socket_mode")
+        assert answer.status == 200 and answer.body == "on it"
+        assert not finished.is_set()
+        release.set()
+        assert finished.wait(10)
+    finally:
+        services.store.close()
 
 
 def test_an_ack_is_answered_before_bolts_10_ms_poll_would_see_it(served):
