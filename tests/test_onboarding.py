@@ -216,3 +216,19 @@ def test_a_row_naming_an_unlinked_school_links_it_back_to_the_rows_channel(distr
     finally:
         store.close()
     assert run(capsys, "import", str(district / "roster.csv"))[1].endswith("3 unchanged\n")
+
+
+def test_a_row_without_a_model_is_checked_against_the_schools_model(district, capsys):
+    (district / "roster.csv").write_text(roster(3))
+    run(capsys, "import", str(district / "roster.csv"), "--now", NOW)
+    before = schools(district)
+    assert before["C0000002"]["model"] == "CSI"
+    # School 002 is CSI: the TSI visits do not fit it; a new school without a model is TSI: SEZP planning does not fit
+    text = f"{HEADER}\nSchool 002,C0000002,,nysed-tsi-visits,,,,,\nNew School,C0000150,,sezp-planning,,,,,\nSchool 000,C0000000,,,Europe/London,,,,\n"
+    (district / "bad.csv").write_text(text)
+    for dry in ([], ["--dry-run"]):
+        code, out, err = run(capsys, "import", str(district / "bad.csv"), *dry, "--now", NOW)
+        assert code == 1 and out == "", out
+        assert "2 problems in the file; nothing was imported" in err
+        assert "line 2: nysed-tsi-visits is for TSI schools, not CSI." in err and "line 3: sezp-planning is for " in err and "not TSI." in err
+    assert schools(district) == before  # the good row (a new zone for School 000) was not imported either

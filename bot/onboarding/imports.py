@@ -19,6 +19,7 @@ from bot.core.schools import School, iso
 from bot.core.steps import audit
 from bot.errors import UserError
 from bot.onboarding.roster import ROLE_COLUMNS, Roster, Row
+from bot.setup.validate import check_fit
 from bot.store.port import Store
 from bot.store.schema import PROFILE
 
@@ -43,8 +44,9 @@ class Change:
 def plan(store: Store, team_id: str, roster: Roster) -> list[Change]:
     """What importing ``roster`` into workspace ``team_id`` would change (nothing is written)."""
     _refuse_errors(roster)
-    changes = []
     unlinked = store.unlinked(team_id)
+    _refuse_misfits(store, team_id, roster, unlinked)
+    changes = []
     for row in roster.rows:
         sid, relink = _target(store, team_id, row, unlinked)
         doc = store.view(sid).get(*PROFILE) if sid else None
@@ -65,8 +67,9 @@ def _target(store: Store, team_id: str, row: Row, unlinked: list[dict[str, Any]]
 def apply(store: Store, team_id: str, roster: Roster, who: str, now: datetime) -> list[Change]:
     """Import ``roster`` into workspace ``team_id`` as ``who`` (a user id, or "operator")."""
     _refuse_errors(roster)
-    changes = []
     unlinked = store.unlinked(team_id)
+    _refuse_misfits(store, team_id, roster, unlinked)
+    changes = []
     for row in roster.rows:
         sid, relink = _target(store, team_id, row, unlinked)
         sid = sid or store.new_school_id()
@@ -91,6 +94,24 @@ def summary(changes: list[Change], dry_run: bool) -> str:
     text = f"{len(changes)} school{'s' if len(changes) != 1 else ''}: " + ", ".join(
         f"{count[a]} {v}" for a, v in zip(actions, verbs) if count[a] or a != "relink")
     return text + (" (dry run: nothing written)" if dry_run else "")
+
+
+def _refuse_misfits(store: Store, team_id: str, roster: Roster, unlinked: list[dict[str, Any]]) -> None:
+    """Every row's model and cycles checked as the school will have them (a row without a model
+    keeps the school's, and a new school's is TSI): a UserError naming each misfit by line,
+    before anything is written."""
+    if roster.library is None:
+        return
+    errors = []
+    for row in roster.rows:
+        sid, _ = _target(store, team_id, row, unlinked)
+        doc = store.view(sid).get(*PROFILE) if sid else None
+        school = _merged(row, doc, team_id, "", "", "")
+        try:
+            check_fit(roster.library, school.model, school.cycles, school.default_cycles, school.state)
+        except UserError as exc:
+            errors.append(f"line {row.line}: {str(exc).replace('`', '')}")
+    _refuse_errors(Roster([], errors, roster.columns))
 
 
 def _refuse_errors(roster: Roster) -> None:

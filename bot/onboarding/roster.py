@@ -66,6 +66,7 @@ class Roster:
     rows: list[Row]
     errors: list[str]  # "line N: why", in line order
     columns: tuple[str, ...]
+    library: CycleLibrary | None = None  # the cycles the rows were checked against
 
 
 def read_roster(text: str, library: CycleLibrary, directory: Directory) -> Roster:
@@ -108,7 +109,7 @@ def read_roster(text: str, library: CycleLibrary, directory: Directory) -> Roste
             rows.append(row)
     except csv.Error as exc:
         errors.append(f"line {reader.line_num}: not CSV ({exc})")
-    return Roster(rows, errors, columns)
+    return Roster(rows, errors, columns, library)
 
 
 class RowError(ValueError):
