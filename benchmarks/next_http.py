@@ -148,7 +148,7 @@ def next_command(port: int, n: int, fake: FakeProcess) -> float:
     return dt
 
 
-def run_backend(tmp: Path, backend: str, where: str, fake: FakeProcess, schools: int, requests: int) -> dict:
+def run_backend(tmp: Path, backend: str, where: str, fake: FakeProcess, schools: int, requests: int, watch: float) -> dict:
     # start just after a minute's second 0: the whole run before the process's first sweep
     time.sleep((61 - time.time() % 60) % 60)
     load_before = load_average()
@@ -173,13 +173,20 @@ def run_backend(tmp: Path, backend: str, where: str, fake: FakeProcess, schools:
             else:
                 runs.append((t, "warm", next_command(serve.port, rnd.choice(seen), fake)))
         mem = serve.memory()
+        settle = []
+        if watch:  # memory while the process goes on (its start-up read, its first sweeps): sampled every 5 s
+            until = time.monotonic() + watch
+            while time.monotonic() < until and serve.proc.poll() is None:
+                time.sleep(5)
+                settle.append(serve.memory()["VmRSS"])
+            mem = serve.memory()
     finally:
         serve.stop()
     backfill = serve.backfill_seconds()
     first = [ms for _, kind, ms in runs if kind == "first"]
     warm = [ms for _, kind, ms in runs if kind == "warm"]
     after = [ms for t, _, ms in runs if backfill is not None and t > ready + backfill]
-    return {"backfill_s": backfill, "after_backfill": after, "first": first, "warm": warm, "ready_s": ready, "mem": mem, "mem_ready": mem_ready, "load": (load_before, load_average())}
+    return {"backfill_s": backfill, "after_backfill": after, "first": first, "warm": warm, "ready_s": ready, "mem": mem, "mem_ready": mem_ready, "settle": settle, "load": (load_before, load_average())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--schools", type=int, default=20_000)
     p.add_argument("--requests", type=int, default=2000, help="per backend: half first reads of a school, half warm")
     p.add_argument("--backends", default="tinydb,postgres")
+    p.add_argument("--watch", type=float, default=0.0, help="then keep the process running this many seconds, its RSS sampled")
     a = p.parse_args(argv)
     import psycopg
 
@@ -216,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         results = {}
         for name in backends:
-            r = results[name] = run_backend(tmp, name, where[name], fake, a.schools, a.requests)
+            r = results[name] = run_backend(tmp, name, where[name], fake, a.schools, a.requests, a.watch)
             print(f"{name}: ready in {r['ready_s']:.2f} s; start-up notes backfill {r['backfill_s']} s; RSS at ready {r['mem_ready']['VmRSS']:.0f} MB, after the requests {r['mem']['VmRSS']:.0f} MB (peak {r['mem']['VmHWM']:.0f} MB); load average {r['load'][0]} -> {r['load'][1]}",
                   flush=True)
         print(f"\n/scep next over HTTP, {a.schools:,} schools, one request at a time, ms from sending to the answer:")

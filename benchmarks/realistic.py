@@ -5,7 +5,8 @@ Bolt app (signed commands and events, as Slack sends them): set up with cycles, 
 principal, a team member), commitments, some steps scheduled or done, notes prompts and notes in
 their threads; each kind is a school further along the year. ``seed_tiny()`` then writes
 ``schools`` schools as copies of those files (the school id, channel, name and workspace swapped
-in the JSON text: what the store would have written for that school), and the index. Seconds
+in the JSON text, and its liaison one of ``LIAISONS``: what the store would have written for that
+school), and the index. Seconds
 for 100,000 schools, where the store port takes minutes to hours.
 
 ``seed_pg()`` copies such a data directory into PostgreSQL with COPY, row for row what
@@ -30,6 +31,7 @@ from bot.store.tinydb_migrations import DATA_VERSION, VERSION_KEY
 NOW = "2021-11-02T13:00:00Z"  # the app's clock while the templates are made (Tue Nov 2 2021)
 TPL_CHANNEL = "C0TPLSCH1"
 TPL_NAME = "Template School Name"
+LIAISONS = 500  # the template's liaison becomes one of these in each copy (each has ~1 in 500 schools)
 COMMITMENTS = ("Every student reads daily", "Family partnership", "Data-driven instruction")
 NOTE = "C{c}: the literacy block ran daily in grades 3-5; family night had 40 families; next: attendance data by grade"
 # what each kind of school has done by Nov 2 (0: just set up; 3: visits 1 and 2 held, many notes)
@@ -90,7 +92,13 @@ def people(fake: FakeSlack) -> FakeSlack:
     fake.add_user("U0ADMIN01", "ada.admin", admin=True)
     for uid, name in (("U0LIAIS01", "lia"), ("U0PRINC01", "pat"), ("U0TEAMM01", "tam"), ("U0TEACH01", "tess")):
         fake.add_user(uid, name)
+    for k in range(LIAISONS):
+        fake.add_user(liaison(k), f"liaison{k}")
     return fake
+
+
+def liaison(k: int) -> str:
+    return f"UL{k % LIAISONS:07d}"
 
 
 def _prompt(bot, channel: str) -> str:
@@ -122,7 +130,7 @@ def seed_tiny(data_dir: Path, schools: int, workspaces: int = 1, rnd_seed: int =
         counts[f"kind {k}"] = counts.get(f"kind {k}", 0) + 1
         tpl_sid, text = tpls[k]
         sid, ch, name, team = school_id(n), channel_id(n), f"School {n:06d}", team_of(n, workspaces)
-        text = text.replace(tpl_sid, sid).replace(TPL_CHANNEL, ch).replace(TPL_NAME, name)
+        text = text.replace(tpl_sid, sid).replace(TPL_CHANNEL, ch).replace(TPL_NAME, name).replace('"U0LIAIS01"', f'"{liaison(n)}"')
         if team != TEAM_ID:
             text = text.replace(f'"{TEAM_ID}"', f'"{team}"')
         (data_dir / "schools" / f"{sid}.json").write_text(text)
