@@ -227,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             r = results[name] = run_backend(tmp, name, where[name], fake, a.schools, a.requests, a.watch)
             print(f"{name}: ready in {r['ready_s']:.2f} s; start-up notes backfill {r['backfill_s']} s; RSS at ready {r['mem_ready']['VmRSS']:.0f} MB, after the requests {r['mem']['VmRSS']:.0f} MB (peak {r['mem']['VmHWM']:.0f} MB); load average {r['load'][0]} -> {r['load'][1]}",
                   flush=True)
+            if r["settle"]:
+                print(f"{name}: RSS every 5 s for {a.watch:.0f} s after the requests: {' '.join(f'{m:.0f}' for m in r['settle'])} MB", flush=True)
         print(f"\n/scep next over HTTP, {a.schools:,} schools, one request at a time, ms from sending to the answer:")
         for what in ("first", "warm", "all"):
             for name, r in results.items():
