@@ -1,7 +1,7 @@
 """Benchmark: `/scep next` through the whole HTTP stack of a running `scep-bot serve`, TinyDB and
 PostgreSQL side by side in one run, on the same realistic schools (issue 12, Benchmarks).
 
-    .venv/bin/python -m benchmarks.next_http [--schools 20000] [--requests 2000] [--backends tinydb,postgres]
+    .venv/bin/python -m benchmarks.next_http [--schools 20000] [--requests 2000] [--backends tinydb,postgres] [--watch 0]
 
 Seeds ``--schools`` schools (benchmarks/realistic.py: copies of schools made through the real app,
 with roles, commitments, steps done and scheduled, notes; TinyDB files written directly, the same
@@ -13,8 +13,9 @@ them a school's first read since the process started (a school drawn at random, 
 before), half a school already asked (warm), interleaved. The requests run inside the first
 minute of the process, before its first sweep (which, with every school's next due instant
 unknown, reads every school: see benchmarks/quiet_sweep.py). Reported per backend: p50 / p99 /
-max of the first reads, the warm ones and all together; the process's peak RSS (VmHWM) after
-the requests; the machine's load average before and after. Not a test.
+max of the first reads, the warm ones and all together; the process's RSS at ready and after the
+requests (with ``--watch S``: sampled every 5 s for S seconds more, through its start-up notes
+backfill and first sweep: memory per replica); the machine's load average before and after. Not a test.
 """
 
 from __future__ import annotations

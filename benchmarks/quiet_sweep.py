@@ -1,7 +1,10 @@
 """Benchmark: the sweep with nothing due at many schools in many workspaces, TinyDB and PostgreSQL
 side by side in one run (issue 12, item 4), each backend in a process of its own (a replica).
 
-    .venv/bin/python -m benchmarks.quiet_sweep [--schools 100000] [--workspaces 50] [--quiet 20] [--backends tinydb,postgres]
+    .venv/bin/python -m benchmarks.quiet_sweep [--schools 100000] [--workspaces 50] [--quiet 20] [--backends tinydb,postgres] [--realistic]
+
+``--realistic``: schools with a history (benchmarks/realistic.py) instead of bare profiles; their
+first sweep then sends what fell due since the templates' instant (Nov 2), paced per channel.
 
 Seeds the same schools in both stores (TinyDB: the data directory's own files; PostgreSQL: a
 fresh database of a PostgreSQL started here, rows COPYed in as the store writes them), each
