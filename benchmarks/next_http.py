@@ -115,13 +115,6 @@ class Serve:
                 out[row.split(":")[0]] = int(row.split()[1]) / 1024
         return out
 
-    def backfill_seconds(self) -> float | None:
-        """How long the start-up notes backfill ran (from its log line), None if it did not finish."""
-        import re
-
-        m = re.search(r"notes backfill: .*\(([0-9.]+)s\)", Path(self.log.name).read_text())
-        return float(m.group(1)) if m else None
-
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -183,11 +176,9 @@ def run_backend(tmp: Path, backend: str, where: str, fake: FakeProcess, schools:
             mem = serve.memory()
     finally:
         serve.stop()
-    backfill = serve.backfill_seconds()
     first = [ms for _, kind, ms in runs if kind == "first"]
     warm = [ms for _, kind, ms in runs if kind == "warm"]
-    after = [ms for t, _, ms in runs if backfill is not None and t > ready + backfill]
-    return {"backfill_s": backfill, "after_backfill": after, "first": first, "warm": warm, "ready_s": ready, "mem": mem, "mem_ready": mem_ready, "settle": settle, "load": (load_before, load_average())}
+    return {"first": first, "warm": warm, "ready_s": ready, "mem": mem, "mem_ready": mem_ready, "settle": settle, "load": (load_before, load_average())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         for name in backends:
             r = results[name] = run_backend(tmp, name, where[name], fake, a.schools, a.requests, a.watch)
-            print(f"{name}: ready in {r['ready_s']:.2f} s; start-up notes backfill {r['backfill_s']} s; RSS at ready {r['mem_ready']['VmRSS']:.0f} MB, after the requests {r['mem']['VmRSS']:.0f} MB (peak {r['mem']['VmHWM']:.0f} MB); load average {r['load'][0]} -> {r['load'][1]}",
+            print(f"{name}: ready in {r['ready_s']:.2f} s; RSS at ready {r['mem_ready']['VmRSS']:.0f} MB, after the requests {r['mem']['VmRSS']:.0f} MB (peak {r['mem']['VmHWM']:.0f} MB); load average {r['load'][0]} -> {r['load'][1]}",
                   flush=True)
             if r["settle"]:
                 print(f"{name}: RSS every 5 s for {a.watch:.0f} s after the requests: {' '.join(f'{m:.0f}' for m in r['settle'])} MB", flush=True)
@@ -236,9 +227,6 @@ def main(argv: list[str] | None = None) -> int:
                 vals = r["first"] + r["warm"] if what == "all" else r[what]
                 label = {"first": "first read of a school", "warm": "school read before", "all": "all (overall)"}[what]
                 print(f"  {label:24s} {name:8s} {line(vals)}")
-        for name, r in results.items():
-            if r["after_backfill"]:
-                print(f"  {'all, after the backfill':24s} {name:8s} {line(r['after_backfill'])}")
         if {"tinydb", "postgres"} <= set(results):
             t, g = (pct(results[b]["first"] + results[b]["warm"], .99) for b in ("tinydb", "postgres"))
             print(f"  overall p99 PostgreSQL / TinyDB = {g / t:.2f}x (target <= 1.5x), PostgreSQL p99 {g:.2f} ms (target <= 20 ms)")
