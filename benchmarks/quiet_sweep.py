@@ -1,7 +1,7 @@
 """Benchmark: the sweep with nothing due at many schools in many workspaces, TinyDB and PostgreSQL
 side by side in one run (issue 12, item 4), each backend in a process of its own (a replica).
 
-    .venv/bin/python -m benchmarks.quiet_sweep [--schools 100000] [--workspaces 50] [--quiet 20] [--backends tinydb,postgres] [--realistic]
+    .venv/bin/python -m benchmarks.quiet_sweep [--schools 100000] [--workspaces 50] [--quiet 20] [--backends tinydb,postgres] [--realistic] [--restart]
 
 ``--realistic``: schools with a history (benchmarks/realistic.py) instead of bare profiles; their
 first sweep then sends what fell due since the templates' instant (Nov 2), paced per channel.
@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workspaces", type=int, default=50)
     p.add_argument("--quiet", type=int, default=20, help="sweeps with nothing due measured")
     p.add_argument("--backends", default="tinydb,postgres")
+    p.add_argument("--restart", action="store_true", help="then a second replica process on the same store (does it compute again?)")
     p.add_argument("--realistic", action="store_true", help="schools with history (benchmarks/realistic.py) instead of bare profiles")
     p.add_argument("--replica", nargs=2, help=argparse.SUPPRESS)  # (backend, data dir or URL): run one replica
     a = p.parse_args(argv)
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             seed_pg(where["postgres"], a.schools, a.workspaces)
         print(f"postgres: seeded {a.schools:,} schools in {a.workspaces} workspaces in {time.perf_counter() - t:.1f}s", flush=True)
     try:
-        for name in backends:
+        for name, again in ((n, k) for n in backends for k in range(2 if a.restart else 1)):
             out = subprocess.run([sys.executable, "-m", "benchmarks.quiet_sweep", "--quiet", str(a.quiet), "--replica", name, where[name]],
                                  cwd=ROOT, capture_output=True, text=True)
             if out.returncode != 0:
@@ -185,9 +186,10 @@ def main(argv: list[str] | None = None) -> int:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             q = r["quiet"]
             ms = lambda s: f"{s * 1000:.1f} ms"  # noqa: E731
-            print(f"{name:8s} first sweep (every school computed): {r['first']:.1f}s ({r['first_schools']:,} schools, {r['first_messages']} messages); "
-                  f"next minute {ms(r['second'])} ({r['second_schools']} schools)")
-            print(f"{name:8s} {len(q)} quiet sweeps: p50 {ms(statistics.median(q))}, p95 {ms(q[int(0.95 * (len(q) - 1))])}, max {ms(q[-1])} "
+            label = f"{name} (a second replica process, started after the first)" if again else name
+            print(f"{label:8s} first sweep of the process: {r['first']:.1f}s ({r['first_schools']:,} schools computed, {r['first_messages']} messages); "
+                  f"next minute {ms(r['second'])} ({r['second_schools']} schools); load average {' '.join(open('/proc/loadavg').read().split()[:3])}")
+            print(f"{label:8s} {len(q)} quiet sweeps: p50 {ms(statistics.median(q))}, p95 {ms(q[int(0.95 * (len(q) - 1))])}, max {ms(q[-1])} "
                   f"({r['quiet_schools']} schools read, {r['quiet_messages']} messages in all); peak RSS {r['rss_mb']:.0f} MB", flush=True)
     finally:
         if server is not None:
