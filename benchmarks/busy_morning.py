@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import signal
 import subprocess
 import sys
@@ -372,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             r.stop()
         fake.stop()
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)  # the replicas' data directories and logs
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """Benchmark: the sweep with nothing due at many schools in many workspaces, TinyDB and PostgreSQL
 side by side in one run (issue 12, item 4), each backend in a process of its own (a replica).
 
-    .venv/bin/python -m benchmarks.quiet_sweep [--schools 100000] [--workspaces 50] [--quiet 20] [--backends tinydb,postgres]
+    .venv/bin/python -m benchmarks.quiet_sweep [--schools 100000] [--workspaces 50] [--quiet 20] [--backends tinydb,postgres] [--realistic] [--restart]
+
+``--realistic``: schools with a history (benchmarks/realistic.py) instead of bare profiles; their
+first sweep then sends what fell due since the templates' instant (Nov 2), paced per channel.
 
 Seeds the same schools in both stores (TinyDB: the data directory's own files; PostgreSQL: a
 fresh database of a PostgreSQL started here, rows COPYed in as the store writes them), each
@@ -23,6 +26,7 @@ import argparse
 import json
 import logging
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -108,18 +112,19 @@ def replica(backend: str, where: str, quiet: int) -> None:
     first_s = time.perf_counter() - t
     second = sweep(services, None, QUIET + timedelta(minutes=1))
     times = []
-    read = 0
+    read = quiet_messages = 0
     for i in range(2, quiet + 2):
         r = sweep(services, None, QUIET + timedelta(minutes=i))
         times.append(r.seconds)
         read += r.schools
-        assert not r.deliveries, r.lines()[:3]
+        quiet_messages += len(r.deliveries)
     times.sort()
     print(json.dumps({"first": first_s, "first_schools": first.schools, "first_messages": len(first.deliveries), "second": second.seconds,
-                      "second_schools": second.schools, "quiet": times, "quiet_schools": read,
+                      "second_schools": second.schools, "quiet": times, "quiet_schools": read, "quiet_messages": quiet_messages,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     services.store.close()
     fake.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workspaces", type=int, default=50)
     p.add_argument("--quiet", type=int, default=20, help="sweeps with nothing due measured")
     p.add_argument("--backends", default="tinydb,postgres")
+    p.add_argument("--restart", action="store_true", help="then a second replica process on the same store (does it compute again?)")
+    p.add_argument("--realistic", action="store_true", help="schools with history (benchmarks/realistic.py) instead of bare profiles")
     p.add_argument("--replica", nargs=2, help=argparse.SUPPRESS)  # (backend, data dir or URL): run one replica
     a = p.parse_args(argv)
     if a.replica:
@@ -141,7 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="scep-quiet-"))
     server = None
     where = {}
-    if "tinydb" in backends:
+    if a.realistic:
+        from benchmarks.realistic import seed_tiny as seed_realistic
+
+        t = time.perf_counter()
+        print(f"realistic schools by kind: {seed_realistic(tmp / 'tiny', a.schools, a.workspaces)}")
+        where["tinydb"] = str(tmp / "tiny")
+        print(f"tinydb: seeded {a.schools:,} schools in {a.workspaces} workspaces in {time.perf_counter() - t:.1f}s", flush=True)
+    elif "tinydb" in backends:
         t = time.perf_counter()
         seed_tiny(tmp / "tiny", a.schools, a.workspaces)
         where["tinydb"] = str(tmp / "tiny")
@@ -153,10 +167,17 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute("CREATE DATABASE bench TEMPLATE template0 ENCODING 'UTF8'")
         where["postgres"] = server.url("bench")
         t = time.perf_counter()
-        seed_pg(where["postgres"], a.schools, a.workspaces)
+        if a.realistic:
+            from benchmarks.realistic import seed_pg as copy_realistic
+            from bot.store.postgres_migrations import migrate
+
+            migrate(where["postgres"])
+            copy_realistic(where["postgres"], tmp / "tiny")
+        else:
+            seed_pg(where["postgres"], a.schools, a.workspaces)
         print(f"postgres: seeded {a.schools:,} schools in {a.workspaces} workspaces in {time.perf_counter() - t:.1f}s", flush=True)
     try:
-        for name in backends:
+        for name, again in ((n, k) for n in backends for k in range(2 if a.restart else 1)):
             out = subprocess.run([sys.executable, "-m", "benchmarks.quiet_sweep", "--quiet", str(a.quiet), "--replica", name, where[name]],
                                  cwd=ROOT, capture_output=True, text=True)
             if out.returncode != 0:
@@ -165,13 +186,15 @@ def main(argv: list[str] | None = None) -> int:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             q = r["quiet"]
             ms = lambda s: f"{s * 1000:.1f} ms"  # noqa: E731
-            print(f"{name:8s} first sweep (every school computed): {r['first']:.1f}s ({r['first_schools']:,} schools, {r['first_messages']} messages); "
-                  f"next minute {ms(r['second'])} ({r['second_schools']} schools)")
-            print(f"{name:8s} {len(q)} quiet sweeps: p50 {ms(statistics.median(q))}, p95 {ms(q[int(0.95 * (len(q) - 1))])}, max {ms(q[-1])} "
-                  f"({r['quiet_schools']} schools read in all); peak RSS {r['rss_mb']:.0f} MB", flush=True)
+            label = f"{name} (a second replica process, started after the first)" if again else name
+            print(f"{label:8s} first sweep of the process: {r['first']:.1f}s ({r['first_schools']:,} schools computed, {r['first_messages']} messages); "
+                  f"next minute {ms(r['second'])} ({r['second_schools']} schools); load average {' '.join(open('/proc/loadavg').read().split()[:3])}")
+            print(f"{label:8s} {len(q)} quiet sweeps: p50 {ms(statistics.median(q))}, p95 {ms(q[int(0.95 * (len(q) - 1))])}, max {ms(q[-1])} "
+                  f"({r['quiet_schools']} schools read, {r['quiet_messages']} messages in all); peak RSS {r['rss_mb']:.0f} MB", flush=True)
     finally:
         if server is not None:
             server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -411,3 +411,25 @@ def test_revisions_lists_every_bound_school_with_its_revision(store):
         tx.put(LEDGER, "k", {"state": "sent"})
     assert store.revisions() == {a: store.revision(a), b: store.revision(b)}
     assert store.revisions()[b] == store.revision(a) + 1
+
+
+def test_documents_of_one_kind_across_schools_in_one_read(store):
+    a, b, loose = store.new_school_id(), store.new_school_id(), store.new_school_id()
+    store.bind(a, name="A", team_id="T1", channel_id="C1")
+    store.bind(b, name="B", team_id="T2", channel_id="C2")
+    with store.transaction(a) as tx:
+        tx.put("prompts", "C1:1.1", {"step": "visit-1"})
+        tx.put("prompts", "C1:2.2", {"step": "visit-2"})
+        tx.put("notes", "C1:3.3", {"text": "a note"})
+    with store.transaction(b) as tx:
+        tx.put("prompts", "C2:1.1", {"step": "visit-1"})
+        tx.put("prompts", "C2:9.9", {"step": "gone"})
+    with store.transaction(b) as tx:
+        tx.delete("prompts", "C2:9.9")  # deleted: not listed
+    with store.transaction(loose) as tx:  # written, never bound: not a school of the index
+        tx.put("prompts", "C9:1.1", {"step": "visit-1"})
+    got = sorted(store.documents_of_kind("prompts"))
+    assert got == sorted([(a, "C1:1.1", {"step": "visit-1"}), (a, "C1:2.2", {"step": "visit-2"}), (b, "C2:1.1", {"step": "visit-1"})])
+    assert store.documents_of_kind("prompts", [b]) == [(b, "C2:1.1", {"step": "visit-1"})]
+    assert store.documents_of_kind("prompts", []) == []
+    assert store.documents_of_kind("steps") == []

@@ -53,13 +53,12 @@ def open_prompts(store: Store, now: datetime, school_ids: list[str] | None = Non
     """Prompts whose threads may still get replies: not closed, posted in the last OPEN_DAYS."""
     since = now - timedelta(days=OPEN_DAYS)
     out = []
-    for sid in school_ids if school_ids is not None else store.school_ids():
-        for prompt in store.view(sid).all(PROMPT_KIND).values():
-            if prompt.get("closed"):
-                continue
-            if dates.parse_instant(prompt["posted_at"]) < since:
-                continue
-            out.append((sid, prompt))
+    for sid, _key, prompt in store.documents_of_kind(PROMPT_KIND, school_ids):  # one query on PostgreSQL, not a school read each
+        if prompt.get("closed"):
+            continue
+        if dates.parse_instant(prompt["posted_at"]) < since:
+            continue
+        out.append((sid, prompt))
     return out
 
 

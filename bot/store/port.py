@@ -128,6 +128,12 @@ class Store(Protocol):
         minute: one query on a database, not one per school)."""
         ...
 
+    def documents_of_kind(self, kind: str, school_ids: list[str] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+        """(school id, key, document) of every ``kind`` document of the schools in the index (or of
+        ``school_ids``), without reading the schools whole: on a database one query, not one per
+        school (the start-up notes backfill asks it for every open prompt)."""
+        ...
+
     def school_for_channel(self, team_id: str, channel_id: str) -> str | None:
         """The school bound to the channel of the workspace, or None."""
         ...

@@ -141,6 +141,13 @@ class PostgresStore(PostgresDueIndex):
         with self._connection() as conn:
             return [r[0] for r in conn.execute(f"SELECT school_id FROM schools WHERE {column} IS NOT NULL ORDER BY school_id")]
 
+    def documents_of_kind(self, kind: str, school_ids: list[str] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+        query = "SELECT d.school_id, d.key, d.doc FROM documents d JOIN schools s USING (school_id) WHERE d.kind = %s AND d.doc IS NOT NULL"
+        with self._connection() as conn:
+            if school_ids is None:
+                return [tuple(r) for r in conn.execute(query + " AND s.channel_id IS NOT NULL ORDER BY 1, 2", (kind,))]
+            return [tuple(r) for r in conn.execute(query + " AND d.school_id = ANY(%s) ORDER BY 1, 2", (kind, list(school_ids)))]
+
     def revisions(self) -> dict[str, int]:
         with self._connection() as conn:
             return {r[0]: int(r[1]) for r in conn.execute("SELECT school_id, revision FROM schools WHERE channel_id IS NOT NULL ORDER BY school_id")}

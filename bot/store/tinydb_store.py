@@ -121,6 +121,9 @@ class TinyStore:
     def school_ids(self, *, unlinked: bool = False) -> list[str]:
         return [sid for sid, e in self._index["schools"].items() if unlinked or e.get("channel_id")]
 
+    def documents_of_kind(self, kind: str, school_ids: list[str] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+        return [(sid, key, doc) for sid in (self.school_ids() if school_ids is None else school_ids) for key, doc in self.view(sid).all(kind).items()]
+
     def revisions(self) -> dict[str, int]:
         return {sid: self.revision(sid) for sid in self.school_ids()}
 
