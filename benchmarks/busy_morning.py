@@ -365,9 +365,16 @@ def main(argv: list[str] | None = None) -> int:
             print("sent twice:", [(c.args.get("channel"), sorted(nudges_in(c.args.get("blocks")))) for c in orphans][:5])
         if len(posted_ts) != len(set(posted_ts)):
             print("the fake answered two posts with one ts")
-        ok = not lost and not stuck and not doubled_nudges and len(seen) == len(want_nudges) and len(orphans) <= (1 if killed else 0)
-        print("RESULT:", "every nudge once" if ok else "FAILED", flush=True)
-        return 0 if ok else 1
+        in_orphans = {n for c in orphans for n in nudges_in(c.args.get("blocks"))}
+        complete = not lost and not stuck and len(seen) == len(want_nudges)
+        once = complete and not doubled_nudges and not orphans
+        # the documented edge: the one post a killed replica made but did not record goes out again
+        edge = complete and killed is not None and len(orphans) <= 1 and set(doubled_nudges) <= in_orphans
+        verdict = ("every nudge once" if once else
+                   f"every nudge at least once: {len(doubled_nudges)} nudge(s) twice, all in the one post the killed replica sent "
+                   f"and did not record (the documented at-least-once edge)" if edge else "FAILED")
+        print("RESULT:", verdict, flush=True)
+        return 0 if once or edge else 1
     finally:
         for r in replicas:
             r.stop()
