@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.calendar import dates
+from bot.calendar.cycle_files import CycleLibrary
 from bot.core.schools import School, iso
 from bot.core.steps import audit
 from bot.errors import UserError
@@ -43,15 +44,21 @@ class Change:
 
 def plan(store: Store, team_id: str, roster: Roster) -> list[Change]:
     """What importing ``roster`` into workspace ``team_id`` would change (nothing is written)."""
-    _refuse_errors(roster)
-    unlinked = store.unlinked(team_id)
-    _refuse_misfits(store, team_id, roster, unlinked)
     changes = []
-    for row in roster.rows:
-        sid, relink = _target(store, team_id, row, unlinked)
+    for row, sid, relink in _targets(store, team_id, roster):
         doc = store.view(sid).get(*PROFILE) if sid else None
         changes.append(_change(row, doc, _merged(row, doc, team_id, "", "", ""), relink))
     return changes
+
+
+def _targets(store: Store, team_id: str, roster: Roster) -> list[tuple[Row, str | None, bool]]:
+    """(row, the school it is about or None for a new one, whether it links an unlinked school
+    back) for every row of a sound roster; a UserError naming every bad row otherwise."""
+    _refuse_errors(roster)
+    unlinked = store.unlinked(team_id)
+    out = [(row, *_target(store, team_id, row, unlinked)) for row in roster.rows]
+    _refuse_misfits(store, team_id, roster.library, out)
+    return out
 
 
 def _target(store: Store, team_id: str, row: Row, unlinked: list[dict[str, Any]]) -> tuple[str | None, bool]:
@@ -66,12 +73,8 @@ def _target(store: Store, team_id: str, row: Row, unlinked: list[dict[str, Any]]
 
 def apply(store: Store, team_id: str, roster: Roster, who: str, now: datetime) -> list[Change]:
     """Import ``roster`` into workspace ``team_id`` as ``who`` (a user id, or "operator")."""
-    _refuse_errors(roster)
-    unlinked = store.unlinked(team_id)
-    _refuse_misfits(store, team_id, roster, unlinked)
     changes = []
-    for row in roster.rows:
-        sid, relink = _target(store, team_id, row, unlinked)
+    for row, sid, relink in _targets(store, team_id, roster):
         sid = sid or store.new_school_id()
         with store.transaction(sid) as tx:
             doc = tx.get(*PROFILE)
@@ -96,22 +99,21 @@ def summary(changes: list[Change], dry_run: bool) -> str:
     return text + (" (dry run: nothing written)" if dry_run else "")
 
 
-def _refuse_misfits(store: Store, team_id: str, roster: Roster, unlinked: list[dict[str, Any]]) -> None:
+def _refuse_misfits(store: Store, team_id: str, library: CycleLibrary | None, targets: list[tuple[Row, str | None, bool]]) -> None:
     """Every row's model and cycles checked as the school will have them (a row without a model
     keeps the school's, and a new school's is TSI): a UserError naming each misfit by line,
     before anything is written."""
-    if roster.library is None:
+    if library is None:
         return
     errors = []
-    for row in roster.rows:
-        sid, _ = _target(store, team_id, row, unlinked)
+    for row, sid, _ in targets:
         doc = store.view(sid).get(*PROFILE) if sid else None
         school = _merged(row, doc, team_id, "", "", "")
         try:
-            check_fit(roster.library, school.model, school.cycles, school.default_cycles, school.state)
+            check_fit(library, school.model, school.cycles, school.default_cycles, school.state)
         except UserError as exc:
             errors.append(f"line {row.line}: {str(exc).replace('`', '')}")
-    _refuse_errors(Roster([], errors, roster.columns))
+    _refuse_errors(Roster([], errors, ()))
 
 
 def _refuse_errors(roster: Roster) -> None:
