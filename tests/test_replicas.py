@@ -187,8 +187,15 @@ def test_a_replica_killed_mid_sweep_loses_nothing_and_doubles_at_most_its_one_me
     keys = expected_sends(replicas[0])
     fake.clear()
     fake.fail_next("chat.postMessage", delay=0.15, times=100_000)  # Slack answers in 150 ms: sweeps take seconds
-    threads = [r.sweep_in_background(AT) for r in replicas]
-    time.sleep(1.5)
+    # replica 0 starts first and is killed once it is posting, the others sweeping beside it: a
+    # kill at a fixed instant could land after replica 0 had finished its share
+    threads = [replicas[0].sweep_in_background(AT)]
+    deadline = time.monotonic() + 60
+    while len(posts(fake)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    threads += [r.sweep_in_background(AT) for r in replicas[1:]]
+    time.sleep(0.3)
+    assert threads[0].is_alive(), "replica 0 finished before it was killed: the test would prove nothing"
     replicas[0].proc.send_signal(signal.SIGKILL)
     for t in threads:
         t.join(120)
