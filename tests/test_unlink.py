@@ -87,6 +87,8 @@ def test_an_unlinked_school_keeps_its_data_frees_its_channel_and_is_linked_back(
     assert "*Lincoln Elementary* (`" + sid + "`)" in bot.last_response_text()
     bot.command("relink Springfield High", channel=FREE)
     assert "No unlinked school is named *Springfield High*" in bot.last_response_text()
+    bot.command("relink Lincoln Elementary", channel="D0DIRECT1")  # a DM cannot hold a school
+    assert "This is a direct message" in bot.last_response_text() and store.unlinked(TEAM)
     bot.command("relink Lincoln Elementary", channel=OTHER)
     assert "This channel is linked to *Adams Middle*" in bot.last_response_text()
     bot.command("relink lincoln elementary", channel=FREE)

@@ -11,6 +11,7 @@ from bot.core import permissions as R
 from bot.core.command import subcommand
 from bot.core.context import Ctx
 from bot.core.result import Result, Upload
+from bot.core.schools import School
 from bot.errors import UserError
 from bot.privacy import retention
 from bot.privacy.links import unlink_school
@@ -22,7 +23,7 @@ USAGE = ("`/scep privacy export school`, `/scep privacy export @person`, `/scep 
          "`/scep privacy unlink school`, `/scep privacy archive school`, `/scep privacy delete school`")
 
 
-def _admin_only(ctx: Ctx, what: str) -> None:
+def admin_only(ctx: Ctx, what: str) -> None:
     """Workspace admins only; anyone else is refused and the attempt recorded."""
     if R.is_workspace_admin(ctx):
         return
@@ -36,7 +37,7 @@ def _admin_only(ctx: Ctx, what: str) -> None:
 def cmd_retention(ctx: Ctx, args: list[str]) -> Result:
     if args:
         n = retention.parse_years(args[0])
-        _admin_only(ctx, "set the retention")
+        admin_only(ctx, "set the retention")
         retention.set_years(ctx.store, ctx.team_id, n, ctx.user_id, ctx.now)
     n = retention.years(ctx.store, ctx.team_id)
     set_by = retention.setting(ctx.store, ctx.team_id)
@@ -67,7 +68,7 @@ def cmd_privacy(ctx: Ctx, args: list[str]) -> Result:
     if verb not in ("export", "forget", "unlink", "archive", "delete"):
         raise UserError(f"Say what to do: {USAGE}.")
     school_target = bool(rest) and rest[0].lower() == "school"
-    _admin_only(ctx, f"{verb} {'a school' if school_target or verb in ('unlink', 'archive', 'delete') else 'a person'}'s data")
+    admin_only(ctx, f"{verb} {'a school' if school_target or verb in ('unlink', 'archive', 'delete') else 'a person'}'s data")
     if verb == "export":
         if school_target:
             state = ctx.state()
@@ -108,7 +109,7 @@ def cmd_privacy(ctx: Ctx, args: list[str]) -> Result:
                        f"(`/scep setup <name>` links a new school).", public=True, uploads=uploads)
 
 
-def _unlink(ctx: Ctx, school, typed: str) -> Result:
+def _unlink(ctx: Ctx, school: School, typed: str) -> Result:
     """Free the channel, keep the school's data (bot/privacy/links.py); the name typed confirms."""
     if typed.lower() != school.name.lower():
         return Result(text=f"This unlinks *{bk.esc(school.name)}* from this channel: its setup, steps, checklists, notes and audit log are "

@@ -62,7 +62,7 @@ def find_unlinked(store: Store, team_id: str, wanted: str) -> dict[str, Any]:
         ids = ", ".join(f"`{e['school_id']}`" for e in found)
         raise UserError(f"{len(found)} unlinked schools are named *{bk.esc(found[0]['name'])}*: say which by its id ({ids}), "
                         f"like `/scep relink {found[0]['school_id']}`.")
-    raise UserError(f"No unlinked school is named *{bk.esc(wanted)}*. The unlinked schools: {listing(entries)}.")
+    raise UserError(f"No unlinked school is named *{bk.esc(wanted[:80])}*. The unlinked schools: {listing(entries)}.")
 
 
 def listing(entries: list[dict[str, Any]], limit: int = 30) -> str:

@@ -4,22 +4,20 @@ back to the channel the command is typed in (a channel with no school)."""
 from __future__ import annotations
 
 from bot.core import blocks as bk
-from bot.core import permissions as R
 from bot.core.command import subcommand
 from bot.core.context import Ctx
 from bot.core.result import Result
 from bot.errors import UserError
+from bot.privacy.commands import admin_only
 from bot.privacy.links import find_unlinked, listing, relink_school
-from bot.privacy.records import log_privacy
+from bot.setup.apply import require_linkable
 
 
 @subcommand("relink", usage="/scep relink [school name]",
             summary="workspace admins: the unlinked schools (data kept), or link one back to this channel",
             examples=["/scep relink", "/scep relink Lincoln Elementary"], writes=True)
 def cmd_relink(ctx: Ctx, args: list[str]) -> Result:
-    if not R.is_workspace_admin(ctx):
-        log_privacy(ctx.store, ctx.user_id, ctx.now, "refused", asked="relink a school", school_id=ctx.school_id)
-        raise UserError("Only workspace admins can link an unlinked school back. (This attempt was recorded.)")
+    admin_only(ctx, "link an unlinked school back")
     wanted = " ".join(args).strip()
     if not wanted:
         entries = ctx.store.unlinked(ctx.team_id)
@@ -29,6 +27,7 @@ def cmd_relink(ctx: Ctx, args: list[str]) -> Result:
                            f"with no school; to export or delete one, link it back (a private channel of your own will do) and use "
                            f"`/scep privacy export school` or `/scep privacy delete school` there.")
     entry = find_unlinked(ctx.store, ctx.team_id, wanted)
+    require_linkable(ctx.channel_id)
     here = ctx.school_id
     if here:
         name = (ctx.store.index_entry(here) or {}).get("name") or "another school"

@@ -58,8 +58,7 @@ def _apply_setup(ctx: Ctx, fields: dict[str, str], clean: dict[str, Any]) -> Res
     created = sid is None
     if created:
         require_member(ctx, "link a channel to a school")
-        if not re.fullmatch(r"[CG][A-Z0-9]{1,40}", ctx.channel_id or ""):
-            raise UserError(unlinkable(ctx.channel_id or ""))
+        require_linkable(ctx.channel_id)
         if "name" not in clean:
             raise UserError("Give the school a name: `/scep setup Lincoln Elementary model:TSI`")
         if any(e["name"].lower() == clean["name"].lower() for e in store.unlinked(ctx.team_id)):
@@ -120,6 +119,12 @@ def _done(library: CycleLibrary, school: School, created: bool, now) -> Result:
         "Next: `/scep next` for what's coming, `/scep timeline` for the whole year."
     )
     return Result(text=text, blocks=[bk.section(text)], public=True)
+
+
+def require_linkable(channel_id: str | None) -> None:
+    """A UserError saying what to do when the conversation cannot hold a school (a DM, a group DM)."""
+    if not re.fullmatch(r"[CG][A-Z0-9]{1,40}", channel_id or ""):
+        raise UserError(unlinkable(channel_id or ""))
 
 
 def unlinkable(channel_id: str) -> str:

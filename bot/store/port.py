@@ -129,8 +129,8 @@ class Store(Protocol):
         ...
 
     def documents_of_kind(self, kind: str, school_ids: list[str] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
-        """(school id, key, document) of every ``kind`` document of the schools in the index (or of
-        ``school_ids``), without reading the schools whole: on a database one query, not one per
+        """(school id, key, document) of every ``kind`` document of the schools bound to a channel
+        (or of ``school_ids``), without reading the schools whole: on a database one query, not one per
         school (the start-up notes backfill asks it for every open prompt)."""
         ...
 

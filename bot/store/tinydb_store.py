@@ -118,8 +118,12 @@ class TinyStore:
     def _write_index(self) -> None:
         self._write(self.root / INDEX_FILE, json.dumps(self._index, sort_keys=True))
 
+    def _bound(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(school id, index entry) of every school bound to a channel (not the unlinked ones)."""
+        return ((sid, e) for sid, e in self._index["schools"].items() if e.get("channel_id"))
+
     def school_ids(self, *, unlinked: bool = False) -> list[str]:
-        return [sid for sid, e in self._index["schools"].items() if unlinked or e.get("channel_id")]
+        return list(self._index["schools"]) if unlinked else [sid for sid, _ in self._bound()]
 
     def documents_of_kind(self, kind: str, school_ids: list[str] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
         return [(sid, key, doc) for sid in (self.school_ids() if school_ids is None else school_ids) for key, doc in self.view(sid).all(kind).items()]
@@ -292,9 +296,7 @@ class TinyStore:
         memo = self._due_memo
         if memo is None or memo[0] != now or memo[1] != len(self._due) or memo[2] != self._due_changes:
             out: dict[str, tuple[str, int]] = {}
-            for sid, entry in self._index["schools"].items():
-                if not entry.get("channel_id"):
-                    continue  # unlinked: nothing falls due
+            for sid, entry in self._bound():  # an unlinked school: nothing falls due
                 due = self._due.get(sid)
                 if due is None or due[1] <= now:
                     out[sid] = (entry.get("team_id") or "", due[0] if due is not None else self.revision(sid))
@@ -314,14 +316,13 @@ class TinyStore:
 
     def teams(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for entry in self._index["schools"].values():
-            if entry.get("channel_id"):
-                t = entry.get("team_id") or ""
-                out[t] = out.get(t, 0) + 1
+        for _, entry in self._bound():
+            t = entry.get("team_id") or ""
+            out[t] = out.get(t, 0) + 1
         return out
 
     def team_school_ids(self, team: str) -> list[str]:
-        return sorted(sid for sid, e in self._index["schools"].items() if e.get("channel_id") and (e.get("team_id") or "") == team)
+        return sorted(sid for sid, e in self._bound() if (e.get("team_id") or "") == team)
 
     # -- the whole data (bot/store/transfer.py: scep-bot migrate --from, export --all)
     def stored_school_ids(self) -> list[str]:
